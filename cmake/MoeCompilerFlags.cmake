@@ -1,0 +1,16 @@
+# Flags shared by every native target.
+#  -ffp-contract=off: no implicit a*b+c -> fma. The kernels reproduce the Java reference bit for bit,
+#   so every fused multiply-add must be written explicitly (fmaf / _mm256_fmadd_ps), never inferred.
+#  static libstdc++/libgcc: the library loads on hosts with an older C++ runtime (e.g. a GPU box).
+function(moe_target_defaults target)
+  target_compile_features(${target} PRIVATE cxx_std_17)
+  set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF CXX_VISIBILITY_PRESET hidden
+                                             VISIBILITY_INLINES_HIDDEN ON POSITION_INDEPENDENT_CODE ON)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -ffp-contract=off -fno-math-errno>)
+  target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc -Wl,--no-undefined)
+  if(MOE_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()

@@ -1,0 +1,138 @@
+/*
+ * moe.h - the C ABI of the MoE routing library. This header is the single source of truth:
+ * the Java bindings (bindings/src/main/java/dev/moe/bindings) are exactly what jextract generates
+ * from it (see bindings/jextract.sh), and MOE_ABI_VERSION is checked when the library is loaded.
+ *
+ * Rules of the boundary: fixed-width types only, every buffer comes with its element count, every
+ * function returns an int32 status code (MOE_STATUS_*) unless it is a pure query, nothing throws.
+ *
+ * Numerics (spec moe-routing.md §b-§d, §k), shared bit-for-bit with the Java reference router:
+ *  - everything is FP32; no FMA contraction except where an fma is written explicitly;
+ *  - exp is moe's own deterministic expf (Cody-Waite reduction, degree-5 polynomial with explicit
+ *    fmas, two-step 2^n scaling so subnormal results round once): identical in Java, C++ and CUDA;
+ *  - sigmoid(z) = 1/(1+exp(-z)) for z >= 0 and e/(1+e), e = exp(z), for z < 0 (overflow-safe);
+ *  - softmax(z)_i = exp(z_i - max z) / S, where S sums the exponentials in 8 lanes (lane = i mod 8,
+ *    in increasing i) combined as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7));
+ *  - selection score sel_i = s_i + bias_i; group score = max, or the sum of the J largest sel in
+ *    the group added largest first; the M best groups are kept (others act as -inf); the K best
+ *    experts of the kept groups are returned sorted by sel descending, ties to the lower index;
+ *  - weight_k = s_k, or with normalize s_k / (sum_k s_k + 1e-20f) (sum in output order), then * scale.
+ */
+#ifndef MOE_MOE_H
+#define MOE_MOE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped on any incompatible change of this header. The loader refuses a library whose
+ * moe_abi_version() differs from the value the bindings were generated with. */
+#define MOE_ABI_VERSION 1
+
+/* Status codes. */
+#define MOE_STATUS_OK 0
+#define MOE_STATUS_NULL_POINTER 1
+#define MOE_STATUS_INVALID_CONFIG 2
+#define MOE_STATUS_BAD_BUFFER_SIZE 3
+#define MOE_STATUS_NON_FINITE_INPUT 4
+#define MOE_STATUS_UNSUPPORTED_CPU 5
+#define MOE_STATUS_OUT_OF_MEMORY 6
+#define MOE_STATUS_NO_GPU 7
+#define MOE_STATUS_CUDA_ERROR 8
+#define MOE_STATUS_INTERNAL_ERROR 9
+
+/* Score functions (moe_gate_config.score_func). */
+#define MOE_SCORE_SIGMOID 0
+#define MOE_SCORE_SOFTMAX 1
+
+/* Group scores (moe_gate_config.group_score). */
+#define MOE_GROUP_SCORE_MAX 0
+#define MOE_GROUP_SCORE_TOP_J_SUM 1
+
+/* CPU kernel variants (moe_cpu_kernel / moe_cpu_set_kernel). */
+#define MOE_CPU_KERNEL_AUTO 0
+#define MOE_CPU_KERNEL_PORTABLE 1
+#define MOE_CPU_KERNEL_AVX2 2
+
+/* Routing configuration. Valid when: num_experts >= 1, num_groups >= 1, num_experts % num_groups == 0,
+ * 1 <= topk_groups <= num_groups, 1 <= topk <= topk_groups * (num_experts / num_groups), and, when
+ * topk_groups < num_groups with MOE_GROUP_SCORE_TOP_J_SUM, 1 <= group_topj <= num_experts / num_groups;
+ * route_scale finite and > 0; normalize 0 or 1. topk_groups == num_groups means "no group limit". */
+typedef struct moe_gate_config {
+    int32_t num_experts;   /* N */
+    int32_t num_groups;    /* G */
+    int32_t topk_groups;   /* M */
+    int32_t topk;          /* K */
+    int32_t score_func;    /* MOE_SCORE_* */
+    int32_t group_score;   /* MOE_GROUP_SCORE_* */
+    int32_t group_topj;    /* J for MOE_GROUP_SCORE_TOP_J_SUM, ignored otherwise */
+    int32_t normalize;     /* 1: renormalise the K selected weights to sum to 1 before scaling */
+    float route_scale;     /* rho, multiplies the final weights */
+} moe_gate_config;
+
+/* Optional diagnostics filled by a gate call. */
+typedef struct moe_gate_stats {
+    int64_t first_bad_row;    /* first token row holding a non-finite logit, -1 if none */
+    int64_t zero_sum_rows;    /* rows whose selected weights summed to 0 (the 1e-20 guard applied) */
+} moe_gate_stats;
+
+/* Library identity. */
+int32_t moe_abi_version(void);
+const char* moe_library_version(void);
+const char* moe_status_message(int32_t status);
+
+/* CPU: 1 if the running CPU has AVX2+FMA+F16C (the fast kernel), else 0. */
+int32_t moe_cpu_has_avx2(void);
+/* The kernel variant in use (MOE_CPU_KERNEL_PORTABLE or MOE_CPU_KERNEL_AVX2). */
+int32_t moe_cpu_kernel(void);
+/* Choose the kernel variant for this process; AUTO picks AVX2 when the CPU has it. Asking for AVX2 on
+ * a CPU without it returns MOE_STATUS_UNSUPPORTED_CPU and changes nothing. */
+int32_t moe_cpu_set_kernel(int32_t kernel);
+/* Upper bound of OpenMP threads the kernels use (1 when built without OpenMP). */
+int32_t moe_cpu_max_threads(void);
+
+/* Validate a configuration: MOE_STATUS_OK or MOE_STATUS_INVALID_CONFIG. */
+int32_t moe_gate_config_check(const moe_gate_config* config);
+
+/* Fused gate on the CPU: scores, + bias, group scores, top-M groups, masked top-K, renormalise, scale,
+ * and (optionally) the per-expert load histogram, in one pass over the logits.
+ *   logits       fp32 [num_tokens, N] (logits_count == num_tokens * N)
+ *   bias         fp32 [N] (bias_count == N), or NULL with bias_count 0 for no bias
+ *   out_ids      int32 [num_tokens, K]   (ids_count == num_tokens * K)
+ *   out_weights  fp32  [num_tokens, K]   (weights_count == num_tokens * K)
+ *   expert_load  int64 [N] accumulated (+=) with one count per (token, chosen expert), or NULL with
+ *                load_count 0
+ *   stats        optional diagnostics, may be NULL
+ * A non-finite logit makes the call return MOE_STATUS_NON_FINITE_INPUT with stats->first_bad_row set;
+ * the outputs are then unspecified and expert_load is left unchanged. num_tokens == 0 is valid. */
+int32_t moe_gate_cpu(const moe_gate_config* config,
+                     const float* logits, int64_t logits_count,
+                     const float* bias, int64_t bias_count,
+                     int64_t num_tokens,
+                     int32_t* out_ids, int64_t ids_count,
+                     float* out_weights, int64_t weights_count,
+                     int64_t* expert_load, int64_t load_count,
+                     moe_gate_stats* stats);
+
+/* An empty call, to measure the cost of crossing the FFM boundary. */
+void moe_noop(void);
+
+/* ---- CUDA (provided by the separate library moe_cuda; absent when built without nvcc) ---- */
+
+/* Must equal MOE_ABI_VERSION. */
+int32_t moe_cuda_abi_version(void);
+/* Number of usable CUDA devices in *count; returns MOE_STATUS_NO_GPU (with *count = 0) when the
+ * driver or a device is missing, and writes the CUDA runtime's error code to *cuda_error. */
+int32_t moe_cuda_device_count(int32_t* count, int32_t* cuda_error);
+/* Name of device `device` as a NUL-terminated string into name[0 .. name_capacity-1]. */
+int32_t moe_cuda_device_name(int32_t device, char* name, int64_t name_capacity);
+/* Message of a CUDA runtime error code, e.g. for the cuda_error of moe_cuda_device_count. */
+const char* moe_cuda_error_string(int32_t cuda_error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MOE_MOE_H */

@@ -1,0 +1,148 @@
+// The exported C ABI of the CPU library: identity, CPU checks and kernel dispatch, argument checks.
+// Built with baseline x86-64 flags so that nothing here can fault on an older CPU.
+#include <atomic>
+#include <omp.h>
+#include <cmath>
+#include <cstdint>
+
+#include "kernels.hpp"
+#include "moe/moe.h"
+
+#ifndef MOE_VERSION_STRING
+#define MOE_VERSION_STRING "unknown"
+#endif
+
+namespace {
+
+std::atomic<int32_t> g_kernel{MOE_CPU_KERNEL_AUTO};
+
+bool cpu_has_avx2() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#else
+    return false;
+#endif
+}
+
+int32_t resolved_kernel() {
+    int32_t k = g_kernel.load(std::memory_order_relaxed);
+    if (k == MOE_CPU_KERNEL_AUTO) {
+        k = cpu_has_avx2() ? MOE_CPU_KERNEL_AVX2 : MOE_CPU_KERNEL_PORTABLE;
+        int32_t expected = MOE_CPU_KERNEL_AUTO;
+        g_kernel.compare_exchange_strong(expected, k);
+        k = g_kernel.load(std::memory_order_relaxed);
+    }
+    return k;
+}
+
+bool count_matches(int64_t count, int64_t rows, int64_t cols) {
+    if (rows < 0 || cols <= 0) return false;
+    if (rows > INT64_MAX / cols) return false;
+    return count == rows * cols;
+}
+
+}  // namespace
+
+#pragma GCC visibility push(default)
+extern "C" {
+
+int32_t moe_abi_version(void) { return MOE_ABI_VERSION; }
+
+const char* moe_library_version(void) { return MOE_VERSION_STRING; }
+
+const char* moe_status_message(int32_t status) {
+    switch (status) {
+        case MOE_STATUS_OK: return "ok";
+        case MOE_STATUS_NULL_POINTER: return "a required pointer argument is NULL";
+        case MOE_STATUS_INVALID_CONFIG: return "invalid routing configuration";
+        case MOE_STATUS_BAD_BUFFER_SIZE: return "a buffer's element count does not match the shapes";
+        case MOE_STATUS_NON_FINITE_INPUT: return "input contains a non-finite value (NaN or infinity)";
+        case MOE_STATUS_UNSUPPORTED_CPU: return "this CPU lacks AVX2/FMA/F16C needed by the requested kernel";
+        case MOE_STATUS_OUT_OF_MEMORY: return "out of memory";
+        case MOE_STATUS_NO_GPU: return "no usable GPU";
+        case MOE_STATUS_CUDA_ERROR: return "CUDA runtime error";
+        case MOE_STATUS_INTERNAL_ERROR: return "internal error";
+        default: return "unknown status code";
+    }
+}
+
+int32_t moe_cpu_has_avx2(void) { return cpu_has_avx2() ? 1 : 0; }
+
+int32_t moe_cpu_kernel(void) { return resolved_kernel(); }
+
+int32_t moe_cpu_set_kernel(int32_t kernel) {
+    switch (kernel) {
+        case MOE_CPU_KERNEL_AUTO:
+            g_kernel.store(cpu_has_avx2() ? MOE_CPU_KERNEL_AVX2 : MOE_CPU_KERNEL_PORTABLE);
+            return MOE_STATUS_OK;
+        case MOE_CPU_KERNEL_PORTABLE:
+            g_kernel.store(MOE_CPU_KERNEL_PORTABLE);
+            return MOE_STATUS_OK;
+        case MOE_CPU_KERNEL_AVX2:
+            if (!cpu_has_avx2()) return MOE_STATUS_UNSUPPORTED_CPU;
+            g_kernel.store(MOE_CPU_KERNEL_AVX2);
+            return MOE_STATUS_OK;
+        default:
+            return MOE_STATUS_INVALID_CONFIG;
+    }
+}
+
+int32_t moe_cpu_max_threads(void) { return omp_get_max_threads(); }
+
+int32_t moe_gate_config_check(const moe_gate_config* c) {
+    if (c == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (c->num_experts < 1 || c->num_groups < 1 || c->num_experts % c->num_groups != 0) return MOE_STATUS_INVALID_CONFIG;
+    const int32_t group_size = c->num_experts / c->num_groups;
+    if (c->topk_groups < 1 || c->topk_groups > c->num_groups) return MOE_STATUS_INVALID_CONFIG;
+    if (c->topk < 1 || static_cast<int64_t>(c->topk) > static_cast<int64_t>(c->topk_groups) * group_size) return MOE_STATUS_INVALID_CONFIG;
+    if (c->score_func != MOE_SCORE_SIGMOID && c->score_func != MOE_SCORE_SOFTMAX) return MOE_STATUS_INVALID_CONFIG;
+    if (c->group_score != MOE_GROUP_SCORE_MAX && c->group_score != MOE_GROUP_SCORE_TOP_J_SUM) return MOE_STATUS_INVALID_CONFIG;
+    if (c->group_score == MOE_GROUP_SCORE_TOP_J_SUM && c->topk_groups < c->num_groups &&
+        (c->group_topj < 1 || c->group_topj > group_size)) return MOE_STATUS_INVALID_CONFIG;
+    if (c->normalize != 0 && c->normalize != 1) return MOE_STATUS_INVALID_CONFIG;
+    if (!std::isfinite(c->route_scale) || !(c->route_scale > 0.0f)) return MOE_STATUS_INVALID_CONFIG;
+    return MOE_STATUS_OK;
+}
+
+int32_t moe_gate_cpu(const moe_gate_config* config,
+                     const float* logits, int64_t logits_count,
+                     const float* bias, int64_t bias_count,
+                     int64_t num_tokens,
+                     int32_t* out_ids, int64_t ids_count,
+                     float* out_weights, int64_t weights_count,
+                     int64_t* expert_load, int64_t load_count,
+                     moe_gate_stats* stats) {
+    if (stats != nullptr) {
+        stats->first_bad_row = -1;
+        stats->zero_sum_rows = 0;
+    }
+    const int32_t cs = moe_gate_config_check(config);
+    if (cs != MOE_STATUS_OK) return cs;
+    const int64_t n = config->num_experts;
+    const int64_t k = config->topk;
+    if (num_tokens < 0 || !count_matches(logits_count, num_tokens, n) || !count_matches(ids_count, num_tokens, k) ||
+        !count_matches(weights_count, num_tokens, k)) {
+        return MOE_STATUS_BAD_BUFFER_SIZE;
+    }
+    if ((bias == nullptr) != (bias_count == 0) || (bias != nullptr && bias_count != n)) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if ((expert_load == nullptr) != (load_count == 0) || (expert_load != nullptr && load_count != n)) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (num_tokens == 0) return MOE_STATUS_OK;
+    if (logits == nullptr || out_ids == nullptr || out_weights == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (bias != nullptr) {
+        for (int64_t i = 0; i < n; ++i)
+            if (!std::isfinite(bias[i])) return MOE_STATUS_NON_FINITE_INPUT;
+    }
+    moe::GateArgs args{config, logits, bias, num_tokens, out_ids, out_weights, expert_load, -1, 0};
+    const int32_t st = resolved_kernel() == MOE_CPU_KERNEL_AVX2 ? moe::avx2::gate(args) : moe::portable::gate(args);
+    if (stats != nullptr) {
+        stats->first_bad_row = args.first_bad_row;
+        stats->zero_sum_rows = args.zero_sum_rows;
+    }
+    return st;
+}
+
+void moe_noop(void) {}
+
+}  // extern "C"
+#pragma GCC visibility pop
