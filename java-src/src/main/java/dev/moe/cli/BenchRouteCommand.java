@@ -1,0 +1,143 @@
+package dev.moe.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.moe.io.AtomicFiles;
+import dev.moe.routing.Backend;
+import dev.moe.routing.Backends;
+import dev.moe.routing.Router;
+import dev.moe.routing.Routers;
+import dev.moe.routing.RoutingConfig;
+import dev.moe.routing.SyntheticLogits;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code moe bench route}: gate throughput of each backend on the same generated logits. */
+@Command(name = "route", mixinStandardHelpOptions = true,
+        description = "Time routing of T generated tokens on each backend (warm-up first) and write JSON.")
+final class BenchRouteCommand implements Callable<Integer> {
+    @Mixin
+    RoutingOptions routing;
+
+    @Option(names = "--tokens", required = true, paramLabel = "T", description = "Tokens per call.")
+    int tokens;
+
+    @Option(names = "--backends", paramLabel = "java,cpu,cuda", split = ",",
+            description = "Backends to time (default: every usable one). A named backend that is unusable is an error.")
+    List<String> backends;
+
+    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S", description = "Time per backend (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic logits (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--json", required = true, paramLabel = "out.json", description = "Where to write the results.")
+    Path json;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (tokens < 0) {
+            throw new UsageException("--tokens must be >= 0, got " + tokens);
+        }
+        if (!(seconds > 0)) {
+            throw new UsageException("--seconds must be > 0, got " + seconds);
+        }
+        RoutingConfig c = routing.toConfig();
+        List<Backend> chosen = chosenBackends();
+        List<Router> routers = new ArrayList<>();
+        for (Backend b : chosen) {
+            routers.add(Routers.create(c, b));  // fails before any timing if a named backend is unusable
+        }
+        List<Map<String, Object>> results = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment logits = SyntheticLogits.generate(arena, tokens, c.numExperts(), 0.5f, seed);
+            long tk = (long) tokens * c.topk();
+            MemorySegment ids = arena.allocate(ValueLayout.JAVA_INT, Math.max(1, tk)).asSlice(0, 4 * tk);
+            MemorySegment w = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, tk)).asSlice(0, 4 * tk);
+            Double javaMedian = null;
+            for (Router r : routers) {
+                double[] t = Timing.measure(() -> r.route(logits, tokens, null, ids, w, null), seconds);
+                double median = Timing.median(t);
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("backend", r.backend().cliName());
+                row.put("median_s", median);
+                row.put("min_s", t[0]);
+                row.put("runs", t.length);
+                row.put("tokens_per_s", tokens / median);
+                if (r.backend() == Backend.JAVA) {
+                    javaMedian = median;
+                }
+                results.add(row);
+            }
+            for (Map<String, Object> row : results) {
+                if (javaMedian != null) {
+                    row.put("speedup_vs_java", javaMedian / (Double) row.get("median_s"));
+                }
+            }
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("machine", MachineInfo.describe());
+        doc.put("benchmark", "route");
+        doc.put("config", c.toString());
+        doc.put("tokens", tokens);
+        doc.put("results", results);
+        byte[] bytes = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc);
+        AtomicFiles.write(json, bytes);
+        printTable(results);
+        return 0;
+    }
+
+    private List<Backend> chosenBackends() {
+        List<Backend> out = new ArrayList<>();
+        if (backends == null || backends.isEmpty()) {
+            for (Backend b : new Backend[] {Backend.JAVA, Backend.CPU, Backend.CUDA}) {
+                if (Backends.status(b).usable()) {
+                    out.add(b);
+                }
+            }
+            return out;
+        }
+        for (String name : backends) {
+            Backend b = Backend.parse(name);
+            if (b == Backend.AUTO) {
+                b = Routers.resolveAuto();
+            }
+            if (!out.contains(b)) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
+    private void printTable(List<Map<String, Object>> results) {
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("route, %d tokens, %s%n", tokens, routing.toConfig());
+        out.printf("%-8s %12s %16s %10s%n", "backend", "median ms", "tokens/s", "vs java");
+        for (Map<String, Object> r : results) {
+            Object sp = r.get("speedup_vs_java");
+            out.printf("%-8s %12.4f %,16.0f %10s%n", r.get("backend"), (Double) r.get("median_s") * 1e3,
+                    (Double) r.get("tokens_per_s"), sp == null ? "-" : String.format("%.1fx", (Double) sp));
+        }
+        out.printf("written: %s%n", json);
+        out.flush();
+    }
+}

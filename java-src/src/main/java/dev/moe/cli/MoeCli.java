@@ -1,0 +1,80 @@
+package dev.moe.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+
+import dev.moe.io.NpyFormatException;
+import dev.moe.routing.BackendUnavailableException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code ./moe} command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage or input. */
+@Command(name = "moe", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
+        description = "DeepSeek-style MoE routing: fused gating, load balancing and FP8 expert kernels.",
+        subcommands = {RouteCommand.class, VersionCommand.class, DemoCommand.class, BenchCommand.class})
+public final class MoeCli implements Runnable {
+    static final int EXIT_FAILURE = 1;
+    static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "dev/moe/cli/logback-cli.xml");
+        }
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code (used by tests too). */
+    public static int run(String... args) {
+        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** Runs the CLI with the given output streams and returns its exit code. */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new MoeCli());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler(MoeCli::handle);
+        cli.setParameterExceptionHandler((ex, a) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("moe: " + ex.getMessage() + " (see --help)");
+            return EXIT_USAGE;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    private static int handle(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        Throwable e = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+        if (e instanceof UsageException || e instanceof IllegalArgumentException || e instanceof NpyFormatException
+                || e instanceof BackendUnavailableException || e instanceof java.nio.file.NoSuchFileException) {
+            err.println("moe: " + oneLine(e));
+            return EXIT_USAGE;
+        }
+        if (e instanceof IOException) {
+            err.println("moe: I/O error: " + oneLine(e));
+            return EXIT_FAILURE;
+        }
+        err.println("moe: " + e.getClass().getSimpleName() + ": " + oneLine(e));
+        if (Boolean.getBoolean("moe.debug")) {
+            e.printStackTrace(err);
+        }
+        return EXIT_FAILURE;
+    }
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            m = "no such file: " + m;
+        }
+        return m == null ? e.getClass().getSimpleName() : m.replace('\n', ' ');
+    }
+}

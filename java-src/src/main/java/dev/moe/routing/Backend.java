@@ -1,0 +1,30 @@
+package dev.moe.routing;
+
+import java.util.Locale;
+
+/** Where routing runs. A backend asked for by name is never silently replaced by another. */
+public enum Backend {
+    /** The pure-Java reference router (scalar, obviously correct). */
+    JAVA,
+    /** Native C++ kernels through FFM (the embedded default). */
+    CPU,
+    /** Native CUDA kernels through FFM. */
+    CUDA,
+    /** CUDA if a GPU is usable, else CPU, else Java; the choice is logged at INFO. */
+    AUTO;
+
+    /** The command-line name. */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Parses {@code java|cpu|cuda|auto}. */
+    public static Backend parse(String name) {
+        for (Backend b : values()) {
+            if (b.cliName().equals(name.trim().toLowerCase(Locale.ROOT))) {
+                return b;
+            }
+        }
+        throw new IllegalArgumentException("unknown backend '" + name + "' (expected java, cpu, cuda or auto)");
+    }
+}

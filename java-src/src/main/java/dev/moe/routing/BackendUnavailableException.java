@@ -1,0 +1,10 @@
+package dev.moe.routing;
+
+/** A backend that was asked for by name cannot be used here; the message says why. */
+public final class BackendUnavailableException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public BackendUnavailableException(Backend backend, String reason) {
+        super("backend " + backend.cliName() + " is not available: " + reason);
+    }
+}

@@ -1,0 +1,10 @@
+package dev.moe.routing;
+
+/** A routing configuration that the spec rejects (moe-routing.md §k #6–#9). */
+public final class InvalidConfigException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    public InvalidConfigException(String message) {
+        super(message);
+    }
+}

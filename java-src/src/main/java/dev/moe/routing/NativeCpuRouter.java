@@ -1,0 +1,107 @@
+package dev.moe.routing;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import dev.moe.bindings.moe_gate_config;
+import dev.moe.bindings.moe_gate_stats;
+import dev.moe.bindings.moe_h;
+import dev.moe.nativelib.MoeNative;
+
+/** Routes with the native C++ kernel ({@code moe_gate_cpu}) on caller-owned segments, without copies. */
+final class NativeCpuRouter extends AbstractRouter {
+    /** Per-thread diagnostics struct, so concurrent calls never share it and no call allocates. */
+    private static final ThreadLocal<MemorySegment> STATS =
+            ThreadLocal.withInitial(() -> moe_gate_stats.allocate(Arena.ofAuto()));
+
+    private final MemorySegment nativeConfig;
+
+    NativeCpuRouter(RoutingConfig config) {
+        super(config);
+        MoeNative.cpu();
+        nativeConfig = toNative(config, Arena.ofAuto());
+        NativeStatus.check(moe_h.moe_gate_config_check(nativeConfig), "moe_gate_config_check(" + config + ")");
+    }
+
+    /** The C struct of a configuration, allocated in {@code arena}. */
+    static MemorySegment toNative(RoutingConfig c, Arena arena) {
+        MemorySegment s = moe_gate_config.allocate(arena);
+        moe_gate_config.num_experts(s, c.numExperts());
+        moe_gate_config.num_groups(s, c.numGroups());
+        moe_gate_config.topk_groups(s, c.topkGroups());
+        moe_gate_config.topk(s, c.topk());
+        moe_gate_config.score_func(s, c.scoreFunction().code());
+        moe_gate_config.group_score(s, c.groupScore().code());
+        moe_gate_config.group_topj(s, c.groupTopJ());
+        moe_gate_config.normalize(s, c.normalize() ? 1 : 0);
+        moe_gate_config.route_scale(s, c.routeScale());
+        return s;
+    }
+
+    @Override
+    public Backend backend() {
+        return Backend.CPU;
+    }
+
+    @Override
+    protected GateStats doRoute(MemorySegment logits, long numTokens, MemorySegment bias, MemorySegment outIds,
+                                MemorySegment outWeights, MemorySegment expertLoad) {
+        requireNative(logits, "logits", 4);
+        requireNative(outIds, "ids", 4);
+        requireNative(outWeights, "weights", 4);
+        long n = config.numExperts();
+        long tk = numTokens * config.topk();
+        MemorySegment b = bias == null ? MemorySegment.NULL : requireNative(bias, "bias", 4);
+        MemorySegment load = expertLoad == null ? MemorySegment.NULL : requireNative(expertLoad, "expert load", 8);
+        MemorySegment stats = STATS.get();
+        int status = moe_h.moe_gate_cpu(nativeConfig, logits, numTokens * n, b, bias == null ? 0 : n, numTokens,
+                outIds, tk, outWeights, tk, load, expertLoad == null ? 0 : n, stats);
+        if (status == moe_h.MOE_STATUS_NON_FINITE_INPUT() && moe_gate_stats.first_bad_row(stats) >= 0) {
+            throw nonFinite(logits, moe_gate_stats.first_bad_row(stats), (int) n);
+        }
+        NativeStatus.check(status, "moe_gate_cpu");
+        return new GateStats(numTokens, moe_gate_stats.zero_sum_rows(stats));
+    }
+
+    @Override
+    public RoutingResult route(float[] logits, float[] bias) {
+        int n = config.numExperts();
+        int k = config.topk();
+        if (logits.length % n != 0) {
+            throw new IllegalArgumentException("logits length " + logits.length + " is not a multiple of N=" + n);
+        }
+        int t = logits.length / n;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment z = arena.allocateFrom(ValueLayout.JAVA_FLOAT, logits);
+            MemorySegment b = bias == null ? null : arena.allocateFrom(ValueLayout.JAVA_FLOAT, bias);
+            MemorySegment ids = arena.allocate(ValueLayout.JAVA_INT, Math.max(1L, (long) t * k)).asSlice(0, 4L * t * k);
+            MemorySegment w = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1L, (long) t * k)).asSlice(0, 4L * t * k);
+            MemorySegment load = arena.allocate(ValueLayout.JAVA_LONG, n);
+            GateStats stats = route(z, t, b, ids, w, load);
+            return new RoutingResult(t, k, ids.toArray(ValueLayout.JAVA_INT), w.toArray(ValueLayout.JAVA_FLOAT),
+                    load.toArray(ValueLayout.JAVA_LONG), stats);
+        }
+    }
+
+    private static NonFiniteInputException nonFinite(MemorySegment logits, long row, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = logits.getAtIndex(ValueLayout.JAVA_FLOAT, row * n + i);
+            if (!Float.isFinite(v)) {
+                return new NonFiniteInputException(row, i, v);
+            }
+        }
+        return new NonFiniteInputException(row, -1, Float.NaN);
+    }
+
+    private static MemorySegment requireNative(MemorySegment s, String what, int alignment) {
+        if (!s.isNative()) {
+            throw new IllegalArgumentException(what + ": the " + Backend.CPU.cliName()
+                    + " backend needs a native (off-heap) segment, e.g. from Arena.allocate; use the array API for heap data");
+        }
+        if (s.address() % alignment != 0) {
+            throw new IllegalArgumentException(what + ": segment address is not " + alignment + "-byte aligned");
+        }
+        return s;
+    }
+}

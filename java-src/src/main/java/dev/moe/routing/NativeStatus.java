@@ -1,0 +1,26 @@
+package dev.moe.routing;
+
+import dev.moe.bindings.moe_h;
+
+/** Turns the C ABI's int32 status codes into Java exceptions. */
+final class NativeStatus {
+    private NativeStatus() {}
+
+    /** The library's message for a status code. */
+    static String message(int status) {
+        return moe_h.moe_status_message(status).getString(0);
+    }
+
+    /** Throws unless {@code status} is MOE_STATUS_OK. */
+    static void check(int status, String call) {
+        if (status == moe_h.MOE_STATUS_OK()) {
+            return;
+        }
+        String text = call + " failed with status " + status + ": " + message(status);
+        if (status == moe_h.MOE_STATUS_INVALID_CONFIG() || status == moe_h.MOE_STATUS_BAD_BUFFER_SIZE()
+                || status == moe_h.MOE_STATUS_NON_FINITE_INPUT() || status == moe_h.MOE_STATUS_NULL_POINTER()) {
+            throw new IllegalArgumentException(text);
+        }
+        throw new IllegalStateException(text);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.moe.routing;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Creates routers for a backend; the only place that resolves {@link Backend#AUTO}. */
+public final class Routers {
+    private static final Logger LOG = LoggerFactory.getLogger(Routers.class);
+
+    private Routers() {}
+
+    /**
+     * A router for {@code config} on {@code backend}. A backend named explicitly that cannot run here
+     * throws {@link BackendUnavailableException}; only {@link Backend#AUTO} chooses (CUDA, else CPU,
+     * else Java) and logs its choice at INFO.
+     */
+    public static Router create(RoutingConfig config, Backend backend) {
+        Backend concrete = backend == Backend.AUTO ? resolveAuto() : backend;
+        BackendStatus status = Backends.status(concrete);
+        if (!status.usable()) {
+            throw new BackendUnavailableException(concrete, status.detail());
+        }
+        return switch (concrete) {
+            case JAVA -> new ReferenceRouter(config);
+            case CPU -> new NativeCpuRouter(config);
+            case CUDA, AUTO -> throw new BackendUnavailableException(concrete, status.detail());
+        };
+    }
+
+    /** The pure-Java reference router. */
+    public static Router reference(RoutingConfig config) {
+        return new ReferenceRouter(config);
+    }
+
+    /** The backend AUTO stands for on this machine. */
+    public static Backend resolveAuto() {
+        for (Backend b : new Backend[] {Backend.CUDA, Backend.CPU}) {
+            BackendStatus s = Backends.status(b);
+            if (s.usable()) {
+                LOG.info("backend auto picked {} ({})", b.cliName(), s.detail());
+                return b;
+            }
+            LOG.debug("backend auto skipped {}: {}", b.cliName(), s.detail());
+        }
+        LOG.info("backend auto picked java (no native backend is usable)");
+        return Backend.JAVA;
+    }
+}

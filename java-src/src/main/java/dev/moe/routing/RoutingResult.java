@@ -1,0 +1,25 @@
+package dev.moe.routing;
+
+/**
+ * Routing of a batch held in Java arrays (the convenience API; the hot path writes into
+ * MemorySegments instead).
+ *
+ * @param numTokens  T
+ * @param topk       K
+ * @param ids        int [T*K], row-major: expert ids by biased score descending, ties to the lower id
+ * @param weights    float [T*K]: the gate weight of each id, same order
+ * @param expertLoad long [N]: how many tokens chose each expert
+ * @param stats      diagnostics
+ */
+public record RoutingResult(int numTokens, int topk, int[] ids, float[] weights, long[] expertLoad, GateStats stats) {
+
+    /** Expert id of choice {@code k} of token {@code t}. */
+    public int id(int t, int k) {
+        return ids[t * topk + k];
+    }
+
+    /** Gate weight of choice {@code k} of token {@code t}. */
+    public float weight(int t, int k) {
+        return weights[t * topk + k];
+    }
+}

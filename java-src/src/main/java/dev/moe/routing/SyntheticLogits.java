@@ -1,0 +1,52 @@
+package dev.moe.routing;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+/**
+ * Seeded synthetic router logits for demos, benchmarks and tests: z[t,i] = g[t,i] + p[i] with g
+ * standard normal and p a static per-expert popularity offset (normal, standard deviation
+ * {@code skew}), so that loads are uneven the way real routers' are (spec §l harness).
+ */
+public final class SyntheticLogits {
+    private SyntheticLogits() {}
+
+    /** float [tokens, numExperts] logits in a native segment of {@code arena}. */
+    public static MemorySegment generate(Arena arena, long tokens, int numExperts, float skew, long seed) {
+        MemorySegment out = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, tokens * numExperts))
+                .asSlice(0, 4L * tokens * numExperts);
+        float[] popularity = popularity(numExperts, skew, seed);
+        SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
+        for (long t = 0; t < tokens; t++) {
+            for (int i = 0; i < numExperts; i++) {
+                out.setAtIndex(ValueLayout.JAVA_FLOAT, t * numExperts + i, (float) gaussian(rnd) + popularity[i]);
+            }
+        }
+        return out;
+    }
+
+    /** The same logits as a float array. */
+    public static float[] generate(int tokens, int numExperts, float skew, long seed) {
+        try (Arena arena = Arena.ofConfined()) {
+            return generate(arena, tokens, numExperts, skew, seed).toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    private static float[] popularity(int n, float skew, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] p = new float[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = (float) (gaussian(rnd) * skew);
+        }
+        return p;
+    }
+
+    /** Box–Muller from one stream, so the values do not depend on the JDK's nextGaussian algorithm. */
+    private static double gaussian(SplittableRandom rnd) {
+        double u1 = 1.0 - rnd.nextDouble();
+        double u2 = rnd.nextDouble();
+        return StrictMath.sqrt(-2.0 * StrictMath.log(u1)) * StrictMath.cos(2.0 * StrictMath.PI * u2);
+    }
+}

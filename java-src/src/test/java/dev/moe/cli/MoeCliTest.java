@@ -1,0 +1,198 @@
+package dev.moe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.moe.io.Npy;
+import dev.moe.io.NpyArray;
+import dev.moe.io.NpyDType;
+import dev.moe.routing.Routers;
+import dev.moe.routing.RoutingConfig;
+import dev.moe.routing.RoutingResult;
+import dev.moe.routing.SyntheticLogits;
+
+/** The CLI against cli.md: outputs, exit codes, one-line errors, no partial files. */
+class MoeCliTest {
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {}
+
+    static Result cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = MoeCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private Path logits(String name, int t, int n, long seed) throws IOException {
+        Path p = dir.resolve(name);
+        Npy.write(p, Npy.ofFloats(SyntheticLogits.generate(t, n, 1.0f, seed), t, n));
+        return p;
+    }
+
+    private Result route(Path logits, String backend, String... extra) {
+        List<String> args = new ArrayList<>(List.of("route", "--logits", logits.toString(), "--out-ids",
+                dir.resolve("ids-" + backend + ".npy").toString(), "--out-weights", dir.resolve("w-" + backend + ".npy").toString(),
+                "--backend", backend));
+        args.addAll(List.of(extra));
+        return cli(args.toArray(String[]::new));
+    }
+
+    private NpyArray read(String name) throws IOException {
+        return Npy.read(dir.resolve(name), Arena.ofAuto());
+    }
+
+    @Test
+    void routeMatchesTheLibraryOnBothBackendsAndBothPresets() throws IOException {
+        for (String preset : List.of("deepseek-v3", "deepseek-v2")) {
+            RoutingConfig c = RoutingConfig.preset(preset);
+            Path z = logits(preset + ".npy", 33, c.numExperts(), 4);
+            RoutingResult expected = Routers.reference(c).route(SyntheticLogits.generate(33, c.numExperts(), 1.0f, 4), null);
+            for (String backend : List.of("java", "cpu")) {
+                Result r = route(z, backend, "--preset", preset);
+                assertEquals(0, r.code(), r.err());
+                NpyArray ids = read("ids-" + backend + ".npy");
+                NpyArray w = read("w-" + backend + ".npy");
+                assertEquals(NpyDType.INT32, ids.dtype());
+                assertEquals(NpyDType.FLOAT32, w.dtype());
+                assertArrayEquals(new long[] {33, c.topk()}, ids.shape());
+                assertArrayEquals(new long[] {33, c.topk()}, w.shape());
+                assertArrayEquals(expected.ids(), ids.toIntArray(), preset + " " + backend);
+                assertArrayEquals(expected.weights(), w.toFloatArray(), preset + " " + backend);
+            }
+        }
+    }
+
+    @Test
+    void customFlagsOverrideThePreset() throws IOException {
+        Path z = logits("custom.npy", 10, 64, 8);
+        Path b = dir.resolve("bias.npy");
+        float[] bias = new float[64];
+        bias[5] = 0.5f;
+        Npy.write(b, Npy.ofFloats(bias, 64));
+        Result r = route(z, "cpu", "--preset", "deepseek-v2", "--experts", "64", "--groups", "8", "--topk-groups", "2",
+                "--topk", "4", "--score", "sigmoid", "--group-score", "top2sum", "--scale", "1.5", "--normalize", "true",
+                "--bias", b.toString());
+        assertEquals(0, r.code(), r.err());
+        RoutingConfig c = RoutingConfig.builder().experts(64).groups(8).topkGroups(2).topk(4).groupTopJ(2).routeScale(1.5f).build();
+        RoutingResult expected = Routers.reference(c).route(SyntheticLogits.generate(10, 64, 1.0f, 8), bias);
+        assertArrayEquals(expected.ids(), read("ids-cpu.npy").toIntArray());
+        assertArrayEquals(expected.weights(), read("w-cpu.npy").toFloatArray());
+    }
+
+    @Test
+    void nonFiniteLogitsExitTwoNamingTheRowAndWriteNothing() throws IOException {
+        float[] data = SyntheticLogits.generate(6, 256, 1.0f, 1);
+        data[4 * 256 + 9] = Float.NaN;
+        Path z = dir.resolve("nan.npy");
+        Npy.write(z, Npy.ofFloats(data, 6, 256));
+        for (String backend : List.of("java", "cpu")) {
+            Result r = route(z, backend);
+            assertEquals(2, r.code());
+            assertTrue(r.err().contains("row 4"), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
+        assertNoOutputs();
+    }
+
+    @Test
+    void badInputsExitTwoWithOneLineAndNoOutput() throws IOException {
+        Path wrongN = logits("wrong-n.npy", 4, 100, 1);
+        Path garbage = dir.resolve("garbage.npy");
+        Files.write(garbage, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+        Path truncated = dir.resolve("truncated.npy");
+        byte[] full = Files.readAllBytes(logits("full.npy", 4, 256, 1));
+        Files.write(truncated, java.util.Arrays.copyOf(full, full.length - 100));
+        Path ok = logits("ok.npy", 4, 256, 1);
+        List<Result> results = List.of(
+                route(wrongN, "cpu"),
+                route(garbage, "java"),
+                route(truncated, "cpu"),
+                route(dir.resolve("missing.npy"), "cpu"),
+                route(ok, "cpu", "--experts", "10", "--groups", "4"),
+                route(ok, "cpu", "--topk-groups", "9"),
+                route(ok, "cpu", "--experts", "16", "--groups", "8", "--topk-groups", "1", "--topk", "3"),
+                route(ok, "nonsense"),
+                route(ok, "cuda"),
+                route(ok, "cpu", "--normalize", "maybe"),
+                route(ok, "cpu", "--preset", "gpt"),
+                cli("route", "--logits", ok.toString()));
+        for (Result r : results) {
+            assertEquals(2, r.code(), r.out() + r.err());
+            assertTrue(r.err().startsWith("moe: "), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
+        assertTrue(results.get(0).err().contains("[T, 256]"), results.get(0).err());
+        assertTrue(results.get(8).err().contains("cuda"), results.get(8).err());
+        assertNoOutputs();
+    }
+
+    @Test
+    void versionListsBackendsWithReasons() {
+        Result r = cli("version");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("C ABI version"), r.out());
+        assertTrue(r.out().contains("backend java  usable"), r.out());
+        assertTrue(r.out().contains("backend cpu   usable"), r.out());
+        assertTrue(r.out().contains("backend cuda"), r.out());
+    }
+
+    @Test
+    void helpEverywhere() {
+        for (String[] args : new String[][] {{"--help"}, {"route", "--help"}, {"demo", "--help"}, {"bench", "route", "--help"},
+                {"version", "--help"}}) {
+            Result r = cli(args);
+            assertEquals(0, r.code());
+            assertTrue(r.out().contains("Usage:"), String.join(" ", args));
+        }
+    }
+
+    @Test
+    void demoAgreesAndReportsLoad() {
+        Result r = cli("demo", "--tokens", "256", "--seconds", "0.05");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("agree"), r.out());
+        assertTrue(r.out().contains("load per expert group = node"), r.out());
+        assertTrue(r.out().contains("tokens/s"), r.out());
+    }
+
+    @Test
+    void benchRouteWritesJson() throws IOException {
+        Path json = dir.resolve("bench.json");
+        Result r = cli("bench", "route", "--preset", "deepseek-v3", "--tokens", "16", "--backends", "java,cpu",
+                "--seconds", "0.05", "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        assertTrue(tree.has("machine"));
+        assertEquals(2, tree.get("results").size());
+        assertEquals("cpu", tree.get("results").get(1).get("backend").asText());
+        assertTrue(tree.get("results").get(1).get("tokens_per_s").asDouble() > 0);
+        Result bad = cli("bench", "route", "--tokens", "16", "--backends", "cuda", "--json", dir.resolve("x.json").toString());
+        assertEquals(2, bad.code());
+        assertFalse(Files.exists(dir.resolve("x.json")));
+    }
+
+    private void assertNoOutputs() throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            List<String> names = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("ids-") || n.startsWith("w-")
+                    || n.endsWith(".tmp")).toList();
+            assertEquals(List.of(), names);
+        }
+    }
+}
