@@ -39,8 +39,7 @@ public final class MoeCli implements Runnable {
         cli.setErr(err);
         cli.setExecutionExceptionHandler(MoeCli::handle);
         cli.setParameterExceptionHandler((ex, a) -> {
-            PrintWriter err = ex.getCommandLine().getErr();
-            err.println("moe: " + ex.getMessage() + " (see --help)");
+            ex.getCommandLine().getErr().println("moe: " + ex.getMessage() + " (see --help)");
             return EXIT_USAGE;
         });
         return cli.execute(args);

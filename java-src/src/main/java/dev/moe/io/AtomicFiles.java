@@ -7,16 +7,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes files so that readers see either the old file or the complete new one, never a partial
- * write: temp file in the same directory, fsync, atomic rename. On failure the temp file is deleted
- * and an existing target is left untouched.
+ * write: temp file in the same directory, fsync, atomic rename, directory sync. On failure the temp
+ * file is deleted and an existing target is left untouched.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
 
-    /** Writes the contents through {@code body} into an open channel. */
+    /** Writes a file's contents into an open channel. */
     @FunctionalInterface
     public interface ChannelWriter {
         void write(FileChannel channel) throws IOException;
@@ -24,31 +26,55 @@ public final class AtomicFiles {
 
     /** Atomically replaces {@code target} with {@code bytes}. */
     public static void write(Path target, byte[] bytes) throws IOException {
-        write(target, ch -> {
-            ByteBuffer buf = ByteBuffer.wrap(bytes);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-        });
+        write(target, ch -> writeFully(ch, ByteBuffer.wrap(bytes)));
     }
 
     /** Atomically replaces {@code target} with what {@code body} writes. */
     public static void write(Path target, ChannelWriter body) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-        boolean done = false;
+        Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp", defaultPermissions(dir));
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                body.write(ch);
-                ch.force(true);
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                body.write(channel);
+                channel.force(true);
             }
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
+            Files.move(temp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (Throwable t) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException e) {
+                t.addSuppressed(e);
             }
+            throw t;
+        }
+        syncDirectory(dir);
+    }
+
+    /** Writes all of {@code buffer}. */
+    public static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+    }
+
+    /**
+     * rw-rw-rw- as the requested mode, which the OS narrows by the umask, so the file gets ordinary
+     * permissions (createTempFile alone would make it owner-only).
+     */
+    private static FileAttribute<?>[] defaultPermissions(Path dir) {
+        if (!dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return new FileAttribute<?>[0];
+        }
+        return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-"))};
+    }
+
+    /** Makes the rename durable where the platform allows opening a directory; best effort. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // not supported here (e.g. Windows); the file itself was forced before the rename
         }
     }
 }

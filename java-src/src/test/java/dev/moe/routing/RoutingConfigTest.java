@@ -38,8 +38,8 @@ class RoutingConfigTest {
     @Test
     void groupSmallerThanJIsRejected() {  // spec §k #7
         var e = assertThrows(InvalidConfigException.class,
-                () -> RoutingConfig.builder().experts(8).groups(8).topkGroups(4).topk(8).build());
-        assertTrue(e.getMessage().contains("J=2"), e.getMessage());
+                () -> RoutingConfig.builder().experts(16).groups(8).topkGroups(4).topk(8).groupTopJ(3).build());
+        assertTrue(e.getMessage().contains("J=3") && e.getMessage().contains("§k #7"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,206 @@
+package dev.moe.nativelib;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.moe.bindings.moe_h;
+
+/**
+ * The one place that loads native libraries. It tries, in order: the explicit path property
+ * {@value #PATH_PROPERTY} (directories and/or files separated by the path separator), the copy inside
+ * the jar ({@code /native/<os>-<arch>/lib<name>.so}, extracted to a private temp directory and checked
+ * against its {@code .sha256} when one is bundled), then each directory of {@code java.library.path}.
+ * Libraries are loaded with {@link System#load} so that the bindings' loader lookup finds their
+ * symbols, and their ABI version must equal the one the bindings were generated with. Results,
+ * failures included, are cached per library name.
+ */
+public final class NativeLibraryLoader {
+    /** System property naming explicit library files or directories. */
+    public static final String PATH_PROPERTY = "moe.native.path";
+
+    private static final Logger LOG = LoggerFactory.getLogger(NativeLibraryLoader.class);
+    private static final Map<String, Object> CACHE = new HashMap<>();
+
+    private NativeLibraryLoader() {}
+
+    /** Loads {@code name} ("moe" or "moe_cuda") once per process, or throws with every place tried. */
+    public static synchronized LoadedLibrary load(String name) {
+        Object cached = CACHE.get(name);
+        if (cached instanceof LoadedLibrary lib) {
+            return lib;
+        }
+        if (cached instanceof NativeLibraryException e) {
+            throw new NativeLibraryException(e.getMessage(), e);
+        }
+        try {
+            LoadedLibrary lib = find(name);
+            checkAbi(lib);
+            LOG.debug("loaded native library {} from {} ({})", name, lib.path(), lib.source());
+            CACHE.put(name, lib);
+            return lib;
+        } catch (NativeLibraryException e) {
+            CACHE.put(name, e);
+            throw e;
+        }
+    }
+
+    /** The jar resource folder for this platform, e.g. {@code linux-x86_64}, or null if unsupported. */
+    static String platformDir() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        if (!os.contains("linux")) {
+            return null;
+        }
+        return switch (arch) {
+            case "amd64", "x86_64" -> "linux-x86_64";
+            case "aarch64", "arm64" -> "linux-aarch64";
+            default -> null;
+        };
+    }
+
+    private static LoadedLibrary find(String name) {
+        String file = System.mapLibraryName(name);
+        List<String> tried = new ArrayList<>();
+
+        String explicit = System.getProperty(PATH_PROPERTY);
+        if (explicit == null || explicit.isBlank()) {
+            tried.add("system property " + PATH_PROPERTY + ": not set");
+        } else {
+            for (String entry : explicit.split(File.pathSeparator)) {
+                if (entry.isBlank()) {
+                    continue;
+                }
+                Path p = Path.of(entry);
+                Path candidate = Files.isDirectory(p) ? p.resolve(file) : p;
+                if (candidate.getFileName().toString().equals(file) && Files.isRegularFile(candidate)) {
+                    // An explicit request that fails is an error, never a silent fallback to another copy.
+                    load(candidate, name, "system property " + PATH_PROPERTY + ": " + candidate);
+                    return new LoadedLibrary(name, candidate.toAbsolutePath(), LoadedLibrary.Source.EXPLICIT_PATH);
+                }
+                tried.add("system property " + PATH_PROPERTY + ": no " + file + " at " + p);
+            }
+        }
+
+        String platform = platformDir();
+        if (platform == null) {
+            tried.add("jar resource: no bundled library for " + System.getProperty("os.name") + "/"
+                    + System.getProperty("os.arch") + " (supported: linux-x86_64)");
+        } else {
+            String resource = "/native/" + platform + "/" + file;
+            try (InputStream in = NativeLibraryLoader.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    tried.add("jar resource " + resource + ": not present on the class path");
+                } else {
+                    Path extracted = extract(in, resource, file);
+                    load(extracted, name, "jar resource " + resource + " (extracted to " + extracted + ")");
+                    return new LoadedLibrary(name, extracted, LoadedLibrary.Source.JAR);
+                }
+            } catch (IOException e) {
+                tried.add("jar resource " + resource + ": " + e.getMessage());
+            }
+        }
+
+        String libPath = System.getProperty("java.library.path", "");
+        for (String dir : libPath.split(File.pathSeparator)) {
+            if (dir.isBlank()) {
+                continue;
+            }
+            Path candidate = Path.of(dir).resolve(file);
+            if (Files.isRegularFile(candidate)) {
+                try {
+                    System.load(candidate.toAbsolutePath().toString());
+                    return new LoadedLibrary(name, candidate.toAbsolutePath(), LoadedLibrary.Source.LIBRARY_PATH);
+                } catch (UnsatisfiedLinkError e) {
+                    tried.add("java.library.path " + dir + ": " + e.getMessage());
+                }
+            } else {
+                tried.add("java.library.path " + dir + ": no " + file);
+            }
+        }
+        if (libPath.isBlank()) {
+            tried.add("java.library.path: empty");
+        }
+        StringBuilder msg = new StringBuilder("could not load native library '" + name + "' (" + file + "); tried:");
+        for (int i = 0; i < tried.size(); i++) {
+            msg.append("\n  ").append(i + 1).append(". ").append(tried.get(i));
+        }
+        throw new NativeLibraryException(msg.toString());
+    }
+
+    private static void load(Path file, String name, String where) {
+        try {
+            System.load(file.toAbsolutePath().toString());
+        } catch (UnsatisfiedLinkError e) {
+            throw new NativeLibraryException("could not load native library '" + name + "' from " + where + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static Path extract(InputStream in, String resource, String file) throws IOException {
+        Path dir = Files.createTempDirectory("moe-native-");
+        Path target = dir.resolve(file);
+        Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        dir.toFile().deleteOnExit();
+        target.toFile().deleteOnExit();
+        try (InputStream sum = NativeLibraryLoader.class.getResourceAsStream(resource + ".sha256")) {
+            if (sum != null) {
+                String expected = new String(sum.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+")[0];
+                String actual = sha256(target);
+                if (!expected.equalsIgnoreCase(actual)) {
+                    throw new IOException("checksum mismatch after extraction to " + target + ": expected " + expected
+                            + ", got " + actual);
+                }
+            }
+        }
+        return target;
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IOException(e);
+        }
+    }
+
+    private static void checkAbi(LoadedLibrary lib) {
+        String symbol = lib.name().equals("moe") ? "moe_abi_version" : lib.name() + "_abi_version";
+        SymbolLookup lookup = SymbolLookup.libraryLookup(lib.path(), java.lang.foreign.Arena.global());
+        var addr = lookup.find(symbol).orElse(null);
+        if (addr == null) {
+            return;  // not one of ours (tests load stand-ins); nothing to check
+        }
+        int version;
+        try {
+            MethodHandle mh = Linker.nativeLinker().downcallHandle(addr, FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            version = (int) mh.invokeExact();
+        } catch (Throwable t) {
+            throw new NativeLibraryException("ABI check of " + lib.path() + " failed: " + t, t);
+        }
+        if (version != moe_h.MOE_ABI_VERSION()) {
+            throw new NativeLibraryException(lib.path() + " has C ABI version " + version + " but these bindings need "
+                    + moe_h.MOE_ABI_VERSION() + "; rebuild the native library (./mvnw package) or fix " + PATH_PROPERTY);
+        }
+    }
+}
