@@ -20,7 +20,7 @@ moe_is_jdk() { # $1 = candidate home: a JDK (java + javac) of at least version M
 moe_find_jdk() {
   if moe_is_jdk "${JAVA_HOME-}"; then return 0; fi
   case $- in *f*) moe_noglob=1; set +f ;; *) moe_noglob= ;; esac
-  moe_list=$(ls -d /usr/lib/jvm/* /usr/local/lib/jvm/* /opt/java/* /opt/jdk* 2>/dev/null | sort -r -V)
+  moe_list=$( (ls -d /usr/lib/jvm/* /usr/local/lib/jvm/* /opt/java/* /opt/jdk* 2>/dev/null || true) | sort -r -V)
   [ -z "$moe_noglob" ] || set -f
   for moe_c in $moe_list; do
     if moe_is_jdk "$moe_c"; then JAVA_HOME=$moe_c; export JAVA_HOME; return 0; fi

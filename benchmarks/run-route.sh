@@ -3,7 +3,8 @@
 # (ratios against the Java reference). Run on an otherwise idle machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/.mvn/find-jdk.sh"; moe_find_jdk
+. "$root/.mvn/find-jdk.sh"
+moe_find_jdk || exit 1
 cd "$root"
 [ -f benchmarks/target/benchmarks.jar ] || ./mvnw -B -q -DskipTests package
 out=benchmarks/results
