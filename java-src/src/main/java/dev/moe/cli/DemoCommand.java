@@ -117,9 +117,9 @@ final class DemoCommand implements Callable<Integer> {
             }
             boolean ok = mismatches == 0;
             all &= ok;
-            out.printf("%nids %s vs %s: %s (%d choices); max |weight difference| %.3g%s%n", r.backend().cliName(),
-                    ref.backend().cliName(), ok ? "agree" : "DISAGREE in " + mismatches, ref.ids().length, maxDiff,
-                    maxDiff == 0 ? " (bit-identical)" : "");
+            out.printf("%nids %s vs %s: %s (%d choices); max |weight difference| %s%n", r.backend().cliName(),
+                    ref.backend().cliName(), ok ? "agree" : "DISAGREE in " + mismatches, ref.ids().length,
+                    maxDiff == 0 ? "0 (bit-identical)" : String.format("%.3g", maxDiff));
         }
         return all;
     }
