@@ -56,19 +56,23 @@ abstract class AbstractRouter implements Router {
     }
 
     @Override
-    public RoutingResult route(float[] logits, float[] bias) {
+    public final RoutingResult route(float[] logits, float[] bias) {
         int n = config.numExperts();
-        int k = config.topk();
         if (logits.length % n != 0) {
             throw new IllegalArgumentException("logits length " + logits.length + " is not a multiple of N=" + n);
         }
         int t = logits.length / n;
-        int[] ids = new int[Math.multiplyExact(t, k)];
+        int[] ids = new int[Math.multiplyExact(t, config.topk())];
         float[] weights = new float[ids.length];
         long[] load = new long[n];
-        GateStats stats = route(MemorySegment.ofArray(logits), t, bias == null ? null : MemorySegment.ofArray(bias),
+        GateStats stats = routeArrays(logits, bias, t, ids, weights, load);
+        return new RoutingResult(t, config.topk(), ids, weights, load, stats);
+    }
+
+    /** Routes arrays through {@link #route(MemorySegment, long, MemorySegment, MemorySegment, MemorySegment, MemorySegment)}. */
+    protected GateStats routeArrays(float[] logits, float[] bias, int numTokens, int[] ids, float[] weights, long[] load) {
+        return route(MemorySegment.ofArray(logits), numTokens, bias == null ? null : MemorySegment.ofArray(bias),
                 MemorySegment.ofArray(ids), MemorySegment.ofArray(weights), MemorySegment.ofArray(load));
-        return new RoutingResult(t, k, ids, weights, load, stats);
     }
 
     /** Routes a validated, non-empty batch; bias and load are null when absent. */

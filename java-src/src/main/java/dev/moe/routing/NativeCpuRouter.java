@@ -64,23 +64,20 @@ final class NativeCpuRouter extends AbstractRouter {
         return new GateStats(numTokens, moe_gate_stats.zero_sum_rows(stats));
     }
 
+    /** Native kernels cannot read the Java heap: arrays go through a confined arena, both ways. */
     @Override
-    public RoutingResult route(float[] logits, float[] bias) {
-        int n = config.numExperts();
-        int k = config.topk();
-        if (logits.length % n != 0) {
-            throw new IllegalArgumentException("logits length " + logits.length + " is not a multiple of N=" + n);
-        }
-        int t = logits.length / n;
+    protected GateStats routeArrays(float[] logits, float[] bias, int numTokens, int[] ids, float[] weights, long[] load) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment z = arena.allocateFrom(ValueLayout.JAVA_FLOAT, logits);
             MemorySegment b = bias == null ? null : arena.allocateFrom(ValueLayout.JAVA_FLOAT, bias);
-            MemorySegment ids = arena.allocate(ValueLayout.JAVA_INT, Math.max(1L, (long) t * k)).asSlice(0, 4L * t * k);
-            MemorySegment w = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1L, (long) t * k)).asSlice(0, 4L * t * k);
-            MemorySegment load = arena.allocate(ValueLayout.JAVA_LONG, n);
-            GateStats stats = route(z, t, b, ids, w, load);
-            return new RoutingResult(t, k, ids.toArray(ValueLayout.JAVA_INT), w.toArray(ValueLayout.JAVA_FLOAT),
-                    load.toArray(ValueLayout.JAVA_LONG), stats);
+            MemorySegment idSeg = arena.allocate(ValueLayout.JAVA_INT, Math.max(1, ids.length)).asSlice(0, 4L * ids.length);
+            MemorySegment wSeg = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, weights.length)).asSlice(0, 4L * weights.length);
+            MemorySegment loadSeg = arena.allocate(ValueLayout.JAVA_LONG, load.length);
+            GateStats stats = route(z, numTokens, b, idSeg, wSeg, loadSeg);
+            MemorySegment.copy(idSeg, ValueLayout.JAVA_INT, 0, ids, 0, ids.length);
+            MemorySegment.copy(wSeg, ValueLayout.JAVA_FLOAT, 0, weights, 0, weights.length);
+            MemorySegment.copy(loadSeg, ValueLayout.JAVA_LONG, 0, load, 0, load.length);
+            return stats;
         }
     }
 
