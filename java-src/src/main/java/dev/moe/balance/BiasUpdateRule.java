@@ -1,0 +1,79 @@
+package dev.moe.balance;
+
+/**
+ * How the loss-free controller moves each expert's selection bias from one step's loads
+ * (spec §e.1, §e.4). Overloaded experts go down, underloaded go up.
+ */
+public interface BiasUpdateRule {
+
+    /** The name used in state files and on the command line. */
+    String name();
+
+    /**
+     * Updates {@code bias} in place from this step's per-expert {@code counts} (Σ counts &gt; 0).
+     *
+     * @param gamma the update speed γ (u in [LF])
+     */
+    void apply(float[] bias, long[] counts, float gamma);
+
+    /**
+     * [LF] Algorithm 1 / DeepSeek-V3: b_i += γ·sign(c̄ − c_i), c̄ = Σc/N; an expert exactly at the mean
+     * is unchanged (sign(0) = 0). The sign is decided exactly in integers (Σc − N·c_i).
+     */
+    BiasUpdateRule SIGN = new BiasUpdateRule() {
+        @Override
+        public String name() {
+            return "sign";
+        }
+
+        @Override
+        public void apply(float[] bias, long[] counts, float gamma) {
+            long sum = 0;
+            for (long c : counts) {
+                sum += c;
+            }
+            long n = counts.length;
+            for (int i = 0; i < bias.length; i++) {
+                long diff = sum - n * counts[i];
+                if (diff > 0) {
+                    bias[i] += gamma;
+                } else if (diff < 0) {
+                    bias[i] -= gamma;
+                }
+            }
+        }
+    };
+
+    /**
+     * [LF] §4.3 proportional variant: b_i += γ·(c̄ − c_i)/c̄. The paper leaves the units of the error
+     * unspecified; we normalise by the mean load so that γ is comparable across batch sizes.
+     */
+    BiasUpdateRule PROPORTIONAL = new BiasUpdateRule() {
+        @Override
+        public String name() {
+            return "proportional";
+        }
+
+        @Override
+        public void apply(float[] bias, long[] counts, float gamma) {
+            long sum = 0;
+            for (long c : counts) {
+                sum += c;
+            }
+            double mean = (double) sum / counts.length;
+            for (int i = 0; i < bias.length; i++) {
+                float err = (float) ((mean - counts[i]) / mean);
+                bias[i] += gamma * err;
+            }
+        }
+    };
+
+    /** The rule with this name: {@code sign} or {@code proportional}. */
+    static BiasUpdateRule byName(String name) {
+        return switch (name) {
+            case "sign" -> SIGN;
+            case "proportional" -> PROPORTIONAL;
+            default -> throw new IllegalArgumentException("unknown bias update rule '" + name + "' (expected sign or proportional)");
+        };
+    }
+}

@@ -1,0 +1,147 @@
+package dev.moe.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+
+import dev.moe.balance.BiasUpdateRule;
+import dev.moe.io.AtomicFiles;
+import dev.moe.routing.Backend;
+import dev.moe.routing.GroupScore;
+import dev.moe.routing.RoutingConfig;
+import dev.moe.sim.BalancerKind;
+import dev.moe.sim.SimulationResult;
+import dev.moe.sim.SimulationSettings;
+import dev.moe.sim.Simulator;
+import dev.moe.sim.StepRecord;
+import dev.moe.sim.Workload;
+import dev.moe.topology.GroupScope;
+import dev.moe.topology.Topology;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code moe simulate}: the balancing loop over a synthetic router, one CSV row per step (cli.md). */
+@Command(name = "simulate", mixinStandardHelpOptions = true,
+        description = {"Run the load-balancing loop over a synthetic router and write one CSV row per step.",
+                "Workloads: uniform = domains mixed uniformly, no per-expert popularity; skewed = plus static per-expert "
+                        + "popularity (std 0.6); drift = popularity plus a domain mix drifting with period 500 steps.",
+                "deepseek-v3: router groups are nodes (node-limited routing); deepseek-v2: groups are GPUs (device-limited).",
+                "CSV columns: step,maxvio_batch,dropped,cross_node_sends,mean_nodes_per_token,max_nodes_per_token,gamma,bias_min,bias_max"})
+final class SimulateCommand implements Callable<Integer> {
+    @Option(names = "--preset", defaultValue = "deepseek-v3", description = "deepseek-v3 or deepseek-v2 (default ${DEFAULT-VALUE}).")
+    String preset;
+
+    @Option(names = "--nodes", description = "Nodes (default: 8 for deepseek-v3, 1 for deepseek-v2).")
+    Integer nodes;
+
+    @Option(names = "--gpus-per-node", description = "GPUs per node (default 8).")
+    Integer gpusPerNode;
+
+    @Option(names = "--node-limit", description = "Nodes (V3) or devices (V2) a token may reach, M (default: the preset's, 4 or 3).")
+    Integer nodeLimit;
+
+    @Option(names = "--workload", defaultValue = "skewed", description = "uniform, skewed or drift (default ${DEFAULT-VALUE}).")
+    String workload;
+
+    @Option(names = "--steps", defaultValue = "2000", description = "Training steps (default ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--tokens-per-step", defaultValue = "8192", description = "Tokens per step (default ${DEFAULT-VALUE}).")
+    int tokensPerStep;
+
+    @Option(names = "--layers", defaultValue = "1", description = "MoE layers (default ${DEFAULT-VALUE}); MaxVio is their mean.")
+    int layers;
+
+    @Option(names = "--balancer", defaultValue = "loss-free", description = "loss-free or none (default ${DEFAULT-VALUE}).")
+    String balancer;
+
+    @Option(names = "--gamma", defaultValue = "0.001", description = "Bias update speed (default ${DEFAULT-VALUE}).")
+    float gamma;
+
+    @Option(names = "--update", defaultValue = "sign", description = "Bias update rule: sign or proportional (default ${DEFAULT-VALUE}).")
+    String update;
+
+    @Option(names = "--alpha", defaultValue = "0.0001", description = "Auxiliary-loss coefficient (default ${DEFAULT-VALUE}).")
+    float alpha;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}); same seed, same CSV on every backend.")
+    long seed;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "java, cpu, cuda or auto (default ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--csv", required = true, paramLabel = "run.csv", description = "Where to write the per-step CSV.")
+    Path csv;
+
+    @Option(names = "--plot", paramLabel = "run.png", description = "Also write a PNG: MaxVio, bias trajectories, load heat map.")
+    Path plot;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        SimulationSettings settings = settings();
+        PrintWriter out = spec.commandLine().getOut();
+        SimulationResult r;
+        if (System.console() != null) {
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("simulate").setInitialMax(steps)
+                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+                    .build()) {
+                r = new Simulator(settings).run(step -> bar.step());
+            }
+        } else {
+            Consumer<StepRecord> none = step -> { };
+            r = new Simulator(settings).run(none);
+        }
+        AtomicFiles.write(csv, r.csv().getBytes(StandardCharsets.US_ASCII));
+        if (plot != null) {
+            try {
+                SimulationPlots.write(plot, r, balancer + ", " + workload + ", " + preset);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(csv);  // no half of the output left behind
+                throw e;
+            }
+        }
+        StepRecord last = r.last();
+        out.println(String.format(Locale.ROOT,
+                "%s %s %s: %d steps x %d tokens x %d layers on %s | final MaxVio_batch %.3f (last-100 mean %.3f), "
+                        + "MaxVio_global %.3f | dropped %d | cross-node sends %.2f per token, max nodes/token %d | "
+                        + "%.2fM routings/s, balancer %.3f%% of time",
+                preset, balancer, workload, steps, tokensPerStep, layers, settings.backend().cliName(), last.maxVioBatch(),
+                r.meanMaxVioLast(100), r.maxVioGlobal(), r.totalDropped(),
+                (double) r.totalCrossNodeSends() / ((long) steps * tokensPerStep * layers),
+                r.steps().stream().mapToInt(StepRecord::maxNodesPerToken).max().orElse(0), r.routingsPerSecond() / 1e6,
+                100 * r.balancerShare()));
+        out.flush();
+        return 0;
+    }
+
+    private SimulationSettings settings() {
+        RoutingConfig base = RoutingConfig.preset(preset);
+        boolean v3 = base.groupScore() == GroupScore.TOP_J_SUM;
+        int nodeCount = nodes != null ? nodes : (v3 ? 8 : 1);
+        int perNode = gpusPerNode != null ? gpusPerNode : 8;
+        GroupScope scope = v3 ? GroupScope.NODE : GroupScope.DEVICE;
+        int groups = v3 ? nodeCount : nodeCount * perNode;
+        RoutingConfig.Builder b = base.toBuilder().groups(groups);
+        b.topkGroups(nodeLimit != null ? nodeLimit : Math.min(base.topkGroups(), groups));
+        BalancerKind kind = BalancerKind.parse(balancer);
+        if (kind == BalancerKind.AUX_LOSS) {
+            throw new UsageException("--balancer aux-loss is not available yet in this version (use loss-free or none)");
+        }
+        Backend be = Backend.parse(backend);
+        return new SimulationSettings(b.build(), Topology.contiguous(nodeCount, perNode, base.numExperts()), scope, layers,
+                steps, tokensPerStep, Workload.parse(workload), kind, gamma, BiasUpdateRule.byName(update), alpha, seed,
+                be == Backend.AUTO ? dev.moe.routing.Routers.resolveAuto() : be, 16384);
+    }
+}

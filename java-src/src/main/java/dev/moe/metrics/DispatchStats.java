@@ -1,0 +1,78 @@
+package dev.moe.metrics;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import dev.moe.topology.Topology;
+
+/**
+ * What dispatching one routed batch costs on a topology: per-node and per-GPU loads, how many nodes
+ * each token reaches, and cross-node sends counted as DeepSeek's dispatch sends them — one copy of a
+ * token per destination node other than its own, however many experts it uses there (spec §d.2).
+ * Ids equal to −1 (dropped assignments) are skipped.
+ *
+ * @param gpuLoad            assignments per GPU
+ * @param nodeLoad           assignments per node
+ * @param nodesPerToken      histogram: nodesPerToken[j] = tokens that reach exactly j nodes
+ * @param crossNodeSends     token copies sent to another node
+ * @param tokens             tokens in the batch
+ */
+public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToken, long crossNodeSends, long tokens) {
+
+    /**
+     * Dispatch statistics of {@code ids} (int [T, K]); token t starts on GPU {@code t mod gpus}
+     * (tokens spread round-robin over the data-parallel ranks).
+     */
+    public static DispatchStats of(MemorySegment ids, long tokens, int k, Topology topology) {
+        long[] gpuLoad = new long[topology.gpus()];
+        long[] nodeLoad = new long[topology.nodes()];
+        long[] hist = new long[topology.nodes() + 1];
+        long cross = 0;
+        long[] seen = new long[topology.nodes()];  // seen[node] == t + 1 if token t already reached it
+        for (long t = 0; t < tokens; t++) {
+            int home = topology.nodeOfGpu((int) (t % topology.gpus()));
+            int reached = 0;
+            for (int q = 0; q < k; q++) {
+                int e = ids.getAtIndex(ValueLayout.JAVA_INT, t * k + q);
+                if (e < 0) {
+                    continue;
+                }
+                int gpu = topology.gpuOf(e);
+                int node = topology.nodeOfGpu(gpu);
+                gpuLoad[gpu]++;
+                nodeLoad[node]++;
+                if (seen[node] != t + 1) {
+                    seen[node] = t + 1;
+                    reached++;
+                    if (node != home) {
+                        cross++;
+                    }
+                }
+            }
+            hist[reached]++;
+        }
+        return new DispatchStats(gpuLoad, nodeLoad, hist, cross, tokens);
+    }
+
+    /** Mean number of nodes a token reaches. */
+    public double meanNodesPerToken() {
+        if (tokens == 0) {
+            return 0.0;
+        }
+        long acc = 0;
+        for (int j = 0; j < nodesPerToken.length; j++) {
+            acc += j * nodesPerToken[j];
+        }
+        return (double) acc / tokens;
+    }
+
+    /** The largest number of nodes any token reached. */
+    public int maxNodesPerToken() {
+        for (int j = nodesPerToken.length - 1; j > 0; j--) {
+            if (nodesPerToken[j] > 0) {
+                return j;
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,26 @@
+package dev.moe.sim;
+
+import java.util.Locale;
+
+/** How the simulator balances expert load. */
+public enum BalancerKind {
+    /** DeepSeek-V3 auxiliary-loss-free bias controller (spec §e). */
+    LOSS_FREE,
+    /** Auxiliary losses only: their gradient trains per-expert logit offsets (spec §f). */
+    AUX_LOSS,
+    /** No balancing: the router's own preferences decide. */
+    NONE;
+
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    public static BalancerKind parse(String name) {
+        for (BalancerKind b : values()) {
+            if (b.cliName().equals(name)) {
+                return b;
+            }
+        }
+        throw new IllegalArgumentException("unknown balancer '" + name + "' (expected loss-free, aux-loss or none)");
+    }
+}

@@ -1,0 +1,44 @@
+package dev.moe.sim;
+
+import java.util.List;
+
+/**
+ * The outcome of a simulation run.
+ *
+ * @param steps            per-step records
+ * @param maxVioGlobal     MaxVio on the held-out token set with the final bias, averaged over layers
+ * @param biasHistory      layer 0's bias after each step, [steps][N]
+ * @param loadHistory      layer 0's relative expert load (load / mean) in each step, [steps][N]
+ * @param routingsPerSecond tokens × layers routed per second of simulation (generation included)
+ * @param balancerShare    fraction of the run's time spent in the balancer's update
+ */
+public record SimulationResult(List<StepRecord> steps, double maxVioGlobal, float[][] biasHistory, float[][] loadHistory,
+                               double routingsPerSecond, double balancerShare) {
+
+    public StepRecord last() {
+        return steps.getLast();
+    }
+
+    public long totalDropped() {
+        return steps.stream().mapToLong(StepRecord::dropped).sum();
+    }
+
+    public long totalCrossNodeSends() {
+        return steps.stream().mapToLong(StepRecord::crossNodeSends).sum();
+    }
+
+    /** Mean of maxVioBatch over the last {@code n} steps (the steady state). */
+    public double meanMaxVioLast(int n) {
+        int from = Math.max(0, steps.size() - n);
+        return steps.subList(from, steps.size()).stream().mapToDouble(StepRecord::maxVioBatch).average().orElse(0);
+    }
+
+    /** The CSV of all steps, header first, '\n' line ends. */
+    public String csv() {
+        StringBuilder sb = new StringBuilder(StepRecord.CSV_HEADER).append('\n');
+        for (StepRecord r : steps) {
+            sb.append(r.csv()).append('\n');
+        }
+        return sb.toString();
+    }
+}

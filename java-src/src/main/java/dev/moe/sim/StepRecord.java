@@ -1,0 +1,30 @@
+package dev.moe.sim;
+
+import java.util.Locale;
+
+/**
+ * One simulated training step, averaged (MaxVio, nodes per token) or summed (drops, sends) over layers.
+ *
+ * @param step              step index from 0
+ * @param maxVioBatch       MaxVio of this step's batch (spec §e.5)
+ * @param dropped           token-expert assignments dropped by capacity limits
+ * @param crossNodeSends    token copies sent to another node (one per destination node)
+ * @param meanNodesPerToken mean number of nodes a token reached
+ * @param maxNodesPerToken  most nodes any token reached (never above the node limit)
+ * @param gamma             bias update speed used at the end of this step
+ * @param biasMin           smallest bias of layer 0 after the update
+ * @param biasMax           largest bias of layer 0 after the update
+ */
+public record StepRecord(long step, double maxVioBatch, long dropped, long crossNodeSends, double meanNodesPerToken,
+                         int maxNodesPerToken, float gamma, float biasMin, float biasMax) {
+
+    /** CSV header; the first five columns are the contract of cli.md, in this order. */
+    public static final String CSV_HEADER =
+            "step,maxvio_batch,dropped,cross_node_sends,mean_nodes_per_token,max_nodes_per_token,gamma,bias_min,bias_max";
+
+    /** The CSV line (fixed formats, locale-independent, so runs compare byte for byte). */
+    public String csv() {
+        return String.format(Locale.ROOT, "%d,%.6f,%d,%d,%.6f,%d,%.6g,%.6f,%.6f", step, maxVioBatch, dropped, crossNodeSends,
+                meanNodesPerToken, maxNodesPerToken, gamma, biasMin, biasMax);
+    }
+}

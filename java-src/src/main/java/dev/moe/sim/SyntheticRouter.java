@@ -1,0 +1,138 @@
+package dev.moe.sim;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+/**
+ * Generates router logits for the simulator, deterministically per (seed, layer, step): the same
+ * seed gives the same logits whatever backend routes them. Cheap by design (a table of normal noise
+ * read at random offsets), so that generation does not dominate a simulation step.
+ */
+final class SyntheticRouter {
+    static final int DOMAINS = 8;
+    private static final int DIM = 16;
+    private static final int NOISE = 1 << 20;
+    private static final float DOMAIN_SIGNAL = 1.0f;
+    private static final float NOISE_SCALE = 0.7f;
+    private static final float POPULARITY = 0.6f;
+    private static final int DRIFT_PERIOD = 500;
+    private static final int BLOCK = 256;
+
+    private final int numExperts;
+    private final Workload workload;
+    private final long seed;
+    private final float[] noise;
+    private final float[][][] base;      // [layer][domain][expert]: signal + popularity
+
+    SyntheticRouter(int layers, int numExperts, Workload workload, long seed) {
+        this.numExperts = numExperts;
+        this.workload = workload;
+        this.seed = seed;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        noise = new float[NOISE + numExperts];
+        for (int i = 0; i < noise.length; i++) {
+            noise[i] = (float) gaussian(rnd);
+        }
+        base = new float[layers][DOMAINS][numExperts];
+        for (int l = 0; l < layers; l++) {
+            float[][] centroids = unitVectors(rnd, numExperts);
+            float[][] domains = unitVectors(rnd, DOMAINS);
+            float[] popularity = new float[numExperts];
+            if (workload != Workload.UNIFORM) {
+                for (int i = 0; i < numExperts; i++) {
+                    popularity[i] = (float) gaussian(rnd) * POPULARITY;
+                }
+            }
+            for (int m = 0; m < DOMAINS; m++) {
+                for (int i = 0; i < numExperts; i++) {
+                    float dot = 0;
+                    for (int k = 0; k < DIM; k++) {
+                        dot += domains[m][k] * centroids[i][k];
+                    }
+                    base[l][m][i] = DOMAIN_SIGNAL * dot * (float) Math.sqrt(DIM) + popularity[i];
+                }
+            }
+        }
+    }
+
+    /** Domain mixture weights (cumulative) at a step. */
+    double[] domainCdf(long step) {
+        double[] w = new double[DOMAINS];
+        double sum = 0;
+        for (int m = 0; m < DOMAINS; m++) {
+            w[m] = workload == Workload.DRIFT
+                    ? Math.exp(2.0 * Math.sin(2 * Math.PI * step / DRIFT_PERIOD + 2 * Math.PI * m / DOMAINS))
+                    : 1.0;
+            sum += w[m];
+        }
+        double acc = 0;
+        for (int m = 0; m < DOMAINS; m++) {
+            acc += w[m] / sum;
+            w[m] = acc;
+        }
+        w[DOMAINS - 1] = 1.0;
+        return w;
+    }
+
+    /**
+     * Fills {@code out} (float [tokens, N]) with layer {@code layer}'s logits for step {@code step}.
+     * Blocks of {@value #BLOCK} tokens draw from their own seeded streams, so the result is the same
+     * however many threads fill it.
+     */
+    void fill(int layer, long step, int tokens, MemorySegment out) {
+        double[] cdf = domainCdf(step);
+        long stepSeed = mix(seed, layer, step);
+        int blocks = (tokens + BLOCK - 1) / BLOCK;
+        IntStream.range(0, blocks).parallel().forEach(blk -> fillBlock(layer, cdf, stepSeed + blk, blk * BLOCK,
+                Math.min(tokens, (blk + 1) * BLOCK), out));
+    }
+
+    private void fillBlock(int layer, double[] cdf, long blockSeed, int from, int to, MemorySegment out) {
+        int n = numExperts;
+        SplittableRandom rnd = new SplittableRandom(blockSeed);
+        float[] row = new float[n];
+        for (int t = from; t < to; t++) {
+            double u = rnd.nextDouble();
+            int m = 0;
+            while (u > cdf[m]) {
+                m++;
+            }
+            float[] b = base[layer][m];
+            int off = rnd.nextInt(NOISE);
+            for (int i = 0; i < n; i++) {
+                row[i] = b[i] + NOISE_SCALE * noise[off + i];
+            }
+            MemorySegment.copy(row, 0, out, ValueLayout.JAVA_FLOAT, (long) t * n * Float.BYTES, n);
+        }
+    }
+
+    private static long mix(long seed, int layer, long step) {
+        long h = seed * 0x9E3779B97F4A7C15L + layer * 0xBF58476D1CE4E5B9L + step * 0x94D049BB133111EBL;
+        h ^= h >>> 31;
+        return h * 0xD6E8FEB86659FD93L;
+    }
+
+    private static float[][] unitVectors(SplittableRandom rnd, int count) {
+        float[][] v = new float[count][DIM];
+        for (float[] x : v) {
+            double norm = 0;
+            for (int k = 0; k < DIM; k++) {
+                x[k] = (float) gaussian(rnd);
+                norm += x[k] * x[k];
+            }
+            float inv = (float) (1 / Math.sqrt(norm));
+            for (int k = 0; k < DIM; k++) {
+                x[k] *= inv;
+            }
+        }
+        return v;
+    }
+
+    private static double gaussian(SplittableRandom rnd) {
+        double u1 = 1.0 - rnd.nextDouble();
+        double u2 = rnd.nextDouble();
+        return StrictMath.sqrt(-2.0 * StrictMath.log(u1)) * StrictMath.cos(2.0 * StrictMath.PI * u2);
+    }
+}

@@ -1,0 +1,120 @@
+package dev.moe.topology;
+
+import java.util.Arrays;
+
+import dev.moe.routing.RoutingConfig;
+
+/**
+ * A cluster of {@code nodes × gpusPerNode} GPUs and the GPU that holds each routed expert (spec §d).
+ * Contiguous placement puts experts [g·N/P, (g+1)·N/P) on GPU g, so router group g is node g when
+ * G equals the node count (DeepSeek-V3 node-limited routing) or GPU g when G equals the GPU count
+ * (DeepSeek-V2 device-limited routing).
+ */
+public final class Topology {
+    private final int nodes;
+    private final int gpusPerNode;
+    private final int[] expertToGpu;
+
+    private Topology(int nodes, int gpusPerNode, int[] expertToGpu) {
+        if (nodes < 1 || gpusPerNode < 1) {
+            throw new IllegalArgumentException("need at least 1 node and 1 GPU per node, got " + nodes + " x " + gpusPerNode);
+        }
+        int gpus = nodes * gpusPerNode;
+        for (int e = 0; e < expertToGpu.length; e++) {
+            if (expertToGpu[e] < 0 || expertToGpu[e] >= gpus) {
+                throw new IllegalArgumentException("expert " + e + " is placed on GPU " + expertToGpu[e] + ", but there are "
+                        + gpus + " GPUs (0.." + (gpus - 1) + ")");
+            }
+        }
+        this.nodes = nodes;
+        this.gpusPerNode = gpusPerNode;
+        this.expertToGpu = expertToGpu;
+    }
+
+    /** Experts spread evenly and in order: GPU g holds experts [g·N/P, (g+1)·N/P). */
+    public static Topology contiguous(int nodes, int gpusPerNode, int numExperts) {
+        long gpus = (long) nodes * gpusPerNode;
+        if (nodes < 1 || gpusPerNode < 1) {
+            throw new IllegalArgumentException("need at least 1 node and 1 GPU per node, got " + nodes + " x " + gpusPerNode);
+        }
+        if (numExperts % gpus != 0) {
+            throw new IllegalArgumentException(numExperts + " experts cannot be spread evenly over " + nodes + " x " + gpusPerNode
+                    + " = " + gpus + " GPUs (N mod GPUs must be 0)");
+        }
+        int per = (int) (numExperts / gpus);
+        int[] map = new int[numExperts];
+        for (int e = 0; e < numExperts; e++) {
+            map[e] = e / per;
+        }
+        return new Topology(nodes, gpusPerNode, map);
+    }
+
+    /** An explicit placement: {@code expertToGpu[e]} is the GPU of expert e. */
+    public static Topology explicit(int nodes, int gpusPerNode, int[] expertToGpu) {
+        return new Topology(nodes, gpusPerNode, expertToGpu.clone());
+    }
+
+    public int nodes() {
+        return nodes;
+    }
+
+    public int gpusPerNode() {
+        return gpusPerNode;
+    }
+
+    public int gpus() {
+        return nodes * gpusPerNode;
+    }
+
+    public int numExperts() {
+        return expertToGpu.length;
+    }
+
+    public int gpuOf(int expert) {
+        return expertToGpu[expert];
+    }
+
+    public int nodeOf(int expert) {
+        return expertToGpu[expert] / gpusPerNode;
+    }
+
+    /** Node of a GPU. */
+    public int nodeOfGpu(int gpu) {
+        return gpu / gpusPerNode;
+    }
+
+    /**
+     * Checks that router groups coincide with nodes ({@code GroupScope.NODE}, V3) or GPUs
+     * ({@code GroupScope.DEVICE}, V2): same count, and every group's experts on that one node / GPU,
+     * so that a limit of M groups is a limit of M nodes / devices.
+     */
+    public void requireGroupsMatch(RoutingConfig config, GroupScope scope) {
+        if (config.numExperts() != numExperts()) {
+            throw new IllegalArgumentException("the router has " + config.numExperts() + " experts but the topology places "
+                    + numExperts());
+        }
+        int units = scope == GroupScope.NODE ? nodes : gpus();
+        String unit = scope == GroupScope.NODE ? "node" : "device";
+        if (config.numGroups() != units) {
+            throw new IllegalArgumentException("node/device-limited routing needs one router group per " + unit + ": G="
+                    + config.numGroups() + " but there are " + units + " " + unit + "s");
+        }
+        if (config.topkGroups() > units) {
+            throw new IllegalArgumentException("limit M=" + config.topkGroups() + " is larger than the " + units + " " + unit + "s");
+        }
+        for (int e = 0; e < numExperts(); e++) {
+            int group = e / config.groupSize();
+            int where = scope == GroupScope.NODE ? nodeOf(e) : gpuOf(e);
+            if (where != group) {
+                throw new IllegalArgumentException("expert " + e + " of router group " + group + " is on " + unit + " " + where
+                        + "; each group's experts must sit on the " + unit + " of the same index");
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Topology[" + nodes + " nodes x " + gpusPerNode + " GPUs, " + numExperts() + " experts, placement "
+                + Arrays.toString(Arrays.copyOf(expertToGpu, Math.min(8, expertToGpu.length))) + (expertToGpu.length > 8 ? "...]" : "]");
+    }
+}
