@@ -188,6 +188,33 @@ class MoeCliTest {
         assertFalse(Files.exists(dir.resolve("x.json")));
     }
 
+    @Test
+    void simulateWritesCsvAndPlot() throws IOException {
+        Path csv = dir.resolve("run.csv");
+        Path png = dir.resolve("run.png");
+        Result r = cli("simulate", "--steps", "20", "--tokens-per-step", "256", "--workload", "drift", "--csv", csv.toString(),
+                "--plot", png.toString(), "--backend", "cpu");
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals(21, lines.size());
+        assertTrue(lines.get(0).startsWith("step,maxvio_batch,dropped,cross_node_sends,mean_nodes_per_token"), lines.get(0));
+        byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(png), 8);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, head);
+        assertTrue(r.out().contains("MaxVio_global"), r.out());
+        Result java = cli("simulate", "--steps", "20", "--tokens-per-step", "256", "--workload", "drift", "--csv",
+                dir.resolve("java.csv").toString(), "--backend", "java");
+        assertEquals(0, java.code(), java.err());
+        assertArrayEquals(Files.readAllBytes(csv), Files.readAllBytes(dir.resolve("java.csv")), "byte-identical CSV");
+        for (String[] bad : new String[][] {{"--workload", "zipf"}, {"--balancer", "magic"}, {"--nodes", "3"}, {"--node-limit", "9"},
+                {"--update", "multiplicative"}, {"--steps", "0"}}) {
+            List<String> args = new ArrayList<>(List.of("simulate", "--csv", dir.resolve("bad.csv").toString()));
+            args.addAll(List.of(bad));
+            Result b = cli(args.toArray(String[]::new));
+            assertEquals(2, b.code(), String.join(" ", bad) + ": " + b.err());
+            assertFalse(Files.exists(dir.resolve("bad.csv")));
+        }
+    }
+
     private void assertNoOutputs() throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             List<String> names = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("ids-") || n.startsWith("w-")

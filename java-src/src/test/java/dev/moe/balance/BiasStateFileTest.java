@@ -1,0 +1,84 @@
+package dev.moe.balance;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BiasStateFileTest {
+    @TempDir
+    Path dir;
+
+    private BiasBalancer trained() {
+        BiasBalancer b = new BiasBalancer(58, 256, BiasUpdateRule.SIGN, GammaSchedule.deepseekV3());
+        long[][] counts = new long[58][256];
+        for (int l = 0; l < 58; l++) {
+            for (int i = 0; i < 256; i++) {
+                counts[l][i] = (i * 7 + l) % 13;
+            }
+        }
+        for (int s = 0; s < 5; s++) {
+            b.endStep(counts, 1000);
+        }
+        return b;
+    }
+
+    @Test
+    void roundTripRestoresEveryLayer() throws IOException {
+        BiasBalancer b = trained();
+        Path f = dir.resolve("bias.state");
+        BiasStateFile.save(f, b.snapshot());
+        BiasBalancer r = BiasBalancer.restore(BiasStateFile.load(f), BiasUpdateRule.SIGN, GammaSchedule.deepseekV3());
+        assertEquals(5, r.step());
+        assertEquals(5000, r.tokensSeen());
+        for (int l = 0; l < 58; l++) {
+            assertArrayEquals(b.bias(l), r.bias(l));
+        }
+        assertEquals("sign", BiasStateFile.load(f).rule());
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temp files left");
+        }
+    }
+
+    @Test
+    void corruptFilesAreRejectedAndLeftUntouched() throws IOException {
+        Path f = dir.resolve("bias.state");
+        BiasStateFile.save(f, trained().snapshot());
+        byte[] good = Files.readAllBytes(f);
+
+        byte[] flipped = good.clone();
+        flipped[100] ^= 1;
+        assertCorrupt(flipped, "checksum");
+        assertCorrupt(Arrays.copyOf(good, good.length - 9), "truncated");
+        assertCorrupt(Arrays.copyOf(good, good.length + 3), "truncated or padded");
+        byte[] magic = good.clone();
+        magic[0] = 'X';
+        assertCorrupt(magic, "bad magic");
+        byte[] version = good.clone();
+        ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 99);
+        assertCorrupt(version, "version 99");
+        assertCorrupt(new byte[10], "too short");
+        byte[] nan = good.clone();
+        int firstFloat = 8 + 12 + 16 + 2 + 4;  // rule "sign"
+        ByteBuffer.wrap(nan).order(ByteOrder.LITTLE_ENDIAN).putFloat(firstFloat, Float.NaN);
+        assertCorrupt(nan, "NaN");
+    }
+
+    private void assertCorrupt(byte[] bytes, String expected) throws IOException {
+        Path f = dir.resolve("corrupt.state");
+        Files.write(f, bytes);
+        IOException e = assertThrows(IOException.class, () -> BiasStateFile.load(f));
+        assertTrue(e.getMessage().contains(expected) && e.getMessage().contains("corrupt.state"), e.getMessage());
+        assertArrayEquals(bytes, Files.readAllBytes(f), "a rejected file is left as it was");
+    }
+}

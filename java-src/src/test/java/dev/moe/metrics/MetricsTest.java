@@ -1,0 +1,61 @@
+package dev.moe.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+
+import org.junit.jupiter.api.Test;
+
+import dev.moe.routing.Routers;
+import dev.moe.routing.RoutingConfig;
+import dev.moe.routing.RoutingResult;
+import dev.moe.routing.SyntheticLogits;
+import dev.moe.topology.Topology;
+
+class MetricsTest {
+
+    @Test
+    void maxVioWorkedExampleAndEmptyBatch() {  // spec §e.5, §k #10
+        assertEquals(2.0 / 3, LoadMetrics.maxVio(new long[] {10, 6, 4, 4}), 1e-12);
+        assertEquals(0.0, LoadMetrics.maxVio(new long[] {0, 0, 0}));
+        assertEquals(0.0, LoadMetrics.maxVio(new long[] {5, 5}));
+        assertEquals((2.0 / 3 + 1.0) / 2, LoadMetrics.maxVio(new long[][] {{10, 6, 4, 4}, {2, 0}, {0, 0}}), 1e-12);
+        assertArrayEquals(new double[] {10 / 6.0, 1, 4 / 6.0, 4 / 6.0}, LoadMetrics.relative(new long[] {10, 6, 4, 4}), 1e-12);
+    }
+
+    @Test
+    void crossNodeSendsCountOneCopyPerDestinationNode() {
+        // 2 nodes x 1 GPU, 4 experts: experts 0,1 on node 0; 2,3 on node 1. K = 3.
+        Topology topo = Topology.contiguous(2, 1, 4);
+        int[] ids = {
+            0, 1, 2,    // token 0 (home node 0): nodes {0,1} -> one cross-node copy, although 1 expert there
+            2, 3, 0,    // token 1 (home node 1): nodes {1,0} -> one copy
+            2, 3, -1,   // token 2 (home node 0): node 1 only (a dropped slot) -> one copy
+            0, 1, -1};  // token 3 (home node 1): node 0 -> one copy
+        DispatchStats d = DispatchStats.of(MemorySegment.ofArray(ids), 4, 3, topo);
+        assertEquals(4, d.crossNodeSends());
+        assertArrayEquals(new long[] {0, 2, 2}, d.nodesPerToken());
+        assertArrayEquals(new long[] {5, 5}, d.nodeLoad());
+        assertEquals(1.5, d.meanNodesPerToken(), 1e-12);
+        assertEquals(2, d.maxNodesPerToken());
+    }
+
+    @Test
+    void v3RoutingNeverReachesMoreThanFourNodes() {
+        RoutingConfig c = RoutingConfig.deepseekV3();
+        Topology topo = Topology.contiguous(8, 8, 256);
+        float[] b = new float[256];
+        for (int i = 0; i < 256; i++) {
+            b[i] = (i % 5 - 2) * 0.3f;  // a large bias must not break the node limit either
+        }
+        RoutingResult r = Routers.reference(c).route(SyntheticLogits.generate(2000, 256, 1.5f, 4), b);
+        DispatchStats d = DispatchStats.of(MemorySegment.ofArray(r.ids()), 2000, 8, topo);
+        assertTrue(d.maxNodesPerToken() <= 4, "reached " + d.maxNodesPerToken());
+        for (int j = 5; j < d.nodesPerToken().length; j++) {
+            assertEquals(0, d.nodesPerToken()[j]);
+        }
+        assertEquals(2000, java.util.Arrays.stream(d.nodesPerToken()).sum());
+    }
+}
