@@ -46,6 +46,13 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "1", description = "Timing budget per backend (default ${DEFAULT-VALUE}).")
     double seconds;
 
+    @Option(names = "--sim-steps", defaultValue = "300",
+            description = "Steps of the balancing-loop simulation that follows (0: skip; default ${DEFAULT-VALUE}).")
+    int simSteps;
+
+    @Option(names = "--plot", defaultValue = "moe-demo.png", description = "Where the simulation's plot goes (default ${DEFAULT-VALUE}).")
+    java.nio.file.Path plot;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -74,8 +81,34 @@ final class DemoCommand implements Callable<Integer> {
         printSpeed(out, runs);
         boolean agree = printAgreement(out, runs);
         printLoad(out, c, runs.getLast().load());
+        if (simSteps > 0) {
+            simulate(out, runs.getLast().backend());
+        }
         out.flush();
         return agree ? 0 : MoeCli.EXIT_FAILURE;
+    }
+
+    /** A short run of the balancing loop: the same skewed router without and with the loss-free bias. */
+    private void simulate(PrintWriter out, Backend backend) {
+        RoutingConfig v3 = RoutingConfig.deepseekV3();
+        out.printf("%nbalancing loop: %d steps x %d tokens, skewed workload, 8 nodes x 8 GPUs, node limit 4, on %s%n", simSteps,
+                tokens, backend.cliName());
+        dev.moe.sim.SimulationResult last = null;
+        for (dev.moe.sim.BalancerKind kind : new dev.moe.sim.BalancerKind[] {dev.moe.sim.BalancerKind.NONE,
+                dev.moe.sim.BalancerKind.LOSS_FREE}) {
+            var settings = new dev.moe.sim.SimulationSettings(v3, dev.moe.topology.Topology.contiguous(8, 8, 256),
+                    dev.moe.topology.GroupScope.NODE, 1, simSteps, tokens, dev.moe.sim.Workload.SKEWED, kind, 0.002f,
+                    dev.moe.balance.BiasUpdateRule.SIGN, 0f, seed, backend, 8192);
+            last = new dev.moe.sim.Simulator(settings).run(r -> { });
+            out.printf("  %-9s MaxVio_batch step 0 %.2f -> last 50 steps %.3f, MaxVio_global %.3f, dropped %d%n", kind.cliName(),
+                    last.steps().getFirst().maxVioBatch(), last.meanMaxVioLast(50), last.maxVioGlobal(), last.totalDropped());
+        }
+        try {
+            SimulationPlots.write(plot, last, "loss-free, skewed, deepseek-v3 (demo)");
+            out.printf("  plot of the loss-free run: %s%n", plot.toAbsolutePath());
+        } catch (java.io.IOException e) {
+            out.printf("  plot not written: %s%n", e.getMessage());
+        }
     }
 
     private Run run(Router router, MemorySegment logits, Arena arena) {

@@ -164,9 +164,11 @@ class MoeCliTest {
     }
 
     @Test
-    void demoAgreesAndReportsLoad() {
-        Result r = cli("demo", "--tokens", "256", "--seconds", "0.05");
+    void demoAgreesAndReportsLoad() throws IOException {
+        Result r = cli("demo", "--tokens", "256", "--seconds", "0.05", "--sim-steps", "30", "--plot", dir.resolve("demo.png").toString());
         assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("loss-free MaxVio_batch"), r.out());
+        assertTrue(Files.size(dir.resolve("demo.png")) > 1000);
         assertTrue(r.out().contains("agree"), r.out());
         assertTrue(r.out().contains("load per expert group = node"), r.out());
         assertTrue(r.out().contains("tokens/s"), r.out());
