@@ -28,10 +28,7 @@ public interface BiasUpdateRule {
 
         @Override
         public void apply(float[] bias, long[] counts, float gamma) {
-            long sum = 0;
-            for (long c : counts) {
-                sum += c;
-            }
+            long sum = total(counts);
             long n = counts.length;
             for (int i = 0; i < bias.length; i++) {
                 long diff = sum - n * counts[i];
@@ -56,10 +53,7 @@ public interface BiasUpdateRule {
 
         @Override
         public void apply(float[] bias, long[] counts, float gamma) {
-            long sum = 0;
-            for (long c : counts) {
-                sum += c;
-            }
+            long sum = total(counts);
             double mean = (double) sum / counts.length;
             for (int i = 0; i < bias.length; i++) {
                 float err = (float) ((mean - counts[i]) / mean);
@@ -67,6 +61,15 @@ public interface BiasUpdateRule {
             }
         }
     };
+
+    /** Σ counts. */
+    private static long total(long[] counts) {
+        long sum = 0;
+        for (long c : counts) {
+            sum += c;
+        }
+        return sum;
+    }
 
     /** The rule with this name: {@code sign} or {@code proportional}. */
     static BiasUpdateRule byName(String name) {
