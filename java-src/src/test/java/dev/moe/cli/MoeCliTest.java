@@ -217,6 +217,32 @@ class MoeCliTest {
         }
     }
 
+    @Test
+    void eplbWritesTheReadmeExample() throws IOException {
+        Path w = dir.resolve("loads.npy");
+        float[] loads = {90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86, 20, 107, 104, 64, 19, 197, 187, 157, 172, 86, 16, 27};
+        Npy.write(w, Npy.ofFloats(loads, 2, 12));
+        Path o = dir.resolve("phy2log.npy");
+        Path x = dir.resolve("log2phy.npy");
+        Path c = dir.resolve("counts.npy");
+        Result r = cli("eplb", "--loads", w.toString(), "--replicas", "16", "--groups", "4", "--nodes", "2", "--gpus", "8",
+                "--out-phy2log", o.toString(), "--out-log2phy", x.toString(), "--out-counts", c.toString());
+        assertEquals(0, r.code(), r.err());
+        NpyArray phy = read("phy2log.npy");
+        assertEquals(NpyDType.INT32, phy.dtype());
+        assertArrayEquals(new int[] {5, 6, 5, 7, 8, 4, 3, 4, 10, 9, 10, 2, 0, 1, 11, 1, 7, 10, 6, 8, 6, 11, 8, 9, 2, 4, 5, 1, 5, 0, 3, 1},
+                phy.toIntArray());
+        assertArrayEquals(new long[] {2, 12, 5}, read("log2phy.npy").shape());
+        assertArrayEquals(new long[] {2, 12}, read("counts.npy").shape());
+        assertTrue(r.out().contains("hierarchical"), r.out());
+        Path bad = dir.resolve("bad.npy");
+        Result b = cli("eplb", "--loads", w.toString(), "--replicas", "15", "--groups", "4", "--nodes", "2", "--gpus", "8",
+                "--out-phy2log", bad.toString());
+        assertEquals(2, b.code());
+        assertTrue(b.err().contains("R=15"), b.err());
+        assertFalse(Files.exists(bad));
+    }
+
     private void assertNoOutputs() throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             List<String> names = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("ids-") || n.startsWith("w-")
