@@ -30,12 +30,12 @@ abstract class AbstractRouter implements Router {
         if (numTokens < 0) {
             throw new IllegalArgumentException("number of tokens must be >= 0, got " + numTokens);
         }
-        requireBytes(logits, "logits", Math.multiplyExact(Math.multiplyExact(numTokens, n), 4L), "[" + numTokens + ", " + n + "] float");
-        requireBytes(outIds, "ids", Math.multiplyExact(Math.multiplyExact(numTokens, k), 4L), "[" + numTokens + ", " + k + "] int");
-        requireBytes(outWeights, "weights", Math.multiplyExact(Math.multiplyExact(numTokens, k), 4L), "[" + numTokens + ", " + k + "] float");
+        requireBytes(logits, "logits", Math.multiplyExact(Math.multiplyExact(numTokens, n), 4L), "[" + numTokens + ", " + n + "] float", false);
+        requireBytes(outIds, "ids", Math.multiplyExact(Math.multiplyExact(numTokens, k), 4L), "[" + numTokens + ", " + k + "] int", true);
+        requireBytes(outWeights, "weights", Math.multiplyExact(Math.multiplyExact(numTokens, k), 4L), "[" + numTokens + ", " + k + "] float", true);
         MemorySegment b = isAbsent(bias) ? null : bias;
         if (b != null) {
-            requireBytes(b, "bias", 4L * n, "[" + n + "] float");
+            requireBytes(b, "bias", 4L * n, "[" + n + "] float", false);
             for (int i = 0; i < n; i++) {
                 float v = b.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
                 if (!Float.isFinite(v)) {
@@ -45,7 +45,7 @@ abstract class AbstractRouter implements Router {
         }
         MemorySegment load = isAbsent(expertLoad) ? null : expertLoad;
         if (load != null) {
-            requireBytes(load, "expert load", 8L * n, "[" + n + "] long");
+            requireBytes(load, "expert load", 8L * n, "[" + n + "] long", true);
         }
         GateStats stats = numTokens == 0 ? new GateStats(0, 0) : doRoute(logits, numTokens, b, outIds, outWeights, load);
         if (stats.zeroSumRows() > 0) {
@@ -83,7 +83,7 @@ abstract class AbstractRouter implements Router {
         return s == null || s.equals(MemorySegment.NULL);
     }
 
-    private static void requireBytes(MemorySegment s, String what, long bytes, String shape) {
+    private static void requireBytes(MemorySegment s, String what, long bytes, String shape, boolean written) {
         if (s == null) {
             throw new IllegalArgumentException(what + " segment is null");
         }
@@ -91,7 +91,7 @@ abstract class AbstractRouter implements Router {
             throw new IllegalArgumentException(what + " must be " + shape + " (" + bytes + " bytes), got a segment of "
                     + s.byteSize() + " bytes");
         }
-        if (s.isReadOnly() && !what.equals("logits") && !what.equals("bias")) {
+        if (written && s.isReadOnly()) {
             throw new IllegalArgumentException(what + " segment is read-only");
         }
     }
