@@ -1,0 +1,42 @@
+package dev.moe.loss;
+
+import dev.moe.routing.ScoreFunction;
+
+/**
+ * DeepSeek-V2 expert-level balance loss (spec §f.1):
+ * L_ExpBal = α1 · Σ_i f_i P_i, f_i = N/(K·T) · Σ_t 1[token t selects i], P_i = (1/T) Σ_t s_{i,t}.
+ *
+ * <p>∂L/∂s_{i,t} = α1 f_i / T; with softmax scores this gives
+ * ∂L/∂z_{j,t} = (α1/T) · s_{j,t} · (f_j − Σ_i f_i s_{i,t}).
+ */
+public final class ExpertBalanceLoss extends MeanScoreLoss {
+
+    /** A loss with coefficient α1 over scores from {@code scoreFunction}. */
+    public ExpertBalanceLoss(double alpha1, ScoreFunction scoreFunction) {
+        super(alpha1, scoreFunction, false);
+    }
+
+    /** DeepSeek-V2: α1 = 0.003, softmax. */
+    public static ExpertBalanceLoss deepseekV2() {
+        return new ExpertBalanceLoss(AuxLossCoefficients.V2_EXPERT, ScoreFunction.SOFTMAX);
+    }
+
+    /** DeepSeek-V2-Lite: α1 = 0.001, softmax. */
+    public static ExpertBalanceLoss deepseekV2Lite() {
+        return new ExpertBalanceLoss(AuxLossCoefficients.V2_LITE_EXPERT, ScoreFunction.SOFTMAX);
+    }
+
+    @Override
+    double[] coefficients(ExpertSelection selection) {
+        double[] c = selection.expertFractions();
+        for (int i = 0; i < c.length; i++) {
+            c[i] *= alpha;
+        }
+        return c;
+    }
+
+    @Override
+    public String toString() {
+        return "ExpertBalanceLoss[alpha1=" + alpha + ", score=" + scoreFunction.cliName() + "]";
+    }
+}
