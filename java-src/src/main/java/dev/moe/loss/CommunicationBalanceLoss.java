@@ -74,13 +74,7 @@ public final class CommunicationBalanceLoss extends MeanScoreLoss {
 
     @Override
     double[] coefficients(ExpertSelection selection) {
-        int size = deviceSize(selection.numExperts(), numDevices);
-        double[] fd = receiveFractions(selection, numDevices, devicesPerToken);
-        double[] c = new double[selection.numExperts()];
-        for (int j = 0; j < c.length; j++) {
-            c[j] = alpha * fd[j / size];
-        }
-        return c;
+        return perExpert(alpha, receiveFractions(selection, numDevices, devicesPerToken), selection.numExperts());
     }
 
     @Override

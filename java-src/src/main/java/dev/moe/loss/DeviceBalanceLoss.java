@@ -49,13 +49,7 @@ public final class DeviceBalanceLoss extends MeanScoreLoss {
 
     @Override
     double[] coefficients(ExpertSelection selection) {
-        int size = deviceSize(selection.numExperts(), numDevices);
-        double[] fd = deviceFractions(selection, numDevices);
-        double[] c = new double[selection.numExperts()];
-        for (int j = 0; j < c.length; j++) {
-            c[j] = alpha * fd[j / size];
-        }
-        return c;
+        return perExpert(alpha, deviceFractions(selection, numDevices), selection.numExperts());
     }
 
     @Override

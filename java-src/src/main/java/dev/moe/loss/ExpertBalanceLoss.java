@@ -28,11 +28,7 @@ public final class ExpertBalanceLoss extends MeanScoreLoss {
 
     @Override
     double[] coefficients(ExpertSelection selection) {
-        double[] c = selection.expertFractions();
-        for (int i = 0; i < c.length; i++) {
-            c[i] *= alpha;
-        }
-        return c;
+        return scaled(alpha, selection.expertFractions());
     }
 
     @Override

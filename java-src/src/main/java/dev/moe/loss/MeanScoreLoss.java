@@ -39,6 +39,24 @@ abstract class MeanScoreLoss implements AuxLoss {
     /** c, double [N]: L = Σ_i c_i P_i. Only called with T &ge; 1. */
     abstract double[] coefficients(ExpertSelection selection);
 
+    /** α·f, in place. */
+    static double[] scaled(double alpha, double[] f) {
+        for (int i = 0; i < f.length; i++) {
+            f[i] *= alpha;
+        }
+        return f;
+    }
+
+    /** Per-expert coefficients α·f_d(j) from per-device fractions, devices being equal contiguous groups. */
+    static double[] perExpert(double alpha, double[] deviceFractions, int numExperts) {
+        int size = numExperts / deviceFractions.length;
+        double[] c = new double[numExperts];
+        for (int j = 0; j < numExperts; j++) {
+            c[j] = alpha * deviceFractions[j / size];
+        }
+        return c;
+    }
+
     @Override
     public final AuxLossResult compute(double[] logits, int tokens, ExpertSelection selection) {
         Objects.requireNonNull(logits, "logits");

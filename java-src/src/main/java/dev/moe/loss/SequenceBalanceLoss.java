@@ -71,11 +71,7 @@ public final class SequenceBalanceLoss extends MeanScoreLoss {
         if (selection.numExperts() != numExperts) {
             throw new IllegalArgumentException("selection has N=" + selection.numExperts() + ", loss expects N=" + numExperts);
         }
-        double[] c = selection.expertFractions();
-        for (int i = 0; i < c.length; i++) {
-            c[i] *= alpha;
-        }
-        return c;
+        return scaled(alpha, selection.expertFractions());
     }
 
     @Override
