@@ -13,7 +13,7 @@
  *  - sigmoid(z) = 1/(1+exp(-z)) for z >= 0 and e/(1+e), e = exp(z), for z < 0 (overflow-safe);
  *  - softmax(z)_i = exp(z_i - max z) / S, where S sums the exponentials in 8 lanes (lane = i mod 8,
  *    in increasing i) combined as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7));
- *  - selection score sel_i = s_i + bias_i; group score = max, or the sum of the J largest sel in
+ *  - selection score sel_i = s_i + bias_i (MOE_BIAS_ADD) or s_i * bias_i (MOE_BIAS_MULTIPLY); group score = max, or the sum of the J largest sel in
  *    the group added largest first; the M best groups are kept (others act as -inf); the K best
  *    experts of the kept groups are returned sorted by sel descending, ties to the lower index;
  *  - weight_k = s_k, or with normalize s_k / (sum_k s_k + 1e-20f) (sum in output order), then * scale.
@@ -29,7 +29,7 @@ extern "C" {
 
 /* Bumped on any incompatible change of this header. The loader refuses a library whose
  * moe_abi_version() differs from the value the bindings were generated with. */
-#define MOE_ABI_VERSION 1
+#define MOE_ABI_VERSION 2
 
 /* Status codes. */
 #define MOE_STATUS_OK 0
@@ -51,6 +51,10 @@ extern "C" {
 #define MOE_GROUP_SCORE_MAX 0
 #define MOE_GROUP_SCORE_TOP_J_SUM 1
 
+/* How the selection bias combines with the scores (moe_gate_config.bias_mode). */
+#define MOE_BIAS_ADD 0
+#define MOE_BIAS_MULTIPLY 1
+
 /* CPU kernel variants (moe_cpu_kernel / moe_cpu_set_kernel). */
 #define MOE_CPU_KERNEL_AUTO 0
 #define MOE_CPU_KERNEL_PORTABLE 1
@@ -59,7 +63,7 @@ extern "C" {
 /* Routing configuration. Valid when: num_experts >= 1, num_groups >= 1, num_experts % num_groups == 0,
  * 1 <= topk_groups <= num_groups, 1 <= topk <= topk_groups * (num_experts / num_groups), and, when
  * topk_groups < num_groups with MOE_GROUP_SCORE_TOP_J_SUM, 1 <= group_topj <= num_experts / num_groups;
- * route_scale finite and > 0; normalize 0 or 1. topk_groups == num_groups means "no group limit". */
+ * route_scale finite and > 0; normalize 0 or 1; bias_mode MOE_BIAS_ADD or MOE_BIAS_MULTIPLY. topk_groups == num_groups means "no group limit". */
 typedef struct moe_gate_config {
     int32_t num_experts;   /* N */
     int32_t num_groups;    /* G */
@@ -70,6 +74,7 @@ typedef struct moe_gate_config {
     int32_t group_topj;    /* J for MOE_GROUP_SCORE_TOP_J_SUM, ignored otherwise */
     int32_t normalize;     /* 1: renormalise the K selected weights to sum to 1 before scaling */
     float route_scale;     /* rho, multiplies the final weights */
+    int32_t bias_mode;     /* MOE_BIAS_*: sel = s + bias (DeepSeek-V3) or s * bias ([LF] multiplicative variant) */
 } moe_gate_config;
 
 /* Optional diagnostics filled by a gate call. */

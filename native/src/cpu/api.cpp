@@ -102,6 +102,7 @@ int32_t moe_gate_config_check(const moe_gate_config* c) {
         (c->group_topj < 1 || c->group_topj > group_size)) return MOE_STATUS_INVALID_CONFIG;
     if (c->normalize != 0 && c->normalize != 1) return MOE_STATUS_INVALID_CONFIG;
     if (!std::isfinite(c->route_scale) || !(c->route_scale > 0.0f)) return MOE_STATUS_INVALID_CONFIG;
+    if (c->bias_mode != MOE_BIAS_ADD && c->bias_mode != MOE_BIAS_MULTIPLY) return MOE_STATUS_INVALID_CONFIG;
     return MOE_STATUS_OK;
 }
 

@@ -24,6 +24,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t group_topj;
  *     int32_t normalize;
  *     float route_scale;
+ *     int32_t bias_mode;
  * }
  * }
  */
@@ -42,7 +43,8 @@ public class moe_gate_config {
         moe_h.C_INT.withName("group_score"),
         moe_h.C_INT.withName("group_topj"),
         moe_h.C_INT.withName("normalize"),
-        moe_h.C_FLOAT.withName("route_scale")
+        moe_h.C_FLOAT.withName("route_scale"),
+        moe_h.C_INT.withName("bias_mode")
     ).withName("moe_gate_config");
 
     /**
@@ -446,6 +448,50 @@ public class moe_gate_config {
      */
     public static void route_scale(MemorySegment struct, float fieldValue) {
         struct.set(route_scale$LAYOUT, route_scale$OFFSET, fieldValue);
+    }
+
+    private static final OfInt bias_mode$LAYOUT = (OfInt)$LAYOUT.select(groupElement("bias_mode"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t bias_mode
+     * }
+     */
+    public static final OfInt bias_mode$layout() {
+        return bias_mode$LAYOUT;
+    }
+
+    private static final long bias_mode$OFFSET = 36;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t bias_mode
+     * }
+     */
+    public static final long bias_mode$offset() {
+        return bias_mode$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t bias_mode
+     * }
+     */
+    public static int bias_mode(MemorySegment struct) {
+        return struct.get(bias_mode$LAYOUT, bias_mode$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t bias_mode
+     * }
+     */
+    public static void bias_mode(MemorySegment struct, int fieldValue) {
+        struct.set(bias_mode$LAYOUT, bias_mode$OFFSET, fieldValue);
     }
 
     /**

@@ -68,10 +68,10 @@ public class moe_h {
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
     public static final ValueLayout.OfLong C_LONG = (ValueLayout.OfLong) Linker.nativeLinker().canonicalLayouts().get("long");
 
-    private static final int MOE_ABI_VERSION = (int)1L;
+    private static final int MOE_ABI_VERSION = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define MOE_ABI_VERSION 1
+     * #define MOE_ABI_VERSION 2
      * }
      */
     public static int MOE_ABI_VERSION() {
@@ -216,6 +216,26 @@ public class moe_h {
      */
     public static int MOE_GROUP_SCORE_TOP_J_SUM() {
         return MOE_GROUP_SCORE_TOP_J_SUM;
+    }
+
+    private static final int MOE_BIAS_ADD = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_BIAS_ADD 0
+     * }
+     */
+    public static int MOE_BIAS_ADD() {
+        return MOE_BIAS_ADD;
+    }
+
+    private static final int MOE_BIAS_MULTIPLY = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_BIAS_MULTIPLY 1
+     * }
+     */
+    public static int MOE_BIAS_MULTIPLY() {
+        return MOE_BIAS_MULTIPLY;
     }
 
     private static final int MOE_CPU_KERNEL_AUTO = (int)0L;

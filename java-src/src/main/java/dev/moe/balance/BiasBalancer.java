@@ -21,6 +21,10 @@ public final class BiasBalancer {
             throw new IllegalArgumentException("need at least one layer and one expert, got " + layers + " x " + numExperts);
         }
         this.bias = new float[layers][numExperts];
+        float neutral = rule.mode().neutral();
+        for (float[] b : bias) {
+            Arrays.fill(b, neutral);
+        }
         this.rule = rule;
         this.schedule = schedule;
     }

@@ -1,5 +1,7 @@
 package dev.moe.balance;
 
+import dev.moe.routing.BiasMode;
+
 /**
  * How the loss-free controller moves each expert's selection bias from one step's loads
  * (spec §e.1, §e.4). Overloaded experts go down, underloaded go up.
@@ -15,6 +17,11 @@ public interface BiasUpdateRule {
      * @param gamma the update speed γ (u in [LF])
      */
     void apply(float[] bias, long[] counts, float gamma);
+
+    /** How the bias this rule maintains combines with the scores when selecting experts. */
+    default BiasMode mode() {
+        return BiasMode.ADD;
+    }
 
     /**
      * [LF] Algorithm 1 / DeepSeek-V3: b_i += γ·sign(c̄ − c_i), c̄ = Σc/N; an expert exactly at the mean
@@ -62,6 +69,43 @@ public interface BiasUpdateRule {
         }
     };
 
+    /**
+     * [LF] §4.3 multiplicative variant: select on s·b with b starting at 1. The paper does not give
+     * the update; we use b_i ← b_i·(1 + γ·sign(c̄ − c_i)) (sign decided as in {@link #SIGN}), which
+     * keeps b positive (a negative b would invert the ranking) and moves it by the same relative
+     * step whatever its size. Routers must use {@link BiasMode#MULTIPLY} with this rule.
+     */
+    BiasUpdateRule MULTIPLICATIVE = new BiasUpdateRule() {
+        @Override
+        public String name() {
+            return "multiplicative";
+        }
+
+        @Override
+        public BiasMode mode() {
+            return BiasMode.MULTIPLY;
+        }
+
+        @Override
+        public void apply(float[] bias, long[] counts, float gamma) {
+            if (!(gamma < 1f)) {
+                throw new IllegalArgumentException("the multiplicative rule needs gamma < 1 (b *= 1 - gamma must stay > 0), got " + gamma);
+            }
+            long sum = total(counts);
+            long n = counts.length;
+            float up = 1f + gamma;
+            float down = 1f - gamma;
+            for (int i = 0; i < bias.length; i++) {
+                long diff = sum - n * counts[i];
+                if (diff > 0) {
+                    bias[i] *= up;
+                } else if (diff < 0) {
+                    bias[i] *= down;
+                }
+            }
+        }
+    };
+
     /** Σ counts. */
     private static long total(long[] counts) {
         long sum = 0;
@@ -76,7 +120,9 @@ public interface BiasUpdateRule {
         return switch (name) {
             case "sign" -> SIGN;
             case "proportional" -> PROPORTIONAL;
-            default -> throw new IllegalArgumentException("unknown bias update rule '" + name + "' (expected sign or proportional)");
+            case "multiplicative" -> MULTIPLICATIVE;
+            default -> throw new IllegalArgumentException("unknown bias update rule '" + name
+                    + "' (expected sign, proportional or multiplicative)");
         };
     }
 }

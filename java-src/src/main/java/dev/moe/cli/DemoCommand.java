@@ -90,15 +90,14 @@ final class DemoCommand implements Callable<Integer> {
 
     /** A short run of the balancing loop: the same skewed router without and with the loss-free bias. */
     private void simulate(PrintWriter out, Backend backend) {
-        RoutingConfig v3 = RoutingConfig.deepseekV3();
         out.printf("%nbalancing loop: %d steps x %d tokens, skewed workload, 8 nodes x 8 GPUs, node limit 4, on %s%n", simSteps,
                 tokens, backend.cliName());
         dev.moe.sim.SimulationResult last = null;
         for (dev.moe.sim.BalancerKind kind : new dev.moe.sim.BalancerKind[] {dev.moe.sim.BalancerKind.NONE,
                 dev.moe.sim.BalancerKind.LOSS_FREE}) {
-            var settings = new dev.moe.sim.SimulationSettings(v3, dev.moe.topology.Topology.contiguous(8, 8, 256),
-                    dev.moe.topology.GroupScope.NODE, 1, simSteps, tokens, dev.moe.sim.Workload.SKEWED, kind, 0.002f,
-                    dev.moe.balance.BiasUpdateRule.SIGN, 0f, seed, backend, 8192);
+            var settings = dev.moe.sim.SimulationSettings.builder().steps(simSteps).tokensPerStep(tokens)
+                    .workload(dev.moe.sim.Workload.SKEWED).balancer(kind).gamma(0.002f).seed(seed).backend(backend)
+                    .heldOutTokens(8192).build();
             last = new dev.moe.sim.Simulator(settings).run(r -> { });
             out.printf("  %-9s MaxVio_batch step 0 %.2f -> last 50 steps %.3f, MaxVio_global %.3f, dropped %d%n", kind.cliName(),
                     last.steps().getFirst().maxVioBatch(), last.meanMaxVioLast(50), last.maxVioGlobal(), last.totalDropped());

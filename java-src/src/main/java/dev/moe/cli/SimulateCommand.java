@@ -34,8 +34,12 @@ import picocli.CommandLine.Option;
         description = {"Run the load-balancing loop over a synthetic router and write one CSV row per step.",
                 "Workloads: uniform = domains mixed uniformly, no per-expert popularity; skewed = plus static per-expert "
                         + "popularity (std 0.6); drift = popularity plus a domain mix drifting with period 500 steps.",
-                "deepseek-v3: router groups are nodes (node-limited routing); deepseek-v2: groups are GPUs (device-limited).",
-                "CSV columns: step,maxvio_batch,dropped,cross_node_sends,mean_nodes_per_token,max_nodes_per_token,gamma,bias_min,bias_max"})
+                "deepseek-v3: router groups are nodes (node-limited routing, never drops); deepseek-v2: groups are GPUs "
+                        + "(device-limited, device-level dropping at capacity factor 1.0). --limit device gives deepseek-v3 "
+                        + "V2's device-limited rule (groups = GPUs, group score = max) for traffic comparisons.",
+                "aux-loss: trains per-expert logit offsets by SGD on the balance loss (V3: sequence-wise loss with --alpha; "
+                        + "V2: its three losses with alpha1 = --alpha and alpha2, alpha3 in V2's ratios).",
+                "CSV columns: " + StepRecord.CSV_HEADER})
 final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--preset", defaultValue = "deepseek-v3", description = "deepseek-v3 or deepseek-v2 (default ${DEFAULT-VALUE}).")
     String preset;
@@ -61,13 +65,26 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "1", description = "MoE layers (default ${DEFAULT-VALUE}); MaxVio is their mean.")
     int layers;
 
-    @Option(names = "--balancer", defaultValue = "loss-free", description = "loss-free or none (default ${DEFAULT-VALUE}).")
+    @Option(names = "--balancer", defaultValue = "loss-free", description = "loss-free, aux-loss or none (default ${DEFAULT-VALUE}).")
     String balancer;
+
+    @Option(names = "--limit", description = "What the group limit M counts: node or device (default: node for deepseek-v3, "
+            + "device for deepseek-v2).")
+    String limit;
+
+    @Option(names = "--capacity-factor", description = "Device-level token dropping at this capacity factor; 0 = never drop "
+            + "(default: 1.0 for deepseek-v2, 0 for deepseek-v3, which never drops).")
+    Double capacityFactor;
+
+    @Option(names = "--aux-lr", defaultValue = "1000", description = "aux-loss: SGD learning rate of the logit offsets "
+            + "(default ${DEFAULT-VALUE}).")
+    float auxLr;
 
     @Option(names = "--gamma", defaultValue = "0.001", description = "Bias update speed (default ${DEFAULT-VALUE}).")
     float gamma;
 
-    @Option(names = "--update", defaultValue = "sign", description = "Bias update rule: sign or proportional (default ${DEFAULT-VALUE}).")
+    @Option(names = "--update", defaultValue = "sign", description = "Bias update rule: sign, proportional or multiplicative "
+            + "(select on s*b; default ${DEFAULT-VALUE}).")
     String update;
 
     @Option(names = "--alpha", defaultValue = "0.0001", description = "Auxiliary-loss coefficient (default ${DEFAULT-VALUE}).")
@@ -122,6 +139,10 @@ final class SimulateCommand implements Callable<Integer> {
                 (double) r.totalCrossNodeSends() / ((long) steps * tokensPerStep * layers),
                 r.steps().stream().mapToInt(StepRecord::maxNodesPerToken).max().orElse(0), r.routingsPerSecond() / 1e6,
                 100 * r.balancerShare()));
+        if (settings.balancer() == BalancerKind.AUX_LOSS) {
+            out.println(String.format(Locale.ROOT, "aux-loss: mean injected gradient norm |dL/dz| %.4g, final loss %.4g",
+                    r.steps().stream().mapToDouble(StepRecord::auxGradNorm).average().orElse(0), last.auxLoss()));
+        }
         out.flush();
         return 0;
     }
@@ -131,17 +152,36 @@ final class SimulateCommand implements Callable<Integer> {
         boolean v3 = base.groupScore() == GroupScore.TOP_J_SUM;
         int nodeCount = nodes != null ? nodes : (v3 ? 8 : 1);
         int perNode = gpusPerNode != null ? gpusPerNode : 8;
-        GroupScope scope = v3 ? GroupScope.NODE : GroupScope.DEVICE;
-        int groups = v3 ? nodeCount : nodeCount * perNode;
-        RoutingConfig.Builder b = base.toBuilder().groups(groups);
-        b.topkGroups(nodeLimit != null ? nodeLimit : Math.min(base.topkGroups(), groups));
-        BalancerKind kind = BalancerKind.parse(balancer);
-        if (kind == BalancerKind.AUX_LOSS) {
-            throw new UsageException("--balancer aux-loss is not available yet in this version (use loss-free or none)");
+        GroupScope scope = limitScope(v3);
+        RoutingConfig.Builder b = base.toBuilder();
+        if (scope == GroupScope.NODE) {
+            b.groups(nodeCount).topkGroups(nodeLimit != null ? nodeLimit : Math.min(base.topkGroups(), nodeCount));
+        } else {
+            int gpus = nodeCount * perNode;
+            // V2's device-limited rule: groups are GPUs ranked by their best expert.
+            b.groups(gpus).groupScore(GroupScore.MAX).topkGroups(nodeLimit != null ? nodeLimit : Math.min(3, gpus));
         }
+        if (v3 && capacityFactor != null && capacityFactor != 0) {
+            throw new UsageException("--capacity-factor: deepseek-v3 never drops tokens (spec §g.2); use --preset deepseek-v2");
+        }
+        double cf = capacityFactor != null ? capacityFactor : (v3 ? 0 : 1.0);
         Backend be = Backend.parse(backend);
-        return new SimulationSettings(b.build(), Topology.contiguous(nodeCount, perNode, base.numExperts()), scope, layers,
-                steps, tokensPerStep, Workload.parse(workload), kind, gamma, BiasUpdateRule.byName(update), alpha, seed,
-                be == Backend.AUTO ? dev.moe.routing.Routers.resolveAuto() : be, 16384);
+        return SimulationSettings.builder()
+                .routing(b.build(), Topology.contiguous(nodeCount, perNode, base.numExperts()), scope)
+                .layers(layers).steps(steps).tokensPerStep(tokensPerStep).workload(Workload.parse(workload))
+                .balancer(BalancerKind.parse(balancer)).gamma(gamma).rule(BiasUpdateRule.byName(update)).alpha(alpha)
+                .auxLearningRate(auxLr).capacityFactor(cf).seed(seed)
+                .backend(be == Backend.AUTO ? dev.moe.routing.Routers.resolveAuto() : be).heldOutTokens(16384).build();
+    }
+
+    private GroupScope limitScope(boolean v3) {
+        if (limit == null) {
+            return v3 ? GroupScope.NODE : GroupScope.DEVICE;
+        }
+        return switch (limit) {
+            case "node" -> GroupScope.NODE;
+            case "device" -> GroupScope.DEVICE;
+            default -> throw new UsageException("--limit: expected node or device, got '" + limit + "'");
+        };
     }
 }

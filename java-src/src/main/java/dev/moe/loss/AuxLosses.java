@@ -3,6 +3,7 @@ package dev.moe.loss;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.IntStream;
 
 import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.RoutingResult;
@@ -73,19 +74,28 @@ public final class AuxLosses {
         int n = logits.length / tokens;
         double[] z = widen(logits);
         ExpertSelection selection = loss.select(z, tokens, routing);
+        int[] starts = new int[sequenceLengths.length];
+        for (int q = 1; q < starts.length; q++) {
+            starts[q] = starts[q - 1] + sequenceLengths[q - 1];
+        }
+        // Sequences are independent: compute them in parallel, then add the values in sequence order
+        // so that the result does not depend on the thread count.
+        AuxLossResult[] parts = new AuxLossResult[starts.length];
+        IntStream.range(0, starts.length).parallel().forEach(q -> {
+            int from = starts[q];
+            int len = sequenceLengths[q];
+            parts[q] = loss.compute(Arrays.copyOfRange(z, from * n, (from + len) * n), len, selection.slice(from, from + len));
+        });
         double[] grad = new double[z.length];
         double value = 0.0;
         double inv = 1.0 / sequenceLengths.length;
-        int from = 0;
-        for (int len : sequenceLengths) {
-            double[] zs = Arrays.copyOfRange(z, from * n, (from + len) * n);
-            AuxLossResult r = loss.compute(zs, len, selection.slice(from, from + len));
-            value += r.value() * inv;
-            double[] g = r.gradLogits();
+        for (int q = 0; q < parts.length; q++) {
+            value += parts[q].value() * inv;
+            double[] g = parts[q].gradLogits();
+            int base = starts[q] * n;
             for (int k = 0; k < g.length; k++) {
-                grad[from * n + k] = g[k] * inv;
+                grad[base + k] = g[k] * inv;
             }
-            from += len;
         }
         return AuxLossResult.of(value, grad);
     }

@@ -73,22 +73,28 @@ public record ExpertSelection(int tokens, int numExperts, int topk, int[] ids) {
             throw new IllegalArgumentException("K must be in 1..N=" + numExperts + ", got " + topk);
         }
         int[] ids = new int[tokens * topk];
-        boolean[] taken = new boolean[numExperts];
-        for (int t = 0; t < tokens; t++) {
-            Arrays.fill(taken, false);
+        // One insertion pass per token (tokens in parallel): a value enters the sorted list only if
+        // strictly larger than an entry, so among equal values the lower index stays ahead.
+        java.util.stream.IntStream.range(0, tokens).parallel().forEach(t -> {
+            double[] tv = new double[topk];
             int row = t * numExperts;
-            for (int q = 0; q < topk; q++) {
-                int best = -1;
-                for (int i = 0; i < numExperts; i++) {
-                    // Strict '>' scanning upwards: among equal values the lower index wins.
-                    if (!taken[i] && (best < 0 || logits[row + i] > logits[row + best])) {
-                        best = i;
-                    }
+            int out = t * topk;
+            int count = 0;
+            for (int i = 0; i < numExperts; i++) {
+                double v = logits[row + i];
+                if (count == topk && !(v > tv[topk - 1])) {
+                    continue;
                 }
-                taken[best] = true;
-                ids[t * topk + q] = best;
+                int p = count < topk ? count++ : topk - 1;
+                while (p > 0 && v > tv[p - 1]) {
+                    tv[p] = tv[p - 1];
+                    ids[out + p] = ids[out + p - 1];
+                    p--;
+                }
+                tv[p] = v;
+                ids[out + p] = i;
             }
-        }
+        });
         return new ExpertSelection(tokens, numExperts, topk, ids);
     }
 

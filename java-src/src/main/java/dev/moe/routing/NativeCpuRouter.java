@@ -36,6 +36,7 @@ final class NativeCpuRouter extends AbstractRouter {
         moe_gate_config.group_topj(s, c.groupTopJ());
         moe_gate_config.normalize(s, c.normalize() ? 1 : 0);
         moe_gate_config.route_scale(s, c.routeScale());
+        moe_gate_config.bias_mode(s, c.biasMode() == BiasMode.ADD ? moe_h.MOE_BIAS_ADD() : moe_h.MOE_BIAS_MULTIPLY());
         return s;
     }
 

@@ -47,7 +47,7 @@ final class ReferenceRouter extends AbstractRouter {
             }
             scores(z, s);
             for (int i = 0; i < n; i++) {
-                sel[i] = b == null ? s[i] : s[i] + b[i];
+                sel[i] = b == null ? s[i] : config.biasMode().apply(s[i], b[i]);
             }
             boolean[] keptGroup = keptGroups(sel);
             boolean[] taken = new boolean[n];

@@ -20,14 +20,15 @@ import java.util.Locale;
  * @param groupTopJ     J for {@link GroupScore#TOP_J_SUM} (1 for {@link GroupScore#MAX})
  * @param normalize     renormalise the K chosen weights to sum to 1 (V3: true; V2: false)
  * @param routeScale    ρ, multiplies the final weights
+ * @param biasMode      how a selection bias combines with the scores (ADD for DeepSeek-V3)
  */
 public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int topk, ScoreFunction scoreFunction,
-                            GroupScore groupScore, int groupTopJ, boolean normalize, float routeScale) {
+                            GroupScore groupScore, int groupTopJ, boolean normalize, float routeScale, BiasMode biasMode) {
 
     /** Canonical constructor: validates everything except the K mod M rule (see the builder). */
     public RoutingConfig {
-        if (scoreFunction == null || groupScore == null) {
-            throw new InvalidConfigException("score function and group score must be given");
+        if (scoreFunction == null || groupScore == null || biasMode == null) {
+            throw new InvalidConfigException("score function, group score and bias mode must be given");
         }
         if (numExperts < 1) {
             throw new InvalidConfigException("number of experts N must be >= 1, got " + numExperts);
@@ -100,7 +101,7 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
     /** A builder holding this configuration's values, to override some of them. */
     public Builder toBuilder() {
         Builder b = new Builder().experts(numExperts).groups(numGroups).topkGroups(topkGroups).topk(topk)
-                .scoreFunction(scoreFunction).groupScore(groupScore).normalize(normalize).routeScale(routeScale);
+                .scoreFunction(scoreFunction).groupScore(groupScore).normalize(normalize).routeScale(routeScale).biasMode(biasMode);
         if (groupScore == GroupScore.TOP_J_SUM) {
             b.groupTopJ(groupTopJ);
         }
@@ -112,7 +113,7 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
         return "RoutingConfig[N=" + numExperts + ", G=" + numGroups + ", M=" + topkGroups + ", K=" + topk + ", score="
                 + scoreFunction.name().toLowerCase(Locale.ROOT) + ", group="
                 + (groupScore == GroupScore.MAX ? "max" : "top" + groupTopJ + "sum") + ", normalize=" + normalize
-                + ", scale=" + routeScale + "]";
+                + ", scale=" + routeScale + (biasMode == BiasMode.ADD ? "" : ", bias=" + biasMode.cliName()) + "]";
     }
 
     /** Builds a {@link RoutingConfig}; unset values default to DeepSeek-V3's. */
@@ -126,6 +127,7 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
         private Integer groupTopJ;
         private boolean normalize = true;
         private float routeScale = 2.5f;
+        private BiasMode biasMode = BiasMode.ADD;
 
         private Builder() {}
 
@@ -184,6 +186,11 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
             return this;
         }
 
+        public Builder biasMode(BiasMode mode) {
+            this.biasMode = mode;
+            return this;
+        }
+
         /** Validates and builds. */
         public RoutingConfig build() {
             int j = 1;
@@ -199,7 +206,7 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
                 }
             }
             return new RoutingConfig(numExperts, numGroups, topkGroups, topk, scoreFunction, groupScore, j, normalize,
-                    routeScale);
+                    routeScale, biasMode);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.moe.sim;
 
+import java.util.Objects;
+
 import dev.moe.balance.BiasUpdateRule;
 import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingConfig;
@@ -7,28 +9,41 @@ import dev.moe.topology.GroupScope;
 import dev.moe.topology.Topology;
 
 /**
- * Everything one simulation run depends on.
+ * Everything one simulation run depends on; build it with {@link #builder}.
  *
- * @param config        router configuration (groups = nodes for V3, = GPUs for V2)
- * @param topology      cluster and expert placement
- * @param scope         whether router groups are nodes or devices
- * @param layers        MoE layers simulated (MaxVio is averaged over them)
- * @param steps         training steps
- * @param tokensPerStep tokens in each step's global batch
- * @param workload      synthetic router workload
- * @param balancer      balancing method
- * @param gamma         bias update speed (loss-free)
- * @param rule          bias update rule (loss-free)
- * @param alpha         auxiliary-loss coefficient (aux-loss)
- * @param seed          seed of the workload
- * @param backend       routing backend
- * @param heldOutTokens tokens of the held-out set used for MaxVio_global at the end
+ * @param config          router configuration (groups = nodes for node-limited, = GPUs for device-limited)
+ * @param topology        cluster and expert placement
+ * @param scope           whether router groups are nodes or devices
+ * @param layers          MoE layers simulated (MaxVio is averaged over them)
+ * @param steps           training steps
+ * @param tokensPerStep   tokens in each step's global batch
+ * @param workload        synthetic router workload
+ * @param balancer        balancing method
+ * @param gamma           bias update speed (loss-free)
+ * @param rule            bias update rule (loss-free); its {@link BiasUpdateRule#mode()} must be the config's bias mode
+ * @param alpha           auxiliary-loss coefficient (aux-loss)
+ * @param auxLearningRate SGD learning rate of the aux-loss run's logit offsets (see {@link AuxLossTrainer})
+ * @param capacityFactor  device-level capacity factor for token dropping (spec §g.1); 0 = never drop
+ * @param seed            seed of the workload
+ * @param backend         routing backend
+ * @param heldOutTokens   tokens of the held-out set used for MaxVio_global at the end
  */
 public record SimulationSettings(RoutingConfig config, Topology topology, GroupScope scope, int layers, int steps,
                                  int tokensPerStep, Workload workload, BalancerKind balancer, float gamma, BiasUpdateRule rule,
-                                 float alpha, long seed, Backend backend, int heldOutTokens) {
+                                 float alpha, float auxLearningRate, double capacityFactor, long seed, Backend backend,
+                                 int heldOutTokens) {
+
+    /** The default aux-loss learning rate: with α = 1e-3 a skewed workload balances within a few hundred steps. */
+    public static final float DEFAULT_AUX_LEARNING_RATE = 1000f;
 
     public SimulationSettings {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(topology, "topology");
+        Objects.requireNonNull(scope, "scope");
+        Objects.requireNonNull(workload, "workload");
+        Objects.requireNonNull(balancer, "balancer");
+        Objects.requireNonNull(rule, "rule");
+        Objects.requireNonNull(backend, "backend");
         topology.requireGroupsMatch(config, scope);
         if (layers < 1 || steps < 1 || tokensPerStep < 1 || heldOutTokens < 1) {
             throw new IllegalArgumentException("layers, steps, tokens per step and held-out tokens must be >= 1");
@@ -38,6 +53,132 @@ public record SimulationSettings(RoutingConfig config, Topology topology, GroupS
         }
         if (!Float.isFinite(alpha) || alpha < 0) {
             throw new IllegalArgumentException("alpha must be finite and >= 0, got " + alpha);
+        }
+        if (!Float.isFinite(auxLearningRate) || auxLearningRate < 0) {
+            throw new IllegalArgumentException("aux-loss learning rate must be finite and >= 0, got " + auxLearningRate);
+        }
+        if (!Double.isFinite(capacityFactor) || capacityFactor < 0) {
+            throw new IllegalArgumentException("capacity factor must be finite and >= 0 (0 = never drop), got " + capacityFactor);
+        }
+        if (capacityFactor > 0 && config.numExperts() % topology.gpus() != 0) {
+            throw new IllegalArgumentException("device-level dropping needs N=" + config.numExperts()
+                    + " experts to split evenly over " + topology.gpus() + " GPUs");
+        }
+        if (balancer == BalancerKind.LOSS_FREE && rule.mode() != config.biasMode()) {
+            throw new IllegalArgumentException("bias update rule '" + rule.name() + "' keeps a " + rule.mode().cliName()
+                    + " bias, but the router combines the bias by " + config.biasMode().cliName());
+        }
+    }
+
+    /** Whether assignments over a device's budget are dropped. */
+    public boolean drops() {
+        return capacityFactor > 0;
+    }
+
+    /** A builder for DeepSeek-V3 on 8 nodes x 8 GPUs, skewed workload, loss-free sign rule, γ 0.001. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds {@link SimulationSettings}; see the record components for the meaning of each value. */
+    public static final class Builder {
+        private RoutingConfig config = RoutingConfig.deepseekV3();
+        private Topology topology = Topology.contiguous(8, 8, 256);
+        private GroupScope scope = GroupScope.NODE;
+        private int layers = 1;
+        private int steps = 2000;
+        private int tokensPerStep = 8192;
+        private Workload workload = Workload.SKEWED;
+        private BalancerKind balancer = BalancerKind.LOSS_FREE;
+        private float gamma = 0.001f;
+        private BiasUpdateRule rule = BiasUpdateRule.SIGN;
+        private float alpha = 0.0001f;
+        private float auxLearningRate = DEFAULT_AUX_LEARNING_RATE;
+        private double capacityFactor;
+        private long seed = 1;
+        private Backend backend = Backend.CPU;
+        private int heldOutTokens = 16384;
+
+        private Builder() {}
+
+        /** Router and cluster together: groups must be the topology's nodes or GPUs as {@code scope} says. */
+        public Builder routing(RoutingConfig c, Topology t, GroupScope s) {
+            this.config = c;
+            this.topology = t;
+            this.scope = s;
+            return this;
+        }
+
+        public Builder layers(int v) {
+            this.layers = v;
+            return this;
+        }
+
+        public Builder steps(int v) {
+            this.steps = v;
+            return this;
+        }
+
+        public Builder tokensPerStep(int v) {
+            this.tokensPerStep = v;
+            return this;
+        }
+
+        public Builder workload(Workload v) {
+            this.workload = v;
+            return this;
+        }
+
+        public Builder balancer(BalancerKind v) {
+            this.balancer = v;
+            return this;
+        }
+
+        public Builder gamma(float v) {
+            this.gamma = v;
+            return this;
+        }
+
+        /** The update rule; the router's bias mode is set to match it. */
+        public Builder rule(BiasUpdateRule v) {
+            this.rule = v;
+            return this;
+        }
+
+        public Builder alpha(float v) {
+            this.alpha = v;
+            return this;
+        }
+
+        public Builder auxLearningRate(float v) {
+            this.auxLearningRate = v;
+            return this;
+        }
+
+        public Builder capacityFactor(double v) {
+            this.capacityFactor = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            this.seed = v;
+            return this;
+        }
+
+        public Builder backend(Backend v) {
+            this.backend = v;
+            return this;
+        }
+
+        public Builder heldOutTokens(int v) {
+            this.heldOutTokens = v;
+            return this;
+        }
+
+        public SimulationSettings build() {
+            RoutingConfig c = config.biasMode() == rule.mode() ? config : config.toBuilder().biasMode(rule.mode()).build();
+            return new SimulationSettings(c, topology, scope, layers, steps, tokensPerStep, workload, balancer, gamma, rule,
+                    alpha, auxLearningRate, capacityFactor, seed, backend, heldOutTokens);
         }
     }
 }

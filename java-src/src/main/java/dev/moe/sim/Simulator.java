@@ -9,17 +9,25 @@ import java.util.function.Consumer;
 
 import dev.moe.balance.BiasBalancer;
 import dev.moe.balance.GammaSchedule;
+import dev.moe.loss.AuxLossResult;
+import dev.moe.loss.CapacityDropper;
+import dev.moe.loss.DropResult;
 import dev.moe.metrics.DispatchStats;
 import dev.moe.metrics.LoadMetrics;
+import dev.moe.routing.GateStats;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;
+import dev.moe.routing.RoutingResult;
 
 /**
  * The balancing loop over a synthetic router (spec §l harness): each step generates every layer's
- * logits, routes them (the fused gate also counts the per-expert load), measures MaxVio and dispatch
- * traffic, and lets the balancer update from the step's global-batch counts, which take effect from
- * the next step. Deterministic per seed and bit-identical across backends.
+ * logits, routes them (the fused gate also counts the per-expert load), drops assignments over a
+ * device's budget when the run drops (spec §g.1), measures MaxVio and dispatch traffic, and lets the
+ * balancer learn from the step: the loss-free bias from the global-batch counts after dropping (spec
+ * §e.3), the aux-loss offsets from the loss gradient. Either takes effect from the next step.
+ * MaxVio_batch is measured on the router's choices (before dropping): it is the imbalance the
+ * balancer is meant to remove. Deterministic per seed and bit-identical across backends.
  */
 public final class Simulator {
     private final SimulationSettings s;
@@ -38,6 +46,9 @@ public final class Simulator {
         SyntheticRouter gen = new SyntheticRouter(s.layers(), n, s.workload(), s.seed());
         BiasBalancer balancer = new BiasBalancer(s.layers(), n, s.rule(), GammaSchedule.constant(s.gamma()));
         boolean useBias = s.balancer() == BalancerKind.LOSS_FREE;
+        AuxLossTrainer aux = s.balancer() == BalancerKind.AUX_LOSS
+                ? new AuxLossTrainer(c, s.layers(), s.alpha(), s.auxLearningRate()) : null;
+        CapacityDropper dropper = s.drops() ? CapacityDropper.deviceLevel(n, s.topology().gpus(), s.capacityFactor()) : null;
         List<StepRecord> records = new ArrayList<>(s.steps());
         float[][] biasHistory = new float[s.steps()][];
         float[][] loadHistory = new float[s.steps()][];
@@ -50,58 +61,112 @@ public final class Simulator {
             MemorySegment weights = arena.allocate(ValueLayout.JAVA_FLOAT, (long) t * k);
             MemorySegment bias = arena.allocate(ValueLayout.JAVA_FLOAT, n);
             MemorySegment load = arena.allocate(ValueLayout.JAVA_LONG, n);
-            long[][] counts = new long[s.layers()][];
+            long[][] routed = new long[s.layers()][];
+            long[][] dispatched = new long[s.layers()][];
             for (int step = 0; step < s.steps(); step++) {
                 long cross = 0;
+                long dropped = 0;
                 double nodesPerToken = 0;
                 int maxNodes = 0;
+                double auxLoss = 0;
+                double auxGrad = 0;
                 for (int layer = 0; layer < s.layers(); layer++) {
                     gen.fill(layer, step, t, logits);
+                    if (aux != null) {
+                        aux.addOffsets(layer, logits, t);
+                    }
                     load.fill((byte) 0);
                     if (useBias) {
                         MemorySegment.copy(balancer.bias(layer), 0, bias, ValueLayout.JAVA_FLOAT, 0, n);
                     }
                     router.route(logits, t, useBias ? bias : null, ids, weights, load);
-                    counts[layer] = load.toArray(ValueLayout.JAVA_LONG);
+                    routed[layer] = load.toArray(ValueLayout.JAVA_LONG);
+                    dispatched[layer] = routed[layer];
+                    int[] chosen = null;
+                    float[] gates = null;
+                    if (dropper != null || aux != null) {
+                        chosen = ids.toArray(ValueLayout.JAVA_INT);
+                        gates = weights.toArray(ValueLayout.JAVA_FLOAT);
+                    }
+                    if (dropper != null) {
+                        DropResult dr = dropper.apply(t, k, chosen, gates);
+                        dropped += dr.totalDropped();
+                        MemorySegment.copy(dr.ids(), 0, ids, ValueLayout.JAVA_INT, 0, dr.ids().length);
+                        dispatched[layer] = counts(dr.ids(), n);
+                    }
                     DispatchStats d = DispatchStats.of(ids, t, k, s.topology());
                     cross += d.crossNodeSends();
                     nodesPerToken += d.meanNodesPerToken();
                     maxNodes = Math.max(maxNodes, d.maxNodesPerToken());
+                    if (aux != null) {
+                        long a0 = System.nanoTime();
+                        // The loss sees the router's own choice (before dropping), as V2's f does.
+                        RoutingResult r = new RoutingResult(t, k, chosen, gates, routed[layer], new GateStats(t, 0));
+                        AuxLossResult lr = aux.train(layer, logits.toArray(ValueLayout.JAVA_FLOAT), r);
+                        auxLoss += lr.value();
+                        auxGrad += lr.gradNorm();
+                        balancerNanos += System.nanoTime() - a0;
+                    }
                 }
                 float gamma = useBias ? balancer.currentGamma() : 0f;
                 long b0 = System.nanoTime();
                 if (useBias) {
-                    balancer.endStep(counts, t);
+                    balancer.endStep(dispatched, t);
                 }
                 balancerNanos += System.nanoTime() - b0;
-                float[] bias0 = balancer.bias(0);
-                float lo = Float.POSITIVE_INFINITY;
-                float hi = Float.NEGATIVE_INFINITY;
-                for (float v : bias0) {
-                    lo = Math.min(lo, v);
-                    hi = Math.max(hi, v);
-                }
-                biasHistory[step] = bias0.clone();
-                double[] rel = LoadMetrics.relative(counts[0]);
-                float[] relF = new float[n];
-                for (int i = 0; i < n; i++) {
-                    relF[i] = (float) rel[i];
-                }
-                loadHistory[step] = relF;
-                StepRecord r = new StepRecord(step, LoadMetrics.maxVio(counts), 0, cross, nodesPerToken / s.layers(), maxNodes,
-                        gamma, lo, hi);
+                float[] param0 = aux != null ? aux.offsets(0) : balancer.bias(0);
+                biasHistory[step] = param0.clone();
+                loadHistory[step] = relativeLoad(routed[0]);
+                StepRecord r = new StepRecord(step, LoadMetrics.maxVio(routed), dropped, cross, nodesPerToken / s.layers(),
+                        maxNodes, gamma, min(param0), max(param0), auxLoss / s.layers(), auxGrad / s.layers());
                 records.add(r);
                 onStep.accept(r);
             }
             long elapsed = System.nanoTime() - start;
-            double global = heldOutMaxVio(router, gen, balancer, useBias, arena);
+            double global = heldOutMaxVio(router, gen, balancer, useBias, aux, arena);
             return new SimulationResult(records, global, biasHistory, loadHistory,
                     (double) s.steps() * t * s.layers() / (elapsed / 1e9), (double) balancerNanos / elapsed);
         }
     }
 
-    /** MaxVio_global: the final bias on a fixed held-out token set (spec §e.5), averaged over layers. */
-    private double heldOutMaxVio(Router router, SyntheticRouter gen, BiasBalancer balancer, boolean useBias, Arena arena) {
+    private static long[] counts(int[] ids, int n) {
+        long[] c = new long[n];
+        for (int e : ids) {
+            if (e >= 0) {
+                c[e]++;
+            }
+        }
+        return c;
+    }
+
+    private static float[] relativeLoad(long[] counts) {
+        double[] rel = LoadMetrics.relative(counts);
+        float[] f = new float[rel.length];
+        for (int i = 0; i < rel.length; i++) {
+            f[i] = (float) rel[i];
+        }
+        return f;
+    }
+
+    private static float min(float[] v) {
+        float m = Float.POSITIVE_INFINITY;
+        for (float x : v) {
+            m = Math.min(m, x);
+        }
+        return m;
+    }
+
+    private static float max(float[] v) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (float x : v) {
+            m = Math.max(m, x);
+        }
+        return m;
+    }
+
+    /** MaxVio_global: the final bias or offsets on a fixed held-out token set (spec §e.5), averaged over layers. */
+    private double heldOutMaxVio(Router router, SyntheticRouter gen, BiasBalancer balancer, boolean useBias,
+                                 AuxLossTrainer aux, Arena arena) {
         int n = s.config().numExperts();
         int t = s.heldOutTokens();
         MemorySegment logits = arena.allocate(ValueLayout.JAVA_FLOAT, (long) t * n);
@@ -113,6 +178,9 @@ public final class Simulator {
         for (int layer = 0; layer < s.layers(); layer++) {
             // A step index the run never uses: its own tokens, drawn like a batch at the end of training.
             gen.fill(layer, -1 - (long) s.steps(), t, logits);
+            if (aux != null) {
+                aux.addOffsets(layer, logits, t);
+            }
             load.fill((byte) 0);
             MemorySegment.copy(balancer.bias(layer), 0, bias, ValueLayout.JAVA_FLOAT, 0, n);
             router.route(logits, t, useBias ? bias : null, ids, weights, load);

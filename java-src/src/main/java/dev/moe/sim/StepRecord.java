@@ -12,19 +12,24 @@ import java.util.Locale;
  * @param meanNodesPerToken mean number of nodes a token reached
  * @param maxNodesPerToken  most nodes any token reached (never above the node limit)
  * @param gamma             bias update speed used at the end of this step
- * @param biasMin           smallest bias of layer 0 after the update
- * @param biasMax           largest bias of layer 0 after the update
+ * @param biasMin           smallest balancing parameter of layer 0 after the update (the selection bias, or
+ *                          for aux-loss runs the trained logit offset)
+ * @param biasMax           largest balancing parameter of layer 0 after the update
+ * @param auxLoss           aux-loss runs: the balance loss of this step (mean over layers), else 0
+ * @param auxGradNorm       aux-loss runs: ‖∂L/∂z‖₂ over the batch's logits (mean over layers), the gradient the
+ *                          loss injects into the router ("interference"), else 0
  */
 public record StepRecord(long step, double maxVioBatch, long dropped, long crossNodeSends, double meanNodesPerToken,
-                         int maxNodesPerToken, float gamma, float biasMin, float biasMax) {
+                         int maxNodesPerToken, float gamma, float biasMin, float biasMax, double auxLoss, double auxGradNorm) {
 
     /** CSV header; the first five columns are the contract of cli.md, in this order. */
     public static final String CSV_HEADER =
-            "step,maxvio_batch,dropped,cross_node_sends,mean_nodes_per_token,max_nodes_per_token,gamma,bias_min,bias_max";
+            "step,maxvio_batch,dropped,cross_node_sends,mean_nodes_per_token,max_nodes_per_token,gamma,bias_min,bias_max,"
+            + "aux_loss,aux_grad_norm";
 
     /** The CSV line (fixed formats, locale-independent, so runs compare byte for byte). */
     public String csv() {
-        return String.format(Locale.ROOT, "%d,%.6f,%d,%d,%.6f,%d,%.6g,%.6f,%.6f", step, maxVioBatch, dropped, crossNodeSends,
-                meanNodesPerToken, maxNodesPerToken, gamma, biasMin, biasMax);
+        return String.format(Locale.ROOT, "%d,%.6f,%d,%d,%.6f,%d,%.6g,%.6f,%.6f,%.6g,%.6g", step, maxVioBatch, dropped,
+                crossNodeSends, meanNodesPerToken, maxNodesPerToken, gamma, biasMin, biasMax, auxLoss, auxGradNorm);
     }
 }

@@ -34,6 +34,20 @@ class BiasBalancerTest {
     }
 
     @Test
+    void multiplicativeRuleStartsAtOneAndScalesBySign() {  // spec §e.4: select on s*b, b init 1
+        BiasBalancer b = new BiasBalancer(1, 4, BiasUpdateRule.MULTIPLICATIVE, GammaSchedule.constant(0.25f));
+        assertArrayEquals(new float[] {1f, 1f, 1f, 1f}, b.bias(0));
+        assertEquals(dev.moe.routing.BiasMode.MULTIPLY, b.rule().mode());
+        b.endStep(new long[][] {{10, 6, 4, 4}}, 3);
+        assertArrayEquals(new float[] {0.75f, 1f, 1.25f, 1.25f}, b.bias(0));
+        b.endStep(new long[][] {{10, 6, 4, 4}}, 3);
+        assertArrayEquals(new float[] {0.5625f, 1f, 1.5625f, 1.5625f}, b.bias(0));
+        assertThrows(IllegalArgumentException.class, () -> new BiasBalancer(1, 2, BiasUpdateRule.MULTIPLICATIVE,
+                GammaSchedule.constant(1f)).endStep(new long[][] {{3, 1}}, 2));
+        assertEquals(BiasUpdateRule.MULTIPLICATIVE, BiasUpdateRule.byName("multiplicative"));
+    }
+
+    @Test
     void proportionalRuleScalesWithTheRelativeError() {
         BiasBalancer b = new BiasBalancer(1, 4, BiasUpdateRule.PROPORTIONAL, GammaSchedule.constant(0.1f));
         b.endStep(new long[][] {{10, 6, 4, 4}}, 3);
@@ -61,6 +75,6 @@ class BiasBalancerTest {
         assertThrows(IllegalArgumentException.class, () -> b.endStep(new long[][] {{1, 2, 3}}, 1));
         assertThrows(IllegalArgumentException.class, () -> b.endStep(new long[][] {{1, 2}, {1, 2}}, 1));
         assertThrows(IllegalArgumentException.class, () -> b.endStep(new long[][] {{-1, 2}}, 1));
-        assertThrows(IllegalArgumentException.class, () -> BiasUpdateRule.byName("multiplicative"));
+        assertThrows(IllegalArgumentException.class, () -> BiasUpdateRule.byName("additive"));
     }
 }

@@ -208,13 +208,36 @@ class MoeCliTest {
         assertEquals(0, java.code(), java.err());
         assertArrayEquals(Files.readAllBytes(csv), Files.readAllBytes(dir.resolve("java.csv")), "byte-identical CSV");
         for (String[] bad : new String[][] {{"--workload", "zipf"}, {"--balancer", "magic"}, {"--nodes", "3"}, {"--node-limit", "9"},
-                {"--update", "multiplicative"}, {"--steps", "0"}}) {
+                {"--update", "additive"}, {"--steps", "0"}, {"--capacity-factor", "1.5"}, {"--limit", "rack"},
+                {"--balancer", "aux-loss", "--aux-lr", "-1"}}) {
             List<String> args = new ArrayList<>(List.of("simulate", "--csv", dir.resolve("bad.csv").toString()));
             args.addAll(List.of(bad));
             Result b = cli(args.toArray(String[]::new));
             assertEquals(2, b.code(), String.join(" ", bad) + ": " + b.err());
             assertFalse(Files.exists(dir.resolve("bad.csv")));
         }
+    }
+
+    @Test
+    void simulateAuxLossAndV2DroppingRuns() throws IOException {
+        Path csv = dir.resolve("aux.csv");
+        Result aux = cli("simulate", "--steps", "5", "--tokens-per-step", "256", "--balancer", "aux-loss", "--alpha", "0.01",
+                "--csv", csv.toString(), "--backend", "cpu");
+        assertEquals(0, aux.code(), aux.err());
+        assertTrue(aux.out().contains("injected gradient norm"), aux.out());
+        String last = Files.readAllLines(csv).getLast();
+        assertTrue(Double.parseDouble(last.substring(last.lastIndexOf(',') + 1)) > 0, last);
+        Path v2 = dir.resolve("v2.csv");
+        Result drop = cli("simulate", "--preset", "deepseek-v2", "--steps", "3", "--tokens-per-step", "512", "--balancer", "none",
+                "--csv", v2.toString(), "--backend", "cpu");
+        assertEquals(0, drop.code(), drop.err());
+        long dropped = Files.readAllLines(v2).stream().skip(1).mapToLong(l -> Long.parseLong(l.split(",")[2])).sum();
+        assertTrue(dropped > 0, "deepseek-v2 drops at capacity factor 1.0 by default");
+        Result device = cli("simulate", "--steps", "3", "--tokens-per-step", "256", "--limit", "device", "--csv",
+                dir.resolve("dev.csv").toString(), "--backend", "cpu");
+        assertEquals(0, device.code(), device.err());
+        assertTrue(Files.readAllLines(dir.resolve("dev.csv")).stream().skip(1)
+                .allMatch(l -> Integer.parseInt(l.split(",")[5]) <= 3), "3 devices reach at most 3 nodes");
     }
 
     @Test

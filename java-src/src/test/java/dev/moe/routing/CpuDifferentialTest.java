@@ -43,7 +43,11 @@ class CpuDifferentialTest {
                 Arguments.of("N=20 G=5 M=2 max K=3 sigmoid unnormalised",
                         v3.toBuilder().experts(20).groups(5).topkGroups(2).topk(3).groupScore(GroupScore.MAX).normalize(false).routeScale(1f).build()),
                 Arguments.of("N=128 G=8 M=2 K=16 J=8", v3.toBuilder().experts(128).groups(8).topkGroups(2).topk(16).deriveGroupTopJ().build()),
-                Arguments.of("N=7 G=7 M=3 K=3 J=1", v3.toBuilder().experts(7).groups(7).topkGroups(3).topk(3).deriveGroupTopJ().build()));
+                Arguments.of("N=7 G=7 M=3 K=3 J=1", v3.toBuilder().experts(7).groups(7).topkGroups(3).topk(3).deriveGroupTopJ().build()),
+                Arguments.of("deepseek-v3 multiplicative bias", v3.toBuilder().biasMode(BiasMode.MULTIPLY).build()),
+                Arguments.of("N=36 G=4 M=2 max softmax multiplicative bias (partial vectors)", v3.toBuilder().experts(36).groups(4)
+                        .topkGroups(2).topk(6).groupScore(GroupScore.MAX).scoreFunction(ScoreFunction.SOFTMAX)
+                        .biasMode(BiasMode.MULTIPLY).build()));
     }
 
     @BeforeAll

@@ -12,7 +12,7 @@ class RoutingConfigTest {
     @Test
     void deepseekV3Preset() {
         RoutingConfig c = RoutingConfig.preset("deepseek-v3");
-        assertEquals(new RoutingConfig(256, 8, 4, 8, ScoreFunction.SIGMOID, GroupScore.TOP_J_SUM, 2, true, 2.5f), c);
+        assertEquals(new RoutingConfig(256, 8, 4, 8, ScoreFunction.SIGMOID, GroupScore.TOP_J_SUM, 2, true, 2.5f, BiasMode.ADD), c);
         assertEquals(32, c.groupSize());
         assertTrue(c.groupLimited());
     }
@@ -20,7 +20,7 @@ class RoutingConfigTest {
     @Test
     void deepseekV2Preset() {
         RoutingConfig c = RoutingConfig.preset("deepseek-v2");
-        assertEquals(new RoutingConfig(160, 8, 3, 6, ScoreFunction.SOFTMAX, GroupScore.MAX, 1, false, 16.0f), c);
+        assertEquals(new RoutingConfig(160, 8, 3, 6, ScoreFunction.SOFTMAX, GroupScore.MAX, 1, false, 16.0f, BiasMode.ADD), c);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.moe.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -14,8 +15,8 @@ import dev.moe.topology.Topology;
 class SimulatorTest {
 
     static SimulationSettings v3(BalancerKind balancer, Backend backend, int steps, int tokens, Workload w) {
-        return new SimulationSettings(RoutingConfig.deepseekV3(), Topology.contiguous(8, 8, 256), GroupScope.NODE, 1, steps,
-                tokens, w, balancer, 0.002f, BiasUpdateRule.SIGN, 0f, 7, backend, 2048);
+        return SimulationSettings.builder().steps(steps).tokensPerStep(tokens).workload(w).balancer(balancer).gamma(0.002f)
+                .seed(7).backend(backend).heldOutTokens(2048).build();
     }
 
     @Test
@@ -47,9 +48,76 @@ class SimulatorTest {
     @Test
     void v2DeviceLimitedRoutingReachesAtMostThreeDevices() {
         Topology eightGpus = Topology.contiguous(8, 1, 160);  // one GPU per "node": devices = nodes
-        SimulationSettings s = new SimulationSettings(RoutingConfig.deepseekV2(), eightGpus, GroupScope.DEVICE, 2, 20, 512,
-                Workload.UNIFORM, BalancerKind.NONE, 0f, BiasUpdateRule.SIGN, 0f, 3, Backend.CPU, 512);
+        SimulationSettings s = SimulationSettings.builder().routing(RoutingConfig.deepseekV2(), eightGpus, GroupScope.DEVICE)
+                .layers(2).steps(20).tokensPerStep(512).workload(Workload.UNIFORM).balancer(BalancerKind.NONE).seed(3)
+                .heldOutTokens(512).build();
         SimulationResult r = new Simulator(s).run(x -> { });
         assertTrue(r.steps().stream().allMatch(x -> x.maxNodesPerToken() <= 3));
+    }
+
+    @Test
+    void auxLossBalancesMoreWithLargerAlphaAndInjectsMoreGradient() {
+        SimulationResult none = new Simulator(v3(BalancerKind.NONE, Backend.CPU, 120, 2048, Workload.SKEWED)).run(r -> { });
+        SimulationResult weak = new Simulator(SimulationSettings.builder().steps(120).tokensPerStep(2048).seed(7)
+                .balancer(BalancerKind.AUX_LOSS).alpha(1e-3f).heldOutTokens(2048).build()).run(r -> { });
+        SimulationResult strong = new Simulator(SimulationSettings.builder().steps(120).tokensPerStep(2048).seed(7)
+                .balancer(BalancerKind.AUX_LOSS).alpha(3e-2f).heldOutTokens(2048).build()).run(r -> { });
+        assertTrue(strong.meanMaxVioLast(20) < 0.5 * weak.meanMaxVioLast(20),
+                "strong " + strong.meanMaxVioLast(20) + " vs weak " + weak.meanMaxVioLast(20));
+        assertTrue(weak.meanMaxVioLast(20) < none.meanMaxVioLast(20));
+        double gWeak = weak.steps().getFirst().auxGradNorm();
+        double gStrong = strong.steps().getFirst().auxGradNorm();
+        // Same logits at step 0: the injected gradient is linear in alpha.
+        assertEquals(30.0, gStrong / gWeak, 1e-3);
+        assertTrue(none.steps().stream().allMatch(x -> x.auxGradNorm() == 0 && x.auxLoss() == 0));
+        assertTrue(strong.last().biasMax() > 0 && strong.last().biasMin() < 0, "offsets move both ways");
+        assertEquals(0, strong.totalDropped());
+    }
+
+    @Test
+    void auxLossCsvIsTheSameOnEveryBackend() {
+        SimulationSettings.Builder b = SimulationSettings.builder().steps(6).tokensPerStep(300).seed(5)
+                .balancer(BalancerKind.AUX_LOSS).alpha(1e-2f).workload(Workload.DRIFT).heldOutTokens(300);
+        String java = new Simulator(b.backend(Backend.JAVA).build()).run(r -> { }).csv();
+        String cpu = new Simulator(b.backend(Backend.CPU).build()).run(r -> { }).csv();
+        assertEquals(java, cpu);
+    }
+
+    @Test
+    void v2DeviceLevelDroppingCapsEveryDeviceAndFeedsTheBiasPostDropCounts() {
+        Topology eightGpus = Topology.contiguous(8, 1, 160);
+        SimulationSettings.Builder b = SimulationSettings.builder().routing(RoutingConfig.deepseekV2(), eightGpus, GroupScope.DEVICE)
+                .steps(40).tokensPerStep(1024).workload(Workload.SKEWED).seed(3).heldOutTokens(512);
+        SimulationResult none = new Simulator(b.balancer(BalancerKind.NONE).capacityFactor(1.0).build()).run(x -> { });
+        SimulationResult loose = new Simulator(b.balancer(BalancerKind.NONE).capacityFactor(4.0).build()).run(x -> { });
+        SimulationResult never = new Simulator(b.balancer(BalancerKind.NONE).capacityFactor(0).build()).run(x -> { });
+        assertTrue(none.totalDropped() > 0, "a skewed router overloads some device at capacity 1.0");
+        assertTrue(loose.totalDropped() < none.totalDropped());
+        assertEquals(0, never.totalDropped());
+        // Dropped assignments are not dispatched: fewer cross-node copies than without dropping.
+        assertTrue(none.totalCrossNodeSends() < never.totalCrossNodeSends());
+        SimulationResult balanced = new Simulator(b.balancer(BalancerKind.LOSS_FREE).gamma(0.01f).capacityFactor(1.0).build())
+                .run(x -> { });
+        assertTrue(balanced.steps().subList(30, 40).stream().mapToLong(StepRecord::dropped).sum()
+                < none.steps().subList(30, 40).stream().mapToLong(StepRecord::dropped).sum());
+    }
+
+    @Test
+    void multiplicativeBiasBalancesToo() {
+        SimulationSettings s = SimulationSettings.builder().steps(250).tokensPerStep(2048).seed(7).gamma(0.01f)
+                .rule(BiasUpdateRule.MULTIPLICATIVE).heldOutTokens(2048).build();
+        assertEquals(dev.moe.routing.BiasMode.MULTIPLY, s.config().biasMode());
+        SimulationResult r = new Simulator(s).run(x -> { });
+        SimulationResult none = new Simulator(v3(BalancerKind.NONE, Backend.CPU, 250, 2048, Workload.SKEWED)).run(x -> { });
+        assertTrue(r.meanMaxVioLast(50) < 0.25 * none.meanMaxVioLast(50), r.meanMaxVioLast(50) + " vs " + none.meanMaxVioLast(50));
+        assertTrue(r.last().biasMin() < 1f && r.last().biasMax() > 1f && r.last().biasMin() > 0f);
+    }
+
+    @Test
+    void mismatchedRuleAndBiasModeIsRejected() {
+        RoutingConfig additive = RoutingConfig.deepseekV3();
+        assertThrows(IllegalArgumentException.class, () -> new SimulationSettings(additive, Topology.contiguous(8, 8, 256),
+                GroupScope.NODE, 1, 1, 1, Workload.UNIFORM, BalancerKind.LOSS_FREE, 0.001f, BiasUpdateRule.MULTIPLICATIVE, 0f,
+                0f, 0, 1, Backend.JAVA, 1));
     }
 }

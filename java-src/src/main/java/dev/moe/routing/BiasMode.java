@@ -1,0 +1,29 @@
+package dev.moe.routing;
+
+import java.util.Locale;
+
+/**
+ * How a per-expert selection bias b combines with the scores s to rank experts (spec §e.1, §e.4).
+ * Either way the bias only steers selection; gate weights come from the unbiased scores.
+ */
+public enum BiasMode {
+    /** sel = s + b, b starts at 0 (DeepSeek-V3, [LF] Algorithm 1). */
+    ADD,
+    /** sel = s · b, b starts at 1 ([LF] §4.3 multiplicative variant). */
+    MULTIPLY;
+
+    /** The command-line name: {@code add} or {@code multiply}. */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The bias value that leaves selection unchanged: 0 for ADD, 1 for MULTIPLY. */
+    public float neutral() {
+        return this == ADD ? 0f : 1f;
+    }
+
+    /** sel for one expert. */
+    public float apply(float score, float bias) {
+        return this == ADD ? score + bias : score * bias;
+    }
+}
