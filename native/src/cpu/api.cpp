@@ -3,6 +3,7 @@
 #include <atomic>
 #include <omp.h>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels.hpp"
@@ -89,6 +90,11 @@ int32_t moe_cpu_set_kernel(int32_t kernel) {
 }
 
 int32_t moe_cpu_max_threads(void) { return omp_get_max_threads(); }
+
+// The Java bindings hard-code these layouts (bindings/.../moe_gate_config.java, MoeHTest).
+static_assert(sizeof(moe_gate_config) == 40 && offsetof(moe_gate_config, route_scale) == 32 &&
+              offsetof(moe_gate_config, bias_mode) == 36, "moe_gate_config layout changed: regenerate the bindings");
+static_assert(sizeof(moe_gate_stats) == 16, "moe_gate_stats layout changed: regenerate the bindings");
 
 int32_t moe_gate_config_check(const moe_gate_config* c) {
     if (c == nullptr) return MOE_STATUS_NULL_POINTER;

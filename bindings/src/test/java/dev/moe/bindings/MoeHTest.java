@@ -23,8 +23,10 @@ class MoeHTest {
 
     @Test
     void structLayoutsMatchTheHeader() {
-        assertEquals(36, moe_gate_config.sizeof());
+        // The same numbers are static_asserts in native/src/cpu/api.cpp.
+        assertEquals(40, moe_gate_config.sizeof());
         assertEquals(32, moe_gate_config.route_scale$offset());
+        assertEquals(36, moe_gate_config.bias_mode$offset());
         assertEquals(16, moe_gate_stats.sizeof());
         assertEquals(8, moe_gate_stats.zero_sum_rows$offset());
     }

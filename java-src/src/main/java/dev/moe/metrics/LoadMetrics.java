@@ -22,6 +22,31 @@ public final class LoadMetrics {
         return (max - mean) / mean;
     }
 
+    /**
+     * MaxVio_computation-batch ([LF] §5.1): the routed ids (int [T, K], −1 skipped) cut into
+     * consecutive batches of {@code batch} tokens (a partial tail is ignored), MaxVio of each, averaged.
+     * 0 if not even one batch fits.
+     */
+    public static double maxVioPerBatch(int[] ids, int topk, int numExperts, int batch) {
+        if (batch < 1 || topk < 1) {
+            throw new IllegalArgumentException("batch and K must be >= 1, got " + batch + " and " + topk);
+        }
+        int batches = ids.length / topk / batch;
+        double acc = 0;
+        long[] load = new long[numExperts];
+        for (int b = 0; b < batches; b++) {
+            java.util.Arrays.fill(load, 0);
+            int from = b * batch * topk;
+            for (int o = from; o < from + batch * topk; o++) {
+                if (ids[o] >= 0) {
+                    load[ids[o]]++;
+                }
+            }
+            acc += maxVio(load);
+        }
+        return batches == 0 ? 0.0 : acc / batches;
+    }
+
     /** MaxVio per layer, averaged over the layers that saw tokens (spec §e.5). */
     public static double maxVio(long[][] loadPerLayer) {
         double acc = 0;

@@ -7,12 +7,16 @@ import java.util.List;
  *
  * @param steps            per-step records
  * @param maxVioGlobal     MaxVio on the held-out token set with the final bias, averaged over layers
+ * @param computationBatches batch sizes of {@code maxVioByBatch}
+ * @param maxVioByBatch    MaxVio_computation-batch ([LF] §5.1) on the held-out set at each size (0 where the set
+ *                         holds less than one batch)
  * @param biasHistory      layer 0's bias after each step, [steps][N]
  * @param loadHistory      layer 0's relative expert load (load / mean) in each step, [steps][N]
  * @param routingsPerSecond tokens × layers routed per second of simulation (generation included)
  * @param balancerShare    fraction of the run's time spent in the balancer's update
  */
-public record SimulationResult(List<StepRecord> steps, double maxVioGlobal, float[][] biasHistory, float[][] loadHistory,
+public record SimulationResult(List<StepRecord> steps, double maxVioGlobal, int[] computationBatches,
+                               double[] maxVioByBatch, float[][] biasHistory, float[][] loadHistory,
                                double routingsPerSecond, double balancerShare) {
 
     public StepRecord last() {

@@ -123,8 +123,8 @@ public final class Simulator {
                 onStep.accept(r);
             }
             long elapsed = System.nanoTime() - start;
-            double global = heldOutMaxVio(router, gen, balancer, useBias, aux, arena);
-            return new SimulationResult(records, global, biasHistory, loadHistory,
+            HeldOut held = heldOut(router, gen, balancer, useBias, aux, arena);
+            return new SimulationResult(records, held.global(), COMPUTATION_BATCHES.clone(), held.byBatch(), biasHistory, loadHistory,
                     (double) s.steps() * t * s.layers() / (elapsed / 1e9), (double) balancerNanos / elapsed);
         }
     }
@@ -164,17 +164,27 @@ public final class Simulator {
         return m;
     }
 
-    /** MaxVio_global: the final bias or offsets on a fixed held-out token set (spec §e.5), averaged over layers. */
-    private double heldOutMaxVio(Router router, SyntheticRouter gen, BiasBalancer balancer, boolean useBias,
-                                 AuxLossTrainer aux, Arena arena) {
+    /** Computation-batch sizes at which the held-out set's MaxVio is also measured ([LF] §5.1). */
+    static final int[] COMPUTATION_BATCHES = {64, 256, 1024, 4096, 16384};
+
+    private record HeldOut(double global, double[] byBatch) {}
+
+    /**
+     * The final bias or offsets on a fixed held-out token set (spec §e.5), averaged over layers:
+     * MaxVio_global over the whole set, and MaxVio_computation-batch for each of {@link #COMPUTATION_BATCHES}.
+     */
+    private HeldOut heldOut(Router router, SyntheticRouter gen, BiasBalancer balancer, boolean useBias,
+                            AuxLossTrainer aux, Arena arena) {
         int n = s.config().numExperts();
+        int k = s.config().topk();
         int t = s.heldOutTokens();
         MemorySegment logits = arena.allocate(ValueLayout.JAVA_FLOAT, (long) t * n);
-        MemorySegment ids = arena.allocate(ValueLayout.JAVA_INT, (long) t * s.config().topk());
-        MemorySegment weights = arena.allocate(ValueLayout.JAVA_FLOAT, (long) t * s.config().topk());
+        MemorySegment ids = arena.allocate(ValueLayout.JAVA_INT, (long) t * k);
+        MemorySegment weights = arena.allocate(ValueLayout.JAVA_FLOAT, (long) t * k);
         MemorySegment bias = arena.allocate(ValueLayout.JAVA_FLOAT, n);
         MemorySegment load = arena.allocate(ValueLayout.JAVA_LONG, n);
         long[][] counts = new long[s.layers()][];
+        double[] byBatch = new double[COMPUTATION_BATCHES.length];
         for (int layer = 0; layer < s.layers(); layer++) {
             // A step index the run never uses: its own tokens, drawn like a batch at the end of training.
             gen.fill(layer, -1 - (long) s.steps(), t, logits);
@@ -185,7 +195,11 @@ public final class Simulator {
             MemorySegment.copy(balancer.bias(layer), 0, bias, ValueLayout.JAVA_FLOAT, 0, n);
             router.route(logits, t, useBias ? bias : null, ids, weights, load);
             counts[layer] = load.toArray(ValueLayout.JAVA_LONG);
+            int[] chosen = ids.toArray(ValueLayout.JAVA_INT);
+            for (int q = 0; q < byBatch.length; q++) {
+                byBatch[q] += LoadMetrics.maxVioPerBatch(chosen, k, n, COMPUTATION_BATCHES[q]) / s.layers();
+            }
         }
-        return LoadMetrics.maxVio(counts);
+        return new HeldOut(LoadMetrics.maxVio(counts), byBatch);
     }
 }

@@ -2,6 +2,7 @@ package dev.moe.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
@@ -23,6 +24,16 @@ class MetricsTest {
         assertEquals(0.0, LoadMetrics.maxVio(new long[] {5, 5}));
         assertEquals((2.0 / 3 + 1.0) / 2, LoadMetrics.maxVio(new long[][] {{10, 6, 4, 4}, {2, 0}, {0, 0}}), 1e-12);
         assertArrayEquals(new double[] {10 / 6.0, 1, 4 / 6.0, 4 / 6.0}, LoadMetrics.relative(new long[] {10, 6, 4, 4}), 1e-12);
+    }
+
+    @Test
+    void maxVioPerComputationBatch() {  // [LF] §5.1
+        // K = 1, N = 2: batches of 2 tokens: (0,0) -> MaxVio 1, (0,1) -> 0, (1,-1) -> load (0,1) -> 1; tail token ignored.
+        int[] ids = {0, 0, 0, 1, 1, -1, 0};
+        assertEquals(2.0 / 3, LoadMetrics.maxVioPerBatch(ids, 1, 2, 2), 1e-12);
+        assertEquals(0.2, LoadMetrics.maxVioPerBatch(ids, 1, 2, 6), 1e-12);
+        assertEquals(0.0, LoadMetrics.maxVioPerBatch(ids, 1, 2, 8));
+        assertThrows(IllegalArgumentException.class, () -> LoadMetrics.maxVioPerBatch(ids, 1, 2, 0));
     }
 
     @Test

@@ -32,6 +32,9 @@ class SimulatorTest {
         assertTrue(lf.steps().stream().allMatch(s -> s.maxNodesPerToken() <= 4));
         assertTrue(lf.last().biasMax() > 0 && lf.last().biasMin() < 0);
         assertTrue(none.last().biasMax() == 0 && none.last().biasMin() == 0);
+        // [LF] §5.1: with the bias, larger computation batches are better balanced.
+        double[] byBatch = lf.maxVioByBatch();
+        assertTrue(byBatch[2] > 0 && byBatch[0] > byBatch[2], java.util.Arrays.toString(byBatch));  // 64 vs 1024 tokens
     }
 
     @Test
