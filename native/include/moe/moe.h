@@ -121,6 +121,35 @@ int32_t moe_gate_cpu(const moe_gate_config* config,
                      int64_t* expert_load, int64_t load_count,
                      moe_gate_stats* stats);
 
+/* ---- FP8 block-scaled GEMM on the CPU (spec §i.2-§i.3) ----
+ * C[m, n] = sum over K-chunks c of (sum_{k in chunk c} A[m, k] * B[n, k]) * a_scales[m, c] * b_scales[n / 128, c],
+ * chunks of 128 along K (the last may be shorter), FP32 accumulation with the chunk sum "promoted" into the
+ * FP32 result once per chunk. A and B hold OCP E4M3 codes (A: activations, 1x128 scales [M, ceil(K/128)];
+ * B: weights, one row per output channel, 128x128 scales [ceil(N/128), ceil(K/128)]). C is overwritten.
+ * Scales must be finite (else MOE_STATUS_NON_FINITE_INPUT); NaN codes (0x7F, 0xFF) give unspecified results.
+ * Sums inside a chunk are not in a specified order: results agree with a reference to FP32 rounding. */
+int32_t moe_fp8_gemm_cpu(int64_t m, int64_t n, int64_t k,
+                         const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                         const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                         float* c, int64_t c_count);
+
+/* Grouped over E experts, contiguous layout (prefill/training): the rows of A (and C) are sorted by
+ * expert, expert e owning rows offsets[e] .. offsets[e+1]-1 (offsets int64 [E+1], offsets[0] == 0,
+ * non-decreasing); B E4M3 codes [E, N, K] with scales [E, ceil(N/128), ceil(K/128)]. */
+int32_t moe_fp8_grouped_gemm_contiguous_cpu(int64_t num_groups, const int64_t* offsets, int64_t offsets_count,
+                                            int64_t n, int64_t k,
+                                            const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                            const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                                            float* c, int64_t c_count);
+
+/* Grouped over E experts, masked layout (decode): A [E, max_m, K] with scales [E, max_m, ceil(K/128)],
+ * expert e using its first counts[e] rows (int32 [E], 0..max_m); C [E, max_m, N], rows past a count set to 0. */
+int32_t moe_fp8_grouped_gemm_masked_cpu(int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count,
+                                        int64_t n, int64_t k,
+                                        const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                        const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                                        float* c, int64_t c_count);
+
 /* An empty call, to measure the cost of crossing the FFM boundary. */
 void moe_noop(void);
 
