@@ -121,6 +121,12 @@ int32_t moe_gate_cpu(const moe_gate_config* config,
                      int64_t* expert_load, int64_t load_count,
                      moe_gate_stats* stats);
 
+/* Machine ceilings, measured in the calling process (for benchmark reports): the FP32 FMA peak of all
+ * OpenMP threads in GFLOP/s, and the streaming read bandwidth over a buffer of `bytes` (>= 1 MiB) in GB/s,
+ * each measured for about `seconds` (0 < seconds <= 60). MOE_STATUS_UNSUPPORTED_CPU without AVX2+FMA. */
+int32_t moe_cpu_fma_peak(double seconds, double* gflops);
+int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs);
+
 /* ---- FP8 block-scaled GEMM on the CPU (spec §i.2-§i.3) ----
  * C[m, n] = sum over K-chunks c of (sum_{k in chunk c} A[m, k] * B[n, k]) * a_scales[m, c] * b_scales[n / 128, c],
  * chunks of 128 along K (the last may be shorter), FP32 accumulation with the chunk sum "promoted" into the

@@ -810,6 +810,129 @@ public class moe_h {
         }
     }
 
+    private static class moe_cpu_fma_peak {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_DOUBLE,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cpu_fma_peak");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cpu_fma_peak(double seconds, double* gflops)
+     * }
+     */
+    public static FunctionDescriptor moe_cpu_fma_peak$descriptor() {
+        return moe_cpu_fma_peak.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cpu_fma_peak(double seconds, double* gflops)
+     * }
+     */
+    public static MethodHandle moe_cpu_fma_peak$handle() {
+        return moe_cpu_fma_peak.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cpu_fma_peak(double seconds, double* gflops)
+     * }
+     */
+    public static MemorySegment moe_cpu_fma_peak$address() {
+        return moe_cpu_fma_peak.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cpu_fma_peak(double seconds, double* gflops)
+     * }
+     */
+    public static int moe_cpu_fma_peak(double seconds, MemorySegment gflops) {
+        var mh$ = moe_cpu_fma_peak.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cpu_fma_peak", seconds, gflops);
+            }
+            return (int)mh$.invokeExact(seconds, gflops);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cpu_read_bandwidth {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_LONG,
+            moe_h.C_DOUBLE,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cpu_read_bandwidth");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs)
+     * }
+     */
+    public static FunctionDescriptor moe_cpu_read_bandwidth$descriptor() {
+        return moe_cpu_read_bandwidth.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs)
+     * }
+     */
+    public static MethodHandle moe_cpu_read_bandwidth$handle() {
+        return moe_cpu_read_bandwidth.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs)
+     * }
+     */
+    public static MemorySegment moe_cpu_read_bandwidth$address() {
+        return moe_cpu_read_bandwidth.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs)
+     * }
+     */
+    public static int moe_cpu_read_bandwidth(long bytes, double seconds, MemorySegment gbs) {
+        var mh$ = moe_cpu_read_bandwidth.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cpu_read_bandwidth", bytes, seconds, gbs);
+            }
+            return (int)mh$.invokeExact(bytes, seconds, gbs);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class moe_fp8_gemm_cpu {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,

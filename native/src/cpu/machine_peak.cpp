@@ -1,0 +1,111 @@
+// Machine ceilings measured in the same process as a benchmark (cli.md `bench fp8-gemm`): the FP32
+// FMA peak of all OpenMP threads and the streaming read bandwidth. Compiled with baseline flags; the
+// AVX2 loops are per-function targets, called only when the CPU has AVX2+FMA.
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <immintrin.h>
+#include <omp.h>
+
+#include "moe/moe.h"
+
+namespace {
+
+double now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// 12 independent FMA chains: enough to cover FMA latency x throughput on current x86 cores.
+__attribute__((target("avx2,fma"))) float fma_loop(int64_t iters) {
+    __m256 acc[12];
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i) * 1e-3f);
+    const __m256 mul = _mm256_set1_ps(0.999999f);
+    const __m256 add = _mm256_set1_ps(1e-7f);
+    for (int64_t it = 0; it < iters; ++it) {
+        for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], mul, add);
+    }
+    __m256 s = acc[0];
+    for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, acc[i]);
+    float out[8];
+    _mm256_storeu_ps(out, s);
+    return out[0] + out[7];
+}
+
+__attribute__((target("avx2"))) float read_loop(const float* p, int64_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (int64_t i = 0; i + 32 <= n; i += 32) {
+        a0 = _mm256_add_ps(a0, _mm256_load_ps(p + i));
+        a1 = _mm256_add_ps(a1, _mm256_load_ps(p + i + 8));
+        a2 = _mm256_add_ps(a2, _mm256_load_ps(p + i + 16));
+        a3 = _mm256_add_ps(a3, _mm256_load_ps(p + i + 24));
+    }
+    float out[8];
+    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    return out[0];
+}
+
+volatile float g_sink;
+
+}  // namespace
+
+#pragma GCC visibility push(default)
+extern "C" {
+
+int32_t moe_cpu_fma_peak(double seconds, double* gflops) {
+    if (gflops == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (!(seconds > 0.0) || seconds > 60.0) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (moe_cpu_has_avx2() != 1) return MOE_STATUS_UNSUPPORTED_CPU;
+    const int64_t iters = 1 << 22;  // 12*8*2*4M = 805 MFLOP per thread per round
+    double flops = 0.0;
+    const double t0 = now();
+    double t = t0;
+    while (t - t0 < seconds) {
+        float sink = 0.0f;
+        int threads = 1;
+#pragma omp parallel reduction(+ : sink)
+        {
+#pragma omp single
+            threads = omp_get_num_threads();
+            sink += fma_loop(iters);
+        }
+        g_sink = sink;
+        flops += static_cast<double>(threads) * static_cast<double>(iters) * 12 * 8 * 2;
+        t = now();
+    }
+    *gflops = flops / (t - t0) / 1e9;
+    return MOE_STATUS_OK;
+}
+
+int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs) {
+    if (gbs == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (bytes < (1 << 20) || !(seconds > 0.0) || seconds > 60.0) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (moe_cpu_has_avx2() != 1) return MOE_STATUS_UNSUPPORTED_CPU;
+    const int64_t n = bytes / static_cast<int64_t>(sizeof(float)) / 256 * 256;
+    float* p = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(n) * sizeof(float)));
+    if (p == nullptr) return MOE_STATUS_OUT_OF_MEMORY;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) p[i] = 1.0f;  // first touch by the threads that read it
+    double moved = 0.0;
+    const double t0 = now();
+    double t = t0;
+    while (t - t0 < seconds) {
+        float sink = 0.0f;
+#pragma omp parallel reduction(+ : sink)
+        {
+            const int nt = omp_get_num_threads();
+            const int id = omp_get_thread_num();
+            const int64_t per = n / nt / 32 * 32;
+            sink += read_loop(p + per * id, id == nt - 1 ? n - per * id : per);
+        }
+        g_sink = sink;
+        moved += static_cast<double>(n) * sizeof(float);
+        t = now();
+    }
+    std::free(p);
+    *gbs = moved / (t - t0) / 1e9;
+    return MOE_STATUS_OK;
+}
+
+}  // extern "C"
+#pragma GCC visibility pop
