@@ -78,6 +78,28 @@ class NativeBlockQuantizerTest {
     }
 
     @Test
+    void exactTiesAfterScalingRoundToEvenOnEveryKernel() {
+        // amax 448 makes the scale exactly 1, so x / scale = x and these are ties of E4M3 rounding.
+        float[] ties = {448f, 1.0625f, 1.1875f, 248f, 0.0146484375f, 0.0009765625f, 0.0029296875f, -1.0625f, -248f, 3.375f, 17f};
+        float[] want = {448f, 1.0f, 1.25f, 256f, 0.015625f, 0f, 0.00390625f, -1.0f, -256f, 3.5f, 16f};
+        float[] x = new float[3 * 16];
+        for (int r = 0; r < 3; r++) {
+            System.arraycopy(ties, 0, x, r * 16, ties.length);  // vector body and scalar tail both see ties
+            System.arraycopy(ties, 0, x, r * 16 + 5, ties.length);
+        }
+        for (int kernel : NativeE4m3Test.kernels()) {
+            NativeE4m3Test.useKernel(kernel);
+            QuantizedTensor t = NativeFp8.quantize(x, 3, 16, Fp8Block.ROW_1X128, false);
+            assertArrayEquals(new float[] {1f, 1f, 1f}, t.scales());
+            float[] d = BlockQuantizer.dequantize(t);
+            for (int i = 0; i < ties.length; i++) {
+                assertEquals(want[i], d[2 * 16 + 5 + i], "kernel " + kernel + ": " + ties[i]);
+            }
+            assertEquals(BlockQuantizer.quantize(x, 3, 16, Fp8Block.ROW_1X128, false), t);
+        }
+    }
+
+    @Test
     void facadeChoosesBackends() {
         assertEquals(Backend.JAVA, Fp8Quantizer.create(Backend.JAVA).backend());
         assertEquals(Backend.CPU, Fp8Quantizer.create(Backend.CPU).backend());
