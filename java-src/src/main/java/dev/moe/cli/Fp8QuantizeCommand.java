@@ -2,6 +2,7 @@ package dev.moe.cli;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -9,9 +10,9 @@ import java.util.concurrent.Callable;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.NonFiniteTensorException;
-import dev.moe.fp8.QuantizedTensor;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
+import dev.moe.io.NpyDType;
 import dev.moe.routing.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,38 +56,37 @@ final class Fp8QuantizeCommand implements Callable<Integer> {
             throw new UsageException("--out-q and --out-scales name the same file " + outQ);
         }
         Fp8Quantizer quantizer = Fp8Quantizer.create(Backend.parse(backend));
-        float[] x;
-        int rows;
-        int cols;
         try (Arena arena = Arena.ofConfined()) {
-            NpyArray a = Npy.readFloat32(in, arena);
+            NpyArray a = Npy.readFloat32(in, arena);  // memory-mapped, 4-byte aligned
             if (a.rank() != 2) {
                 throw new UsageException("--in " + in + ": expected a 2-D float32 matrix [R, C], got shape " + a.shapeString());
             }
-            if (a.elementCount() > Integer.MAX_VALUE - 8) {
-                throw new UsageException("--in " + in + ": " + a.shapeString() + " has more than 2^31 elements, too many for one call");
+            long rows = a.dim(0);
+            long cols = a.dim(1);
+            long[] scaleShape = tiles.scaleShape(rows, cols);
+            MemorySegment x = a.data();
+            if (!x.isNative()) {
+                x = arena.allocate(Math.max(1, x.byteSize()), 64).asSlice(0, x.byteSize()).copyFrom(x);
             }
-            rows = (int) a.dim(0);
-            cols = (int) a.dim(1);
-            x = a.toFloatArray();
+            MemorySegment q = arena.allocate(Math.max(1, a.elementCount()), 64).asSlice(0, a.elementCount());
+            long ns = tiles.scaleCount(rows, cols);
+            MemorySegment scales = arena.allocate(Math.max(1, 4 * ns), 64).asSlice(0, 4 * ns);
+            try {
+                quantizer.quantize(x, rows, cols, tiles, pow2, q, scales);
+            } catch (NonFiniteTensorException e) {
+                throw new UsageException("--in " + in + ": " + e.getMessage());
+            }
+            Npy.write(outQ, NpyDType.UINT8, new long[] {rows, cols}, q);
+            try {
+                Npy.write(outScales, NpyDType.FLOAT32, scaleShape, scales);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(outQ);  // never leave half of the output behind
+                throw e;
+            }
+            spec.commandLine().getOut().println("quantized [" + rows + ", " + cols + "] in " + tiles.cliName() + " tiles on "
+                    + quantizer.backend().cliName() + (pow2 ? " (power-of-two scales)" : "") + ": " + outQ + ", " + outScales
+                    + " [" + scaleShape[0] + ", " + scaleShape[1] + "]");
         }
-        QuantizedTensor t;
-        try {
-            t = quantizer.quantize(x, rows, cols, tiles, pow2);
-        } catch (NonFiniteTensorException e) {
-            throw new UsageException("--in " + in + ": " + e.getMessage());
-        }
-        Npy.write(outQ, Npy.ofBytes(t.codes(), rows, cols));
-        try {
-            Npy.write(outScales, Npy.ofFloats(t.scales(), tiles.scaleShape(rows, cols)));
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(outQ);  // never leave half of the output behind
-            throw e;
-        }
-        long[] s = tiles.scaleShape(rows, cols);
-        spec.commandLine().getOut().println("quantized [" + rows + ", " + cols + "] in " + tiles.cliName() + " tiles on "
-                + quantizer.backend().cliName() + (pow2 ? " (power-of-two scales)" : "") + ": " + outQ + ", " + outScales
-                + " [" + s[0] + ", " + s[1] + "]");
         return 0;
     }
 

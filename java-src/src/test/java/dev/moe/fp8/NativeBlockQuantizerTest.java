@@ -107,8 +107,21 @@ class NativeBlockQuantizerTest {
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Fp8Quantizer.create(Backend.CUDA));
         assertTrue(e.getMessage().contains("cuda") && e.getMessage().contains("not available"), e.getMessage());
         float[] x = data(40, 300, 9);
-        assertEquals(Fp8Quantizer.create(Backend.JAVA).quantize(x, 40, 300, Fp8Block.ROW_1X128, true),
-                Fp8Quantizer.create(Backend.CPU).quantize(x, 40, 300, Fp8Block.ROW_1X128, true));
+        QuantizedTensor expected = BlockQuantizer.quantize(x, 40, 300, Fp8Block.ROW_1X128, true);
+        assertEquals(expected, Fp8Quantizer.create(Backend.JAVA).quantize(x, 40, 300, Fp8Block.ROW_1X128, true));
+        assertEquals(expected, Fp8Quantizer.create(Backend.CPU).quantize(x, 40, 300, Fp8Block.ROW_1X128, true));
+        for (Backend b : new Backend[] {Backend.JAVA, Backend.CPU}) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
+                MemorySegment q = arena.allocate(x.length);
+                MemorySegment s = arena.allocate(ValueLayout.JAVA_FLOAT, 40 * 3);
+                Fp8Quantizer.create(b).quantize(xs, 40, 300, Fp8Block.ROW_1X128, true, q, s);
+                assertArrayEquals(expected.codes(), q.toArray(ValueLayout.JAVA_BYTE), b.cliName());
+                assertArrayEquals(expected.scales(), s.toArray(ValueLayout.JAVA_FLOAT), b.cliName());
+                assertThrows(IllegalArgumentException.class,
+                        () -> Fp8Quantizer.create(b).quantize(xs, 40, 300, Fp8Block.TILE_128X128, true, q, s), "wrong scale count");
+            }
+        }
     }
 
     @Test
