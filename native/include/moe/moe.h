@@ -60,6 +60,10 @@ extern "C" {
 #define MOE_CPU_KERNEL_PORTABLE 1
 #define MOE_CPU_KERNEL_AVX2 2
 
+/* FP8 block-quantisation tile shapes (moe_fp8_quantize_cpu). */
+#define MOE_FP8_BLOCK_1X128 0
+#define MOE_FP8_BLOCK_128X128 1
+
 /* Routing configuration. Valid when: num_experts >= 1, num_groups >= 1, num_experts % num_groups == 0,
  * 1 <= topk_groups <= num_groups, 1 <= topk <= topk_groups * (num_experts / num_groups), and, when
  * topk_groups < num_groups with MOE_GROUP_SCORE_TOP_J_SUM, 1 <= group_topj <= num_experts / num_groups;
@@ -158,6 +162,29 @@ int32_t moe_fp8_grouped_gemm_masked_cpu(int64_t num_groups, int64_t max_m, const
 
 /* An empty call, to measure the cost of crossing the FFM boundary. */
 void moe_noop(void);
+
+/* ---- FP8 E4M3 (OCP "e4m3fn", DeepSeek-V3 recipe), shared bit-for-bit with dev.moe.fp8.E4m3 ----
+ * Code S EEEE MMM, bias 7: normal (-1)^S 2^(E-7) (1+M/8), subnormal (E=0) (-1)^S 2^-6 (M/8); max finite
+ * 448 (0x7E); no infinities; NaN is 0x7F and 0xFF only.
+ * Encoding rounds to nearest, ties to even, after clamping |x| to 448 (finite values and infinities
+ * saturate to +-448); NaN encodes as 0x7F; -0.0 encodes as 0x80.
+ * Both codec calls need in_count == out_count (else MOE_STATUS_BAD_BUFFER_SIZE); a NULL buffer with a
+ * count > 0 gives MOE_STATUS_NULL_POINTER. Kernel variant (portable/AVX2) as for the gate. */
+int32_t moe_fp8_e4m3_encode(const float* in, int64_t in_count, uint8_t* out, int64_t out_count);
+/* Exact decode; 0x7F and 0xFF decode to a quiet NaN. */
+int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count);
+
+/* Block quantisation of x fp32 [rows, cols] (x_count == rows * cols, rows, cols >= 0) into E4M3 codes
+ * q uint8 [rows, cols] (q_count == x_count) and fp32 scales, one per tile:
+ *   MOE_FP8_BLOCK_1X128:   tile = 1 row x 128 columns,   scales [rows, ceil(cols/128)]
+ *   MOE_FP8_BLOCK_128X128: tile = 128 rows x 128 columns, scales [ceil(rows/128), ceil(cols/128)]
+ * Edge tiles use the elements that exist. Per tile: amax = max |x|; s = max(amax, 1e-4f) / 448f;
+ * with pow2_scales == 1, s = 2^ceil(log2 s) (exact); q = encode(x / s), all in FP32.
+ * pow2_scales must be 0 or 1 and block one of MOE_FP8_BLOCK_* (else MOE_STATUS_INVALID_CONFIG).
+ * A non-finite x returns MOE_STATUS_NON_FINITE_INPUT; q and scales are then unspecified. */
+int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols,
+                             int32_t block, int32_t pow2_scales,
+                             uint8_t* q, int64_t q_count, float* scales, int64_t scales_count);
 
 /* ---- CUDA (provided by the separate library moe_cuda; absent when built without nvcc) ---- */
 

@@ -268,6 +268,26 @@ public class moe_h {
         return MOE_CPU_KERNEL_AVX2;
     }
 
+    private static final int MOE_FP8_BLOCK_1X128 = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_FP8_BLOCK_1X128 0
+     * }
+     */
+    public static int MOE_FP8_BLOCK_1X128() {
+        return MOE_FP8_BLOCK_1X128;
+    }
+
+    private static final int MOE_FP8_BLOCK_128X128 = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_FP8_BLOCK_128X128 1
+     * }
+     */
+    public static int MOE_FP8_BLOCK_128X128() {
+        return MOE_FP8_BLOCK_128X128;
+    }
+
     private static class moe_abi_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT    );
@@ -1204,6 +1224,201 @@ public class moe_h {
                 traceDowncall("moe_noop");
             }
             mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_e4m3_encode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_e4m3_encode");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_encode(const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_e4m3_encode$descriptor() {
+        return moe_fp8_e4m3_encode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_encode(const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_e4m3_encode$handle() {
+        return moe_fp8_e4m3_encode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_encode(const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_e4m3_encode$address() {
+        return moe_fp8_e4m3_encode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_encode(const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
+     * }
+     */
+    public static int moe_fp8_e4m3_encode(MemorySegment in, long in_count, MemorySegment out, long out_count) {
+        var mh$ = moe_fp8_e4m3_encode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_e4m3_encode", in, in_count, out, out_count);
+            }
+            return (int)mh$.invokeExact(in, in_count, out, out_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_e4m3_decode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_e4m3_decode");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_e4m3_decode$descriptor() {
+        return moe_fp8_e4m3_decode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_e4m3_decode$handle() {
+        return moe_fp8_e4m3_decode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_e4m3_decode$address() {
+        return moe_fp8_e4m3_decode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static int moe_fp8_e4m3_decode(MemorySegment in, long in_count, MemorySegment out, long out_count) {
+        var mh$ = moe_fp8_e4m3_decode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_e4m3_decode", in, in_count, out, out_count);
+            }
+            return (int)mh$.invokeExact(in, in_count, out, out_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_quantize_cpu {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_quantize_cpu");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_quantize_cpu$descriptor() {
+        return moe_fp8_quantize_cpu.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_quantize_cpu$handle() {
+        return moe_fp8_quantize_cpu.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_quantize_cpu$address() {
+        return moe_fp8_quantize_cpu.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
+     * }
+     */
+    public static int moe_fp8_quantize_cpu(MemorySegment x, long x_count, long rows, long cols, int block, int pow2_scales, MemorySegment q, long q_count, MemorySegment scales, long scales_count) {
+        var mh$ = moe_fp8_quantize_cpu.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_quantize_cpu", x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count);
+            }
+            return (int)mh$.invokeExact(x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -3,16 +3,16 @@ package dev.moe.routing;
 import dev.moe.bindings.moe_h;
 
 /** Turns the C ABI's int32 status codes into Java exceptions. */
-final class NativeStatus {
+public final class NativeStatus {
     private NativeStatus() {}
 
     /** The library's message for a status code. */
-    static String message(int status) {
+    public static String message(int status) {
         return moe_h.moe_status_message(status).getString(0);
     }
 
     /** Throws unless {@code status} is MOE_STATUS_OK. */
-    static void check(int status, String call) {
+    public static void check(int status, String call) {
         if (status == moe_h.MOE_STATUS_OK()) {
             return;
         }

@@ -1,0 +1,218 @@
+package dev.moe.fp8;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+
+import dev.moe.routing.Backend;
+
+/**
+ * FP8 block-scaled GEMMs on a chosen backend ({@code java}: {@link Fp8GemmReference}; {@code cpu}:
+ * the native AVX2 kernel). C = A·Bᵀ with A [M, K] quantised 1×128 (activations) and B [N, K]
+ * quantised 128×128 (weights, one row per output channel), FP32 accumulation promoted per 128-K chunk.
+ * Grouped over experts in two layouts: contiguous (rows of A sorted by expert, with offsets; prefill
+ * and training) and masked (a fixed number of row slots per expert with counts; decode).
+ *
+ * <p>Every input is checked here, before native code sees it: tile shapes, matching K, NaN codes
+ * (0x7F/0xFF, which no quantizer produces), finite scales, offsets and counts. Instances are
+ * immutable and thread-safe.
+ */
+public final class Fp8Gemm {
+    private final Backend backend;
+
+    private Fp8Gemm(Backend backend) {
+        this.backend = backend;
+    }
+
+    /** A GEMM on {@code backend}; AUTO is cpu when the native library loads, else java. */
+    public static Fp8Gemm create(Backend backend) {
+        return new Fp8Gemm(Fp8Backends.resolve(Objects.requireNonNull(backend, "backend"), "FP8 GEMM"));
+    }
+
+    /** The concrete backend (JAVA or CPU). */
+    public Backend backend() {
+        return backend;
+    }
+
+    /** C float [M, N] = A·Bᵀ. */
+    public float[] gemm(QuantizedTensor a, QuantizedTensor b) {
+        checkPair(a, b);
+        return backend == Backend.CPU ? NativeFp8Gemm.gemm(a, b) : Fp8GemmReference.gemm(a, b);
+    }
+
+    /**
+     * Zero-copy dense GEMM on native memory, the hot path for callers that keep operands off-heap:
+     * A codes [M, K] and 1×128 scales [M, ceil(K/128)], B codes [N, K] and 128×128 scales
+     * [ceil(N/128), ceil(K/128)], C float [M, N] (overwritten). Segment sizes and scales are checked;
+     * the codes are not scanned for NaN codes on this path (the kernel stays memory-safe for any byte,
+     * NaN codes just give unspecified values). On the java backend the segments are copied to arrays.
+     */
+    public void gemm(int m, int n, int k, MemorySegment aCodes, MemorySegment aScales, MemorySegment bCodes,
+                     MemorySegment bScales, MemorySegment c) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative GEMM shape m=" + m + " n=" + n + " k=" + k);
+        }
+        requireBytes(aCodes, (long) m * k, "A codes");
+        requireBytes(aScales, 4 * Fp8Block.ROW_1X128.scaleCount(m, k), "A scales");
+        requireBytes(bCodes, (long) n * k, "B codes");
+        requireBytes(bScales, 4 * Fp8Block.TILE_128X128.scaleCount(n, k), "B scales");
+        requireBytes(c, 4L * m * n, "C");
+        checkScales(aScales.toArray(ValueLayout.JAVA_FLOAT), "A");
+        checkScales(bScales.toArray(ValueLayout.JAVA_FLOAT), "B");
+        if (backend == Backend.CPU) {
+            NativeFp8Gemm.gemm(m, n, k, aCodes, aScales, bCodes, bScales, c);
+            return;
+        }
+        QuantizedTensor a = new QuantizedTensor(m, k, Fp8Block.ROW_1X128, false, aCodes.toArray(ValueLayout.JAVA_BYTE),
+                aScales.toArray(ValueLayout.JAVA_FLOAT));
+        QuantizedTensor b = new QuantizedTensor(n, k, Fp8Block.TILE_128X128, false, bCodes.toArray(ValueLayout.JAVA_BYTE),
+                bScales.toArray(ValueLayout.JAVA_FLOAT));
+        MemorySegment.copy(gemm(a, b), 0, c, ValueLayout.JAVA_FLOAT, 0, m * n);
+    }
+
+    /**
+     * Zero-copy grouped GEMM, contiguous layout, on native memory (see {@link #groupedContiguous(QuantizedTensor,
+     * int[], ExpertWeights)} for the layout): {@code offsets} int [E+1], A codes [M, K] and scales, weights
+     * codes [E, N, K] and scales [E, ceil(N/128), ceil(K/128)], C float [M, N]. cpu backend only.
+     */
+    public void groupedContiguous(int[] offsets, int n, int k, MemorySegment aCodes, MemorySegment aScales,
+                                  MemorySegment wCodes, MemorySegment wScales, MemorySegment c) {
+        Objects.requireNonNull(offsets, "offsets");
+        int experts = offsets.length - 1;
+        if (experts < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("contiguous layout needs E+1 >= 1 offsets and n, k >= 0");
+        }
+        int m = offsets[experts];
+        checkOffsets(offsets, experts, m);
+        requireBytes(aCodes, (long) m * k, "A codes");
+        requireBytes(aScales, 4 * Fp8Block.ROW_1X128.scaleCount(m, k), "A scales");
+        requireBytes(wCodes, (long) experts * n * k, "weight codes");
+        requireBytes(wScales, 4 * experts * Fp8Block.TILE_128X128.scaleCount(n, k), "weight scales");
+        requireBytes(c, 4L * m * n, "C");
+        checkScales(aScales.toArray(ValueLayout.JAVA_FLOAT), "A");
+        checkScales(wScales.toArray(ValueLayout.JAVA_FLOAT), "expert weights");
+        if (backend != Backend.CPU) {
+            throw new UnsupportedOperationException("the zero-copy grouped GEMM runs on the cpu backend; use the array form on java");
+        }
+        NativeFp8Gemm.groupedContiguous(offsets, n, k, aCodes, aScales, wCodes, wScales, c);
+    }
+
+    private static void requireBytes(MemorySegment s, long bytes, String what) {
+        Objects.requireNonNull(s, what);
+        if (s.byteSize() != bytes) {
+            throw new IllegalArgumentException(what + ": segment of " + s.byteSize() + " bytes, the shape needs " + bytes);
+        }
+    }
+
+    /**
+     * Grouped, contiguous layout: expert e multiplies rows {@code offsets[e] .. offsets[e+1]-1} of A
+     * by its weights. Returns C float [M, N], rows in A's order.
+     *
+     * @param offsets int [E+1], offsets[0] = 0, non-decreasing, offsets[E] = M
+     */
+    public float[] groupedContiguous(QuantizedTensor a, int[] offsets, ExpertWeights w) {
+        checkGrouped(a, w);
+        checkOffsets(offsets, w.experts(), a.rows());
+        if (backend == Backend.CPU) {
+            return NativeFp8Gemm.groupedContiguous(a, offsets, w);
+        }
+        float[] c = new float[a.rows() * w.rows()];
+        for (int e = 0; e < w.experts(); e++) {
+            Fp8GemmReference.gemm(offsets[e + 1] - offsets[e], w.rows(), w.cols(), a.codes(), offsets[e], a.scales(), offsets[e],
+                    w.codes(), e * w.rows() * w.cols(), w.scales(), e * w.scalesPerExpert(), c, offsets[e]);
+        }
+        return c;
+    }
+
+    /**
+     * Grouped, masked layout: A holds E blocks of {@code maxM} row slots ([E·maxM, K]); expert e uses
+     * its first {@code counts[e]} slots. Returns C float [E·maxM, N] with unused slots 0.
+     */
+    public float[] groupedMasked(QuantizedTensor a, int maxM, int[] counts, ExpertWeights w) {
+        checkGrouped(a, w);
+        Objects.requireNonNull(counts, "counts");
+        if (counts.length != w.experts() || maxM < 0 || (long) maxM * w.experts() != a.rows()) {
+            throw new IllegalArgumentException("masked layout: A must have E*maxM = " + w.experts() + "*" + maxM + " rows and "
+                    + "counts E = " + w.experts() + " values; got " + a.rows() + " rows and " + counts.length + " counts");
+        }
+        for (int e = 0; e < counts.length; e++) {
+            if (counts[e] < 0 || counts[e] > maxM) {
+                throw new IllegalArgumentException("masked layout: counts[" + e + "] = " + counts[e] + " is outside 0.." + maxM);
+            }
+        }
+        if (backend == Backend.CPU) {
+            return NativeFp8Gemm.groupedMasked(a, maxM, counts, w);
+        }
+        float[] c = new float[a.rows() * w.rows()];
+        for (int e = 0; e < w.experts(); e++) {
+            Fp8GemmReference.gemm(counts[e], w.rows(), w.cols(), a.codes(), e * maxM, a.scales(), e * maxM, w.codes(),
+                    e * w.rows() * w.cols(), w.scales(), e * w.scalesPerExpert(), c, e * maxM);
+        }
+        return c;
+    }
+
+    static void checkPair(QuantizedTensor a, QuantizedTensor b) {
+        checkActivations(a);
+        Objects.requireNonNull(b, "b");
+        if (b.block() != Fp8Block.TILE_128X128) {
+            throw new IllegalArgumentException("B (weights) must be quantised in 128x128 blocks, got " + b.block().cliName());
+        }
+        if (a.cols() != b.cols()) {
+            throw new IllegalArgumentException("inner dimensions differ: A is [" + a.rows() + ", " + a.cols() + "], B is ["
+                    + b.rows() + ", " + b.cols() + "] (C = A·Bᵀ needs equal K)");
+        }
+        checkCodes(b.codes(), b.cols(), "B");
+        checkScales(b.scales(), "B");
+    }
+
+    private static void checkGrouped(QuantizedTensor a, ExpertWeights w) {
+        checkActivations(a);
+        Objects.requireNonNull(w, "weights");
+        if (a.cols() != w.cols()) {
+            throw new IllegalArgumentException("inner dimensions differ: A has K = " + a.cols() + ", the expert weights K = " + w.cols());
+        }
+        checkCodes(w.codes(), w.cols(), "expert weights");
+        checkScales(w.scales(), "expert weights");
+    }
+
+    private static void checkActivations(QuantizedTensor a) {
+        Objects.requireNonNull(a, "a");
+        if (a.block() != Fp8Block.ROW_1X128) {
+            throw new IllegalArgumentException("A (activations) must be quantised in 1x128 tiles, got " + a.block().cliName());
+        }
+        checkCodes(a.codes(), a.cols(), "A");
+        checkScales(a.scales(), "A");
+    }
+
+    private static void checkOffsets(int[] offsets, int experts, int rows) {
+        Objects.requireNonNull(offsets, "offsets");
+        if (offsets.length != experts + 1 || offsets[0] != 0 || offsets[experts] != rows) {
+            throw new IllegalArgumentException("contiguous layout: offsets must be E+1 = " + (experts + 1) + " values from 0 to M = "
+                    + rows + ", got " + offsets.length + " values" + (offsets.length > 0 ? " from " + offsets[0] + " to "
+                    + offsets[offsets.length - 1] : ""));
+        }
+        for (int e = 0; e < experts; e++) {
+            if (offsets[e + 1] < offsets[e]) {
+                throw new IllegalArgumentException("contiguous layout: offsets decrease at expert " + e + " (" + offsets[e] + " > "
+                        + offsets[e + 1] + ")");
+            }
+        }
+    }
+
+    private static void checkCodes(byte[] codes, int cols, String what) {
+        for (int i = 0; i < codes.length; i++) {
+            if (E4m3.isNaN(codes[i])) {
+                throw new IllegalArgumentException(what + ": element [" + (i / cols) + ", " + (i % cols)
+                        + "] holds the E4M3 NaN code 0x" + Integer.toHexString(codes[i] & 0xFF));
+            }
+        }
+    }
+
+    private static void checkScales(float[] scales, String what) {
+        for (int i = 0; i < scales.length; i++) {
+            if (!Float.isFinite(scales[i])) {
+                throw new IllegalArgumentException(what + ": scale " + i + " is " + scales[i]);
+            }
+        }
+    }
+}

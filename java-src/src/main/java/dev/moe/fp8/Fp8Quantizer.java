@@ -1,0 +1,72 @@
+package dev.moe.fp8;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import dev.moe.routing.Backend;
+import dev.moe.routing.BackendUnavailableException;
+
+/**
+ * FP8 block quantisation on a chosen backend: {@code java} (the reference {@link BlockQuantizer}) or
+ * {@code cpu} (the native kernel, bit-identical to it). {@code auto} picks cpu when the native library
+ * loads, else java; a backend named explicitly that cannot run here throws
+ * {@link BackendUnavailableException}, it is never silently replaced. There is no CUDA FP8 kernel yet.
+ */
+public final class Fp8Quantizer {
+    private final Backend backend;
+
+    private Fp8Quantizer(Backend backend) {
+        this.backend = backend;
+    }
+
+    /** A quantizer on {@code backend} (AUTO resolved as described above). */
+    public static Fp8Quantizer create(Backend backend) {
+        return new Fp8Quantizer(Fp8Backends.resolve(backend, "FP8 quantisation"));
+    }
+
+    /** The concrete backend this quantizer runs on (JAVA or CPU). */
+    public Backend backend() {
+        return backend;
+    }
+
+    /**
+     * Quantises x [rows, cols] (C order) in {@code block} tiles.
+     *
+     * @throws IllegalArgumentException if the shape does not match {@code x.length}
+     * @throws NonFiniteTensorException naming the first NaN or infinite element
+     */
+    public QuantizedTensor quantize(float[] x, int rows, int cols, Fp8Block block, boolean pow2) {
+        return backend == Backend.CPU ? NativeFp8.quantize(x, rows, cols, block, pow2)
+                : BlockQuantizer.quantize(x, rows, cols, block, pow2);
+    }
+
+    /**
+     * Quantises x float32 [rows, cols] (C order, native byte order) into {@code q} (rows * cols code
+     * bytes) and {@code scales} ({@link Fp8Block#scaleCount} floats). On the cpu backend the segments are
+     * used in place (they must be off-heap, floats 4-byte aligned), so a memory-mapped input is never
+     * copied; the java backend copies through arrays and so needs fewer than 2^31 elements.
+     *
+     * @throws IllegalArgumentException if the shape and the segment sizes disagree
+     * @throws NonFiniteTensorException naming the first NaN or infinite element
+     */
+    public void quantize(MemorySegment x, long rows, long cols, Fp8Block block, boolean pow2, MemorySegment q,
+                         MemorySegment scales) {
+        if (backend == Backend.CPU) {
+            NativeFp8.quantize(x, rows, cols, block, pow2, q, scales);
+            return;
+        }
+        if (x.byteSize() > 4L * (Integer.MAX_VALUE - 8)) {
+            throw new IllegalArgumentException("the java backend quantises fewer than 2^31 elements; use --backend cpu");
+        }
+        float[] values = x.toArray(ValueLayout.JAVA_FLOAT);
+        BlockQuantizer.requireShape(values, rows, cols);
+        if (q.byteSize() != values.length || scales.byteSize() != 4 * block.scaleCount(rows, cols)) {
+            throw new IllegalArgumentException("FP8 quantisation of [" + rows + ", " + cols + "] in " + block.cliName()
+                    + " tiles needs " + values.length + " code bytes and " + block.scaleCount(rows, cols) + " scales, got "
+                    + q.byteSize() + " bytes and " + scales.byteSize() + " scale bytes");
+        }
+        QuantizedTensor t = BlockQuantizer.quantize(values, (int) rows, (int) cols, block, pow2);
+        MemorySegment.copy(t.codes(), 0, q, ValueLayout.JAVA_BYTE, 0, t.codes().length);
+        MemorySegment.copy(t.scales(), 0, scales, ValueLayout.JAVA_FLOAT, 0, t.scales().length);
+    }
+}
