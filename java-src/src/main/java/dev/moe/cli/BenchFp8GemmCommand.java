@@ -36,7 +36,9 @@ import picocli.CommandLine.Option;
 @Command(name = "fp8-gemm", mixinStandardHelpOptions = true,
         description = {"Time the FP8 block-scaled GEMM C = A·Bᵀ (A [M, K] 1x128, B [N, K] 128x128) on each backend and write JSON.",
                 "With --experts E: grouped contiguous layout, the M rows split evenly over E experts, B [E, N, K].",
-                "Also measures the FP32 FMA peak and the streaming read bandwidth of this machine in the same run."})
+                "Also measures the FP32 FMA peak and the streaming read bandwidth of this machine in the same run.",
+                "The java backend is timed twice: the scalar reference and, when the JVM has jdk.incubator.vector, the Vector API "
+                        + "path (\"java-vector\", dense only)."})
 final class BenchFp8GemmCommand implements Callable<Integer> {
     @Option(names = "--m", required = true, description = "Rows of A (tokens).")
     int m;
@@ -75,6 +77,9 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         List<Fp8Gemm> gemms = new ArrayList<>();
         for (Backend b : chosenBackends()) {
             gemms.add(Fp8Gemm.create(b));  // fails before any timing if a named backend is unusable
+            if (b == Backend.JAVA && experts == 1 && Fp8Gemm.vectorApiAvailable()) {
+                gemms.add(Fp8Gemm.vector());  // reported as "java-vector"
+            }
         }
         double peak = MachinePeaks.fmaPeakGflops(Math.min(1.0, seconds));
         double readGbs = MachinePeaks.readGbs(512L << 20, Math.min(1.0, seconds));
@@ -110,7 +115,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
                 double[] t = Timing.measure(run, seconds);
                 double median = Timing.median(t);
                 Map<String, Object> row = new LinkedHashMap<>();
-                row.put("backend", g.backend().cliName());
+                row.put("backend", g.isVector() ? "java-vector" : g.backend().cliName());
                 row.put("median_s", median);
                 row.put("min_s", t[0]);
                 row.put("runs", t.length);

@@ -19,14 +19,40 @@ import dev.moe.routing.Backend;
  */
 public final class Fp8Gemm {
     private final Backend backend;
+    private final boolean vector;
 
-    private Fp8Gemm(Backend backend) {
+    private Fp8Gemm(Backend backend, boolean vector) {
         this.backend = backend;
+        this.vector = vector;
     }
 
     /** A GEMM on {@code backend}; AUTO is cpu when the native library loads, else java. */
     public static Fp8Gemm create(Backend backend) {
-        return new Fp8Gemm(Fp8Backends.resolve(Objects.requireNonNull(backend, "backend"), "FP8 GEMM"));
+        return new Fp8Gemm(Fp8Backends.resolve(Objects.requireNonNull(backend, "backend"), "FP8 GEMM"), false);
+    }
+
+    /**
+     * The pure-Java Vector API implementation (no native code), when the JVM runs with
+     * {@code --add-modules jdk.incubator.vector}; dense {@link #gemm(QuantizedTensor, QuantizedTensor)}
+     * only (the other methods run the scalar reference).
+     *
+     * @throws UnsupportedOperationException if the module is not present
+     */
+    public static Fp8Gemm vector() {
+        if (!vectorApiAvailable()) {
+            throw new UnsupportedOperationException("the Vector API FP8 GEMM needs the JVM option --add-modules jdk.incubator.vector");
+        }
+        return new Fp8Gemm(Backend.JAVA, true);
+    }
+
+    /** Whether {@link #vector()} can be used in this JVM. */
+    public static boolean vectorApiAvailable() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /** Whether this instance is the Vector API implementation. */
+    public boolean isVector() {
+        return vector;
     }
 
     /** The concrete backend (JAVA or CPU). */
@@ -37,7 +63,10 @@ public final class Fp8Gemm {
     /** C float [M, N] = A·Bᵀ. */
     public float[] gemm(QuantizedTensor a, QuantizedTensor b) {
         checkPair(a, b);
-        return backend == Backend.CPU ? NativeFp8Gemm.gemm(a, b) : Fp8GemmReference.gemm(a, b);
+        if (backend == Backend.CPU) {
+            return NativeFp8Gemm.gemm(a, b);
+        }
+        return vector ? Fp8GemmVector.gemm(a, b) : Fp8GemmReference.gemm(a, b);
     }
 
     /**

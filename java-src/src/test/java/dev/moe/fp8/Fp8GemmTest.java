@@ -105,6 +105,20 @@ class Fp8GemmTest {
     }
 
     @Test
+    void vectorApiPathAgreesWithTheReference() {
+        assertTrue(Fp8Gemm.vectorApiAvailable(), "surefire runs with --add-modules jdk.incubator.vector");
+        Fp8Gemm vec = Fp8Gemm.vector();
+        assertTrue(vec.isVector());
+        SplittableRandom rnd = new SplittableRandom(77);
+        for (int[] s : new int[][] {{1, 1, 1}, {5, 33, 300}, {4, 5, 7}, {9, 130, 257}, {16, 64, 1024}}) {
+            QuantizedTensor a = quantized(rnd, s[0], s[2], Fp8Block.ROW_1X128, true);
+            QuantizedTensor b = quantized(rnd, s[1], s[2], Fp8Block.TILE_128X128, true);
+            double[][] exact = exactAndBound(a, b);
+            assertClose(JAVA.gemm(a, b), vec.gemm(a, b), exact[1], 2e-5, "vector m=" + s[0] + " n=" + s[1] + " k=" + s[2]);
+        }
+    }
+
+    @Test
     void extremeCodesAndZeroTiles() {
         int m = 9;
         int n = 40;
