@@ -180,7 +180,7 @@ public final class BalancingStudy {
         c.getStyler().setYAxisLogarithmic(log);
         runs.forEach((name, r) -> {
             double[] x = r.steps().stream().mapToDouble(StepRecord::step).toArray();
-            double[] y = movingAverage(r.steps().stream().mapToDouble(StepRecord::maxVioBatch).toArray(), 100);
+            double[] y = r.maxVioMovingAverage(100);
             c.addSeries(name, x, y).setMarker(SeriesMarkers.NONE);
         });
         BitmapEncoder.saveBitmap(c, out.resolve(file).toString(), BitmapEncoder.BitmapFormat.PNG);
@@ -239,19 +239,6 @@ public final class BalancingStudy {
                     r.steps().stream().mapToDouble(StepRecord::auxGradNorm).average().orElse(0)));
         });
         md.append('\n');
-    }
-
-    private static double[] movingAverage(double[] y, int window) {
-        double[] m = new double[y.length];
-        double acc = 0;
-        for (int i = 0; i < y.length; i++) {
-            acc += y[i];
-            if (i >= window) {
-                acc -= y[i - window];
-            }
-            m[i] = acc / Math.min(i + 1, window);
-        }
-        return m;
     }
 
     private static String fmt(float v) {

@@ -23,7 +23,6 @@ import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.io.AtomicFiles;
 import dev.moe.routing.Backend;
-import dev.moe.routing.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -75,7 +74,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             throw new UsageException("--seconds must be > 0, got " + seconds);
         }
         List<Fp8Gemm> gemms = new ArrayList<>();
-        for (Backend b : chosenBackends()) {
+        for (Backend b : BenchRouteCommand.chosen(backends, Backend.JAVA, Backend.CPU)) {
             gemms.add(Fp8Gemm.create(b));  // fails before any timing if a named backend is unusable
             if (b == Backend.JAVA && experts == 1 && Fp8Gemm.vectorApiAvailable()) {
                 gemms.add(Fp8Gemm.vector());  // reported as "java-vector"
@@ -150,25 +149,6 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             x[i] = (float) rnd.nextGaussian();
         }
         return x;
-    }
-
-    private List<Backend> chosenBackends() {
-        List<Backend> out = new ArrayList<>();
-        if (backends == null || backends.isEmpty()) {
-            for (Backend b : new Backend[] {Backend.JAVA, Backend.CPU}) {
-                if (Backends.status(b).usable()) {
-                    out.add(b);
-                }
-            }
-            return out;
-        }
-        for (String name : backends) {
-            Backend b = Backend.parse(name);
-            if (!out.contains(b)) {
-                out.add(b);
-            }
-        }
-        return out;
     }
 
     private void printTable(List<Map<String, Object>> results, double peak, double readGbs) {

@@ -107,16 +107,24 @@ final class BenchRouteCommand implements Callable<Integer> {
     }
 
     private List<Backend> chosenBackends() {
+        return chosen(backends, Backend.JAVA, Backend.CPU, Backend.CUDA);
+    }
+
+    /**
+     * The backends a bench command times: the named ones in order ({@code auto} resolved, duplicates
+     * dropped), or when none is named every usable one of {@code candidates}.
+     */
+    static List<Backend> chosen(List<String> named, Backend... candidates) {
         List<Backend> out = new ArrayList<>();
-        if (backends == null || backends.isEmpty()) {
-            for (Backend b : new Backend[] {Backend.JAVA, Backend.CPU, Backend.CUDA}) {
+        if (named == null || named.isEmpty()) {
+            for (Backend b : candidates) {
                 if (Backends.status(b).usable()) {
                     out.add(b);
                 }
             }
             return out;
         }
-        for (String name : backends) {
+        for (String name : named) {
             Backend b = Backend.parse(name);
             if (b == Backend.AUTO) {
                 b = Routers.resolveAuto();

@@ -41,7 +41,7 @@ final class SimulationPlots {
         double[] x = r.steps().stream().mapToDouble(StepRecord::step).toArray();
         double[] y = r.steps().stream().mapToDouble(StepRecord::maxVioBatch).toArray();
         c.addSeries("per step", x, y).setMarker(SeriesMarkers.NONE);
-        c.addSeries("100-step mean", x, movingAverage(y, 100)).setMarker(SeriesMarkers.NONE);
+        c.addSeries("100-step mean", x, r.maxVioMovingAverage(100)).setMarker(SeriesMarkers.NONE);
         return c;
     }
 
@@ -92,18 +92,5 @@ final class SimulationPlots {
         c.getStyler().setYAxisTicksVisible(false);  // 256 expert labels would be unreadable
         c.addSeries("load", xs, ys, heat);
         return c;
-    }
-
-    private static double[] movingAverage(double[] y, int window) {
-        double[] out = new double[y.length];
-        double acc = 0;
-        for (int i = 0; i < y.length; i++) {
-            acc += y[i];
-            if (i >= window) {
-                acc -= y[i - window];
-            }
-            out[i] = acc / Math.min(i + 1, window);
-        }
-        return out;
     }
 }

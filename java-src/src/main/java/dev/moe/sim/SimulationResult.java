@@ -37,6 +37,23 @@ public record SimulationResult(List<StepRecord> steps, double maxVioGlobal, int[
         return steps.subList(from, steps.size()).stream().mapToDouble(StepRecord::maxVioBatch).average().orElse(0);
     }
 
+    /** MaxVio_batch per step averaged over the last {@code window} steps (fewer at the start), as [LF] plots it. */
+    public double[] maxVioMovingAverage(int window) {
+        if (window < 1) {
+            throw new IllegalArgumentException("window must be >= 1, got " + window);
+        }
+        double[] out = new double[steps.size()];
+        double acc = 0;
+        for (int i = 0; i < out.length; i++) {
+            acc += steps.get(i).maxVioBatch();
+            if (i >= window) {
+                acc -= steps.get(i - window).maxVioBatch();
+            }
+            out[i] = acc / Math.min(i + 1, window);
+        }
+        return out;
+    }
+
     /** The CSV of all steps, header first, '\n' line ends. */
     public String csv() {
         StringBuilder sb = new StringBuilder(StepRecord.CSV_HEADER).append('\n');

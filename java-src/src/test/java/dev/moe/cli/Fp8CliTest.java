@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,13 +29,8 @@ class Fp8CliTest {
     @TempDir
     Path dir;
 
-    record Result(int code, String out, String err) {}
-
-    static Result cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = MoeCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(code, out.toString(), err.toString());
+    static MoeCliTest.Result cli(String... args) {
+        return MoeCliTest.cli(args);
     }
 
     static float[] data(int n, long seed) {
@@ -55,7 +48,7 @@ class Fp8CliTest {
         return p;
     }
 
-    private Result quantize(Path in, String block, String backend, String... extra) {
+    private MoeCliTest.Result quantize(Path in, String block, String backend, String... extra) {
         List<String> args = new ArrayList<>(List.of("fp8", "quantize", "--in", in.toString(), "--block", block,
                 "--out-q", dir.resolve("q-" + backend + ".npy").toString(),
                 "--out-scales", dir.resolve("s-" + backend + ".npy").toString(), "--backend", backend));
@@ -73,7 +66,7 @@ class Fp8CliTest {
             for (boolean pow2 : new boolean[] {false, true}) {
                 String[] extra = pow2 ? new String[] {"--pow2-scales"} : new String[0];
                 for (String backend : List.of("java", "cpu")) {
-                    Result r = quantize(in, block.cliName(), backend, extra);
+                    MoeCliTest.Result r = quantize(in, block.cliName(), backend, extra);
                     assertEquals(0, r.code(), r.err());
                     assertTrue(r.out().contains("on " + backend), r.out());
                 }
@@ -99,7 +92,7 @@ class Fp8CliTest {
     @Test
     void autoBackendWorksAndHelpIsThere() throws IOException {
         Path in = matrix("small.npy", data(6, 1), 2, 3);
-        Result r = quantize(in, "1x128", "auto");
+        MoeCliTest.Result r = quantize(in, "1x128", "auto");
         assertEquals(0, r.code(), r.err());
         assertEquals(0, cli("fp8", "--help").code());
         assertTrue(cli("fp8", "quantize", "--help").out().contains("--pow2-scales"));
@@ -116,7 +109,7 @@ class Fp8CliTest {
         Path ints = dir.resolve("ints.npy");
         Npy.write(ints, Npy.ofInts(new int[] {1, 2, 3, 4}, 2, 2));
         Path ok = matrix("ok.npy", data(6, 1), 2, 3);
-        List<Result> results = List.of(
+        List<MoeCliTest.Result> results = List.of(
                 quantize(vector, "1x128", "cpu"),
                 quantize(cube, "128x128", "java"),
                 quantize(nan, "1x128", "cpu"),
@@ -129,7 +122,7 @@ class Fp8CliTest {
                 cli("fp8", "quantize", "--in", ok.toString(), "--block", "1x128", "--out-q", dir.resolve("q-x.npy").toString()),
                 cli("fp8", "quantize", "--in", ok.toString(), "--block", "1x128", "--out-q", dir.resolve("q-x.npy").toString(),
                         "--out-scales", dir.resolve("q-x.npy").toString()));
-        for (Result r : results) {
+        for (MoeCliTest.Result r : results) {
             assertEquals(2, r.code(), r.out() + r.err());
             assertTrue(r.err().startsWith("moe: "), r.err());
             assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -147,7 +140,7 @@ class Fp8CliTest {
     void aFailedSecondWriteRemovesTheFirstOutput() throws IOException {
         Path in = matrix("ok.npy", data(6, 1), 2, 3);
         Path q = dir.resolve("q-cpu.npy");
-        Result r = cli("fp8", "quantize", "--in", in.toString(), "--block", "1x128", "--backend", "cpu", "--out-q", q.toString(),
+        MoeCliTest.Result r = cli("fp8", "quantize", "--in", in.toString(), "--block", "1x128", "--backend", "cpu", "--out-q", q.toString(),
                 "--out-scales", dir.resolve("no-such-dir").resolve("s.npy").toString());
         assertTrue(r.code() == 1 || r.code() == 2, r.err());
         assertFalse(Files.exists(q), "the codes file must not survive a failed scales write");

@@ -52,7 +52,7 @@ class Fp8GemmCliTest {
                 BlockQuantizer.quantize(b, n, k, Fp8Block.TILE_128X128, false));
         for (String backend : new String[] {"java", "cpu"}) {
             Path out = dir.resolve("c-" + backend + ".npy");
-            Fp8CliTest.Result r = Fp8CliTest.cli("fp8", "gemm", "--a", pa.toString(), "--b", pb.toString(), "--out", out.toString(),
+            MoeCliTest.Result r = Fp8CliTest.cli("fp8", "gemm", "--a", pa.toString(), "--b", pb.toString(), "--out", out.toString(),
                     "--backend", backend);
             assertEquals(0, r.code(), r.err());
             float[] c = read(out);
@@ -79,7 +79,7 @@ class Fp8GemmCliTest {
             full[args.length + 2] = "--out";
             full[args.length + 3] = out.toString();
             full[args.length + 4] = "--backend=cpu";
-            Fp8CliTest.Result r = Fp8CliTest.cli(full);
+            MoeCliTest.Result r = Fp8CliTest.cli(full);
             assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
             assertFalse(Files.exists(out));
         }
@@ -88,7 +88,7 @@ class Fp8GemmCliTest {
     @Test
     void benchWritesJsonWithPeakFractions() throws IOException {
         Path json = dir.resolve("bench.json");
-        Fp8CliTest.Result r = Fp8CliTest.cli("bench", "fp8-gemm", "--m", "8", "--n", "256", "--k", "256", "--seconds", "0.2",
+        MoeCliTest.Result r = Fp8CliTest.cli("bench", "fp8-gemm", "--m", "8", "--n", "256", "--k", "256", "--seconds", "0.2",
                 "--backends", "java,cpu", "--json", json.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode doc = new ObjectMapper().readTree(json.toFile());
@@ -99,7 +99,7 @@ class Fp8GemmCliTest {
         for (JsonNode row : results) {
             assertTrue(row.get("gflops").asDouble() > 0 && row.get("fraction_of_peak").asDouble() > 0, row.toString());
         }
-        Fp8CliTest.Result grouped = Fp8CliTest.cli("bench", "fp8-gemm", "--m", "8", "--n", "128", "--k", "128", "--experts", "4",
+        MoeCliTest.Result grouped = Fp8CliTest.cli("bench", "fp8-gemm", "--m", "8", "--n", "128", "--k", "128", "--experts", "4",
                 "--seconds", "0.1", "--backends", "cpu", "--json", json.toString());
         assertEquals(0, grouped.code(), grouped.err());
         assertEquals(2, Fp8CliTest.cli("bench", "fp8-gemm", "--m", "6", "--n", "8", "--k", "8", "--experts", "4", "--json",
