@@ -142,6 +142,37 @@ class Fp8GemmTest {
     }
 
     @Test
+    void subnormalCodesKeepTheirValueOnEveryPath() {
+        // Only E4M3 subnormals (|value| <= 7/512): the GEMV path turns them into FP32 subnormals times
+        // 2^-120 and must not lose them; m = 2 takes that path, m = 9 the blocked one.
+        SplittableRandom rnd = new SplittableRandom(21);
+        for (int m : new int[] {2, 9}) {
+            int n = 20;
+            int k = 300;
+            byte[] ac = new byte[m * k];
+            byte[] bc = new byte[n * k];
+            for (int i = 0; i < ac.length; i++) {
+                ac[i] = (byte) (rnd.nextInt(1, 8) | (rnd.nextBoolean() ? 0x80 : 0));
+            }
+            for (int i = 0; i < bc.length; i++) {
+                bc[i] = (byte) (rnd.nextInt(1, 8) | (rnd.nextBoolean() ? 0x80 : 0));
+            }
+            float[] sa = new float[m * 3];
+            java.util.Arrays.fill(sa, 0.5f);
+            float[] sb = new float[3];
+            java.util.Arrays.fill(sb, 0.25f);
+            QuantizedTensor a = new QuantizedTensor(m, k, Fp8Block.ROW_1X128, false, ac, sa);
+            QuantizedTensor b = new QuantizedTensor(n, k, Fp8Block.TILE_128X128, false, bc, sb);
+            double[][] exact = exactAndBound(a, b);
+            float[] exactF = new float[exact[0].length];
+            for (int i = 0; i < exactF.length; i++) {
+                exactF[i] = (float) exact[0][i];
+            }
+            assertClose(exactF, CPU.gemm(a, b), exact[1], 2e-5, "subnormal codes, m=" + m);
+        }
+    }
+
+    @Test
     void emptyShapes() {
         SplittableRandom rnd = new SplittableRandom(3);
         QuantizedTensor a0 = quantized(rnd, 0, 256, Fp8Block.ROW_1X128, false);
