@@ -1,0 +1,175 @@
+package dev.moe.layer;
+
+import java.util.Objects;
+import java.util.stream.IntStream;
+
+import dev.moe.fp8.Fp8Block;
+import dev.moe.fp8.Fp8Gemm;
+import dev.moe.fp8.Fp8Quantizer;
+import dev.moe.fp8.QuantizedTensor;
+import dev.moe.routing.Backend;
+import dev.moe.routing.Router;
+import dev.moe.routing.Routers;
+import dev.moe.routing.RoutingResult;
+
+/**
+ * The forward pass of one MoE layer on the CPU (spec §c.3): router logits x·gateᵀ in FP32, the gate
+ * (scores, bias, group limit, top-K, weights), tokens permuted into expert order, FP8 activations
+ * (1×128 tiles), one grouped GEMM for w1 and w3 together, SwiGLU in FP32, a second FP8 grouped GEMM
+ * for w2, and the weighted combine in FP32 in the router's output order, plus the shared expert on
+ * every token. On {@code java} every step is the pure-Java reference; on {@code cpu} the gate,
+ * quantisation and GEMMs are the native kernels (the projection, permutation, SwiGLU and combine
+ * are the same Java code on both). Instances are immutable and thread-safe.
+ */
+public final class MoeLayer {
+    private final MoeLayerWeights w;
+    private final Router router;
+    private final Fp8Quantizer quantizer;
+    private final Fp8Gemm gemm;
+
+    private MoeLayer(MoeLayerWeights w, Router router, Fp8Quantizer quantizer, Fp8Gemm gemm) {
+        this.w = w;
+        this.router = router;
+        this.quantizer = quantizer;
+        this.gemm = gemm;
+    }
+
+    /** A layer running on {@code backend} (java, cpu, or auto = cpu when the native library loads). */
+    public static MoeLayer create(MoeLayerWeights weights, Backend backend) {
+        Objects.requireNonNull(weights, "weights");
+        Fp8Gemm g = Fp8Gemm.create(backend);
+        return new MoeLayer(weights, Routers.create(weights.config(), g.backend()), Fp8Quantizer.create(g.backend()), g);
+    }
+
+    public Backend backend() {
+        return gemm.backend();
+    }
+
+    public MoeLayerWeights weights() {
+        return w;
+    }
+
+    /** The output and the routing behind it. */
+    public record Output(float[] hidden, RoutingResult routing) {}
+
+    /** Runs the layer on x float [T, H]; returns y float [T, H]. */
+    public float[] forward(float[] x, int tokens) {
+        return forwardWithRouting(x, tokens).hidden();
+    }
+
+    /** As {@link #forward}, also returning the routing. */
+    public Output forwardWithRouting(float[] x, int tokens) {
+        int h = w.hidden();
+        if (tokens < 0 || x.length != (long) tokens * h) {
+            throw new IllegalArgumentException("input must be [T, H] = [" + tokens + ", " + h + "], got " + x.length + " values");
+        }
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                throw new IllegalArgumentException("input [" + (i / h) + ", " + (i % h) + "] is " + x[i]);
+            }
+        }
+        RoutingResult routing = router.route(logits(x, tokens), w.gateBias());
+        float[] out = new float[tokens * h];
+        routedExperts(x, tokens, routing, out);
+        if (w.hasSharedExpert() && tokens > 0) {
+            float[] shared = expert(x, tokens, w.sharedW13(), w.sharedW2());
+            for (int i = 0; i < out.length; i++) {
+                out[i] += shared[i];
+            }
+        }
+        return new Output(out, routing);
+    }
+
+    /** Router logits x·gateᵀ, FP32, summed in increasing h (the same on every backend). */
+    float[] logits(float[] x, int tokens) {
+        int h = w.hidden();
+        int n = w.config().numExperts();
+        float[] z = new float[tokens * n];
+        float[] g = w.gate();
+        IntStream.range(0, tokens).parallel().forEach(t -> {
+            for (int e = 0; e < n; e++) {
+                float s = 0f;
+                for (int q = 0; q < h; q++) {
+                    s += x[t * h + q] * g[e * h + q];
+                }
+                z[t * n + e] = s;
+            }
+        });
+        return z;
+    }
+
+    private void routedExperts(float[] x, int tokens, RoutingResult r, float[] out) {
+        int h = w.hidden();
+        int n = w.config().numExperts();
+        int k = r.topk();
+        // Permutation: assignments (t, q) grouped by expert, tokens ascending inside an expert.
+        int[] offsets = new int[n + 1];
+        for (int id : r.ids()) {
+            if (id >= 0) {
+                offsets[id + 1]++;
+            }
+        }
+        for (int e = 0; e < n; e++) {
+            offsets[e + 1] += offsets[e];
+        }
+        int rows = offsets[n];
+        int[] next = offsets.clone();
+        int[] rowOf = new int[tokens * k];
+        float[] xp = new float[rows * h];
+        for (int t = 0; t < tokens; t++) {
+            for (int q = 0; q < k; q++) {
+                int id = r.ids()[t * k + q];
+                if (id < 0) {
+                    rowOf[t * k + q] = -1;
+                    continue;
+                }
+                int row = next[id]++;
+                rowOf[t * k + q] = row;
+                System.arraycopy(x, t * h, xp, row * h, h);
+            }
+        }
+        if (rows == 0) {
+            return;
+        }
+        QuantizedTensor xq = quantizer.quantize(xp, rows, h, Fp8Block.ROW_1X128, false);
+        float[] h13 = gemm.groupedContiguous(xq, offsets, w.w13());
+        float[] act = swiglu(h13, rows, w.intermediate());
+        QuantizedTensor aq = quantizer.quantize(act, rows, w.intermediate(), Fp8Block.ROW_1X128, false);
+        float[] y = gemm.groupedContiguous(aq, offsets, w.w2());
+        // Combine in FP32, choices in the router's order (spec §k #14).
+        for (int t = 0; t < tokens; t++) {
+            for (int q = 0; q < k; q++) {
+                int row = rowOf[t * k + q];
+                if (row < 0) {
+                    continue;
+                }
+                float g = r.weights()[t * k + q];
+                for (int c = 0; c < h; c++) {
+                    out[t * h + c] += g * y[row * h + c];
+                }
+            }
+        }
+    }
+
+    /** One dense SwiGLU expert on all tokens: w2 · (silu(w1·x) ⊙ w3·x). */
+    private float[] expert(float[] x, int tokens, QuantizedTensor w13, QuantizedTensor w2) {
+        int width = w2.cols();
+        QuantizedTensor xq = quantizer.quantize(x, tokens, w.hidden(), Fp8Block.ROW_1X128, false);
+        float[] act = swiglu(gemm.gemm(xq, w13), tokens, width);
+        return gemm.gemm(quantizer.quantize(act, tokens, width, Fp8Block.ROW_1X128, false), w2);
+    }
+
+    /** silu(a)·b for h13 rows [a (width) | b (width)]; silu(a) = a / (1 + e^−a), FP32. */
+    static float[] swiglu(float[] h13, int rows, int width) {
+        float[] out = new float[rows * width];
+        for (int r = 0; r < rows; r++) {
+            int src = r * 2 * width;
+            for (int c = 0; c < width; c++) {
+                float a = h13[src + c];
+                float silu = a / (1f + (float) Math.exp(-a));
+                out[r * width + c] = silu * h13[src + width + c];
+            }
+        }
+        return out;
+    }
+}
