@@ -1,0 +1,76 @@
+package dev.moe.safetensors;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * One tensor of a safetensors file: a read-only view of the mapped file, no copy.
+ *
+ * @param name  the tensor's name in the header
+ * @param dtype its element type
+ * @param shape its dimensions (empty for a scalar)
+ * @param data  its bytes, a slice of the memory-mapped file
+ */
+public record SafetensorsTensor(String name, SafetensorsDType dtype, long[] shape, MemorySegment data) {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Number of elements. */
+    public long elementCount() {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    /** Dimension {@code i}. */
+    public long dim(int i) {
+        return shape[i];
+    }
+
+    /** The shape as text, e.g. {@code [256, 7168]}. */
+    public String shapeString() {
+        return Arrays.toString(shape);
+    }
+
+    /** Checks dtype and shape, naming the tensor in the error. */
+    public SafetensorsTensor require(SafetensorsDType want, long... dims) {
+        if (dtype != want || !Arrays.equals(shape, dims)) {
+            throw new IllegalArgumentException("tensor '" + name + "': expected " + want + " " + Arrays.toString(dims) + ", got "
+                    + dtype + " " + shapeString());
+        }
+        return this;
+    }
+
+    /** The elements as FP32 (F32 as is; BF16 and F16 widened exactly). Copies into the heap. */
+    public float[] toFloatArray() {
+        long n = elementCount();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("tensor '" + name + "' has " + n + " elements, too many for a Java array");
+        }
+        float[] out = new float[(int) n];
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(data, F32, 0, out, 0, out.length);
+            case BF16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Float.intBitsToFloat((data.getAtIndex(U16, i) & 0xFFFF) << 16);
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Float.float16ToFloat(data.getAtIndex(U16, i));
+                }
+            }
+            default -> throw new IllegalArgumentException("tensor '" + name + "' is " + dtype + ", not a floating-point type");
+        }
+        return out;
+    }
+
+    /** The raw bytes (e.g. E4M3 codes), copied into the heap. */
+    public byte[] toByteArray() {
+        return data.toArray(ValueLayout.JAVA_BYTE);
+    }
+}
