@@ -2,7 +2,7 @@
 # FP8 benchmarks of issue 5: `moe bench fp8-gemm` for m in {1, 16, 128} x (n, k) in {(4096, 7168), (7168, 2048)}
 # and the grouped layout with 8 experts, each on java (scalar and Vector API) and cpu with the machine's FMA
 # peak and read bandwidth measured in the same run; then the accuracy report. Writes benchmarks/results/fp8/*.json,
-# benchmarks/results/fp8-gemm-summary.md and benchmarks/results/fp8-accuracy.md. Run on an idle machine.
+# benchmarks/results/fp8-gemm-summary.md, fp8-accuracy.md and fp8-codec.md (JMH). Run on an idle machine (~10 min).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/.mvn/find-jdk.sh"
@@ -23,4 +23,14 @@ done
 "$JAVA_HOME/bin/java" -cp benchmarks/target/benchmarks.jar dev.moe.bench.Fp8BenchSummary "$out" > benchmarks/results/fp8-gemm-summary.md
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
   dev.moe.bench.Fp8AccuracyReport benchmarks/results/fp8-accuracy.md > /dev/null
-cat benchmarks/results/fp8-gemm-summary.md
+# Codec and block quantisation throughput (JMH): Java scalar, Vector API, native.
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar benchmarks/target/benchmarks.jar Fp8CodecBenchmark \
+  -rf json -rff "$out/codec-jmh.json" > /dev/null
+{
+  echo "# FP8 E4M3 codec and 1x128 quantisation (JMH, 2^24 floats)"
+  echo
+  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) logical CPUs. Java paths single-threaded, native uses OpenMP on all CPUs."
+  echo
+  "$JAVA_HOME/bin/java" -cp benchmarks/target/benchmarks.jar dev.moe.bench.Fp8CodecReport "$out/codec-jmh.json"
+} > benchmarks/results/fp8-codec.md
+cat benchmarks/results/fp8-gemm-summary.md benchmarks/results/fp8-codec.md

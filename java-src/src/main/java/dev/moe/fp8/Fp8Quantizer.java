@@ -69,4 +69,21 @@ public final class Fp8Quantizer {
         MemorySegment.copy(t.codes(), 0, q, ValueLayout.JAVA_BYTE, 0, t.codes().length);
         MemorySegment.copy(t.scales(), 0, scales, ValueLayout.JAVA_FLOAT, 0, t.scales().length);
     }
+
+    /**
+     * E4M3-encodes every float of {@code in} into the byte at the same index of {@code out} (no
+     * scaling): the native codec on cpu, {@link E4m3#encode} on java. Segments must be native on cpu.
+     */
+    public void encode(MemorySegment in, MemorySegment out) {
+        if (out.byteSize() * Float.BYTES != in.byteSize()) {
+            throw new IllegalArgumentException("encode: " + in.byteSize() / Float.BYTES + " floats into " + out.byteSize() + " bytes");
+        }
+        if (backend == Backend.CPU) {
+            NativeFp8.encode(in, out);
+            return;
+        }
+        for (long i = 0; i < out.byteSize(); i++) {
+            out.set(ValueLayout.JAVA_BYTE, i, E4m3.encode(in.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+        }
+    }
 }
