@@ -125,6 +125,18 @@ int32_t moe_gate_cpu(const moe_gate_config* config,
                      int64_t* expert_load, int64_t load_count,
                      moe_gate_stats* stats);
 
+/* The CUDA gate kernel's per-token code (the same source as moe_gate_cuda) run on the host,
+ * single-threaded, with moe_gate_cpu's contract: lets tests check the GPU arithmetic without a GPU.
+ * Configurations the CUDA kernel does not support (N > 1024, J > 32) give MOE_STATUS_INVALID_CONFIG. */
+int32_t moe_gate_cuda_host(const moe_gate_config* config,
+                           const float* logits, int64_t logits_count,
+                           const float* bias, int64_t bias_count,
+                           int64_t num_tokens,
+                           int32_t* out_ids, int64_t ids_count,
+                           float* out_weights, int64_t weights_count,
+                           int64_t* expert_load, int64_t load_count,
+                           moe_gate_stats* stats);
+
 /* Machine ceilings, measured in the calling process (for benchmark reports): the FP32 FMA peak of all
  * OpenMP threads in GFLOP/s, and the streaming read bandwidth over a buffer of `bytes` (>= 1 MiB) in GB/s,
  * each measured for about `seconds` (0 < seconds <= 60). MOE_STATUS_UNSUPPORTED_CPU without AVX2+FMA. */
@@ -197,6 +209,22 @@ int32_t moe_cuda_device_count(int32_t* count, int32_t* cuda_error);
 int32_t moe_cuda_device_name(int32_t device, char* name, int64_t name_capacity);
 /* Message of a CUDA runtime error code, e.g. for the cuda_error of moe_cuda_device_count. */
 const char* moe_cuda_error_string(int32_t cuda_error);
+
+/* Fused gate on CUDA device `device`, enqueued on `stream` (a cudaStream_t; NULL = the default stream)
+ * without synchronising. logits, bias, out_ids, out_weights and expert_load are device pointers with
+ * moe_gate_cpu's shapes and meaning (expert_load accumulated with atomics, may be NULL); `stats` is a
+ * device int64[2] the call fills: stats[0] = first token with a non-finite logit (INT64_MAX if none;
+ * then the other outputs are unspecified and expert_load is untouched), stats[1] = rows where the
+ * 1e-20 guard applied. Same arithmetic as moe_gate_cpu: ids and weights bit-identical.
+ * N up to 1024, J up to 32 (else MOE_STATUS_INVALID_CONFIG). MOE_STATUS_NO_GPU without a driver/device. */
+int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config,
+                      const float* logits, int64_t logits_count,
+                      const float* bias, int64_t bias_count,
+                      int64_t num_tokens,
+                      int32_t* out_ids, int64_t ids_count,
+                      float* out_weights, int64_t weights_count,
+                      int64_t* expert_load, int64_t load_count,
+                      int64_t* stats);
 
 #ifdef __cplusplus
 }

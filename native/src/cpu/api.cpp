@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../shared/gate_token.cuh"
 #include "kernels.hpp"
 #include "moe/moe.h"
 
@@ -96,21 +97,7 @@ static_assert(sizeof(moe_gate_config) == 40 && offsetof(moe_gate_config, route_s
               offsetof(moe_gate_config, bias_mode) == 36, "moe_gate_config layout changed: regenerate the bindings");
 static_assert(sizeof(moe_gate_stats) == 16, "moe_gate_stats layout changed: regenerate the bindings");
 
-int32_t moe_gate_config_check(const moe_gate_config* c) {
-    if (c == nullptr) return MOE_STATUS_NULL_POINTER;
-    if (c->num_experts < 1 || c->num_groups < 1 || c->num_experts % c->num_groups != 0) return MOE_STATUS_INVALID_CONFIG;
-    const int32_t group_size = c->num_experts / c->num_groups;
-    if (c->topk_groups < 1 || c->topk_groups > c->num_groups) return MOE_STATUS_INVALID_CONFIG;
-    if (c->topk < 1 || static_cast<int64_t>(c->topk) > static_cast<int64_t>(c->topk_groups) * group_size) return MOE_STATUS_INVALID_CONFIG;
-    if (c->score_func != MOE_SCORE_SIGMOID && c->score_func != MOE_SCORE_SOFTMAX) return MOE_STATUS_INVALID_CONFIG;
-    if (c->group_score != MOE_GROUP_SCORE_MAX && c->group_score != MOE_GROUP_SCORE_TOP_J_SUM) return MOE_STATUS_INVALID_CONFIG;
-    if (c->group_score == MOE_GROUP_SCORE_TOP_J_SUM && c->topk_groups < c->num_groups &&
-        (c->group_topj < 1 || c->group_topj > group_size)) return MOE_STATUS_INVALID_CONFIG;
-    if (c->normalize != 0 && c->normalize != 1) return MOE_STATUS_INVALID_CONFIG;
-    if (!std::isfinite(c->route_scale) || !(c->route_scale > 0.0f)) return MOE_STATUS_INVALID_CONFIG;
-    if (c->bias_mode != MOE_BIAS_ADD && c->bias_mode != MOE_BIAS_MULTIPLY) return MOE_STATUS_INVALID_CONFIG;
-    return MOE_STATUS_OK;
-}
+int32_t moe_gate_config_check(const moe_gate_config* c) { return moe::gate::check_config(c); }
 
 int32_t moe_gate_cpu(const moe_gate_config* config,
                      const float* logits, int64_t logits_count,

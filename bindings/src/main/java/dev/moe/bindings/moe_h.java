@@ -830,6 +830,78 @@ public class moe_h {
         }
     }
 
+    private static class moe_gate_cuda_host {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_gate_cuda_host");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda_host(const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, moe_gate_stats* stats)
+     * }
+     */
+    public static FunctionDescriptor moe_gate_cuda_host$descriptor() {
+        return moe_gate_cuda_host.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda_host(const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, moe_gate_stats* stats)
+     * }
+     */
+    public static MethodHandle moe_gate_cuda_host$handle() {
+        return moe_gate_cuda_host.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda_host(const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, moe_gate_stats* stats)
+     * }
+     */
+    public static MemorySegment moe_gate_cuda_host$address() {
+        return moe_gate_cuda_host.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda_host(const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, moe_gate_stats* stats)
+     * }
+     */
+    public static int moe_gate_cuda_host(MemorySegment config, MemorySegment logits, long logits_count, MemorySegment bias, long bias_count, long num_tokens, MemorySegment out_ids, long ids_count, MemorySegment out_weights, long weights_count, MemorySegment expert_load, long load_count, MemorySegment stats) {
+        var mh$ = moe_gate_cuda_host.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_gate_cuda_host", config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
+            }
+            return (int)mh$.invokeExact(config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class moe_cpu_fma_peak {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
@@ -1660,6 +1732,80 @@ public class moe_h {
                 traceDowncall("moe_cuda_error_string", cuda_error);
             }
             return (MemorySegment)mh$.invokeExact(cuda_error);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_gate_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_gate_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
+     * }
+     */
+    public static FunctionDescriptor moe_gate_cuda$descriptor() {
+        return moe_gate_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
+     * }
+     */
+    public static MethodHandle moe_gate_cuda$handle() {
+        return moe_gate_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
+     * }
+     */
+    public static MemorySegment moe_gate_cuda$address() {
+        return moe_gate_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
+     * }
+     */
+    public static int moe_gate_cuda(int device, MemorySegment stream, MemorySegment config, MemorySegment logits, long logits_count, MemorySegment bias, long bias_count, long num_tokens, MemorySegment out_ids, long ids_count, MemorySegment out_weights, long weights_count, MemorySegment expert_load, long load_count, MemorySegment stats) {
+        var mh$ = moe_gate_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_gate_cuda", device, stream, config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
+            }
+            return (int)mh$.invokeExact(device, stream, config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -197,5 +197,38 @@ class CpuDifferentialTest {
         }
         assertArrayEquals(ref.expertLoad(), cpu.expertLoad(), what + ": load differs");
         assertEquals(ref.stats(), cpu.stats(), what + ": stats differ");
+        // The CUDA kernel's per-token code, run on the host: the GPU arithmetic checked without a GPU.
+        RoutingResult gpu = cudaKernelOnHost(c, z, b);
+        assertArrayEquals(ref.ids(), gpu.ids(), what + ": CUDA kernel code, ids differ");
+        for (int i = 0; i < ref.weights().length; i++) {
+            if (Float.floatToRawIntBits(ref.weights()[i]) != Float.floatToRawIntBits(gpu.weights()[i])) {
+                throw new AssertionError(what + ": CUDA kernel code, weight " + i + " differs: java " + ref.weights()[i] + " cuda "
+                        + gpu.weights()[i]);
+            }
+        }
+        assertArrayEquals(ref.expertLoad(), gpu.expertLoad(), what + ": CUDA kernel code, load differs");
+        assertEquals(ref.stats(), gpu.stats(), what + ": CUDA kernel code, stats differ");
+    }
+
+    /** moe_gate_cuda_host: the per-token code of moe_gate_cuda (native/src/shared/gate_token.cuh) on the CPU. */
+    static RoutingResult cudaKernelOnHost(RoutingConfig c, float[] z, float[] b) {
+        int n = c.numExperts();
+        int t = z.length / n;
+        int k = c.topk();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cfg = NativeCpuRouter.toNative(c, arena);
+            MemorySegment zs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, z);
+            MemorySegment bs = b == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_FLOAT, b);
+            MemorySegment ids = arena.allocate(ValueLayout.JAVA_INT, Math.max(1, (long) t * k));
+            MemorySegment w = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, (long) t * k));
+            MemorySegment load = arena.allocate(ValueLayout.JAVA_LONG, n);
+            MemorySegment stats = dev.moe.bindings.moe_gate_stats.allocate(arena);
+            int status = moe_h.moe_gate_cuda_host(cfg, zs, (long) t * n, bs, b == null ? 0 : n, t, ids, (long) t * k, w, (long) t * k,
+                    load, n, stats);
+            NativeStatus.check(status, "moe_gate_cuda_host");
+            return new RoutingResult(t, k, ids.asSlice(0, 4L * t * k).toArray(ValueLayout.JAVA_INT),
+                    w.asSlice(0, 4L * t * k).toArray(ValueLayout.JAVA_FLOAT), load.toArray(ValueLayout.JAVA_LONG),
+                    new GateStats(t, dev.moe.bindings.moe_gate_stats.zero_sum_rows(stats)));
+        }
     }
 }

@@ -1,0 +1,115 @@
+// The fused gate on a CUDA device (moe_gate_cuda in moe.h): scores, bias, group limit, top-K,
+// weights and the per-expert load histogram in one pass over the logits, with the arithmetic of
+// gate_token.cuh (bit-identical to the CPU kernel and the Java reference).
+//
+// This first version routes one token per thread with its scratch in shared memory; it is correct
+// by construction (the same per-token code is run and tested on the host, see gate_cuda_host.cpp)
+// but not yet the warp-cooperative kernel the performance goal needs.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "../shared/gate_token.cuh"
+#include "moe/moe.h"
+
+namespace {
+
+using moe::gate::Dims;
+
+constexpr long long kNoBadRow = 0x7fffffffffffffffLL;
+
+__global__ void init_stats(long long* stats) {
+    stats[0] = kNoBadRow;
+    stats[1] = 0;
+}
+
+// stats[0] = the first token holding a non-finite logit.
+__global__ void find_bad_rows(const float* logits, int64_t tokens, int n, long long* stats) {
+    const int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+    if (t >= tokens) return;
+    const float* z = logits + t * n;
+    for (int i = 0; i < n; ++i) {
+        if (!moe::gate::is_finite(z[i])) {
+            atomicMin(&stats[0], static_cast<long long>(t));
+            return;
+        }
+    }
+}
+
+__global__ void route(Dims d, const float* logits, const float* bias, int64_t tokens, int32_t* ids, float* weights,
+                      unsigned long long* load, long long* stats, int tv_len) {
+    extern __shared__ float smem[];
+    if (stats[0] != kNoBadRow) return;  // a non-finite row: outputs unspecified, load untouched (as on the CPU)
+    const int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+    if (t >= tokens) return;
+    const int per = moe::gate::scratch_floats(d) + 2 * tv_len;
+    float* scratch = smem + threadIdx.x * per;
+    float* tv = scratch + moe::gate::scratch_floats(d);
+    int32_t* ti = reinterpret_cast<int32_t*>(tv + tv_len);
+    bool zero_sum = false;
+    int32_t* my_ids = ids + t * d.k;
+    float* my_w = weights + t * d.k;
+    if (!moe::gate::route_token(d, logits + t * d.n, bias, scratch, tv, ti, my_ids, my_w, &zero_sum)) return;
+    if (zero_sum) atomicAdd(reinterpret_cast<unsigned long long*>(&stats[1]), 1ULL);
+    if (load != nullptr)
+        for (int q = 0; q < d.k; ++q) atomicAdd(&load[my_ids[q]], 1ULL);
+}
+
+bool count_matches(int64_t count, int64_t a, int64_t b) {
+    if (a < 0 || b < 0) return false;
+    return static_cast<__int128>(a) * b == count;
+}
+
+int32_t cuda_status(cudaError_t e) {
+    if (e == cudaSuccess) return MOE_STATUS_OK;
+    (void)cudaGetLastError();
+    return e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver ? MOE_STATUS_NO_GPU : MOE_STATUS_CUDA_ERROR;
+}
+
+}  // namespace
+
+#pragma GCC visibility push(default)
+extern "C" {
+
+int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config,
+                      const float* logits, int64_t logits_count,
+                      const float* bias, int64_t bias_count,
+                      int64_t num_tokens,
+                      int32_t* out_ids, int64_t ids_count,
+                      float* out_weights, int64_t weights_count,
+                      int64_t* expert_load, int64_t load_count,
+                      int64_t* stats) {
+    const int32_t cs = moe::gate::check_config(config);
+    if (cs != MOE_STATUS_OK) return cs;
+    const Dims d = moe::gate::dims_of(*config);
+    if (!moe::gate::supported(d)) return MOE_STATUS_INVALID_CONFIG;
+    if (num_tokens < 0 || !count_matches(logits_count, num_tokens, d.n) || !count_matches(ids_count, num_tokens, d.k) ||
+        !count_matches(weights_count, num_tokens, d.k))
+        return MOE_STATUS_BAD_BUFFER_SIZE;
+    if ((bias == nullptr) != (bias_count == 0) || (bias != nullptr && bias_count != d.n)) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if ((expert_load == nullptr) != (load_count == 0) || (expert_load != nullptr && load_count != d.n))
+        return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (stats == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (num_tokens > 0 && (logits == nullptr || out_ids == nullptr || out_weights == nullptr)) return MOE_STATUS_NULL_POINTER;
+    int32_t s = cuda_status(cudaSetDevice(device));
+    if (s != MOE_STATUS_OK) return s;
+    cudaStream_t st = static_cast<cudaStream_t>(stream);
+    long long* dstats = reinterpret_cast<long long*>(stats);
+    init_stats<<<1, 1, 0, st>>>(dstats);
+    if (num_tokens > 0) {
+        const int tv_len = d.k > d.m ? (d.k > d.j ? d.k : d.j) : (d.m > d.j ? d.m : d.j);
+        const size_t per = (static_cast<size_t>(moe::gate::scratch_floats(d)) + 2 * static_cast<size_t>(tv_len)) * sizeof(float);
+        int threads = static_cast<int>((48 * 1024) / per);
+        threads = threads > 128 ? 128 : (threads < 1 ? 1 : threads);
+        const int64_t blocks = (num_tokens + threads - 1) / threads;
+        if (blocks > 0x7fffffffLL) return MOE_STATUS_BAD_BUFFER_SIZE;
+        find_bad_rows<<<static_cast<unsigned>((num_tokens + 127) / 128), 128, 0, st>>>(logits, num_tokens, d.n, dstats);
+        route<<<static_cast<unsigned>(blocks), threads, per * threads, st>>>(
+            d, logits, bias, num_tokens, out_ids, out_weights, reinterpret_cast<unsigned long long*>(expert_load), dstats,
+            tv_len);
+    }
+    return cuda_status(cudaGetLastError());
+}
+
+}  // extern "C"
+#pragma GCC visibility pop

@@ -1,0 +1,238 @@
+// The fused gate for one token, written once for the CUDA kernel (native/src/cuda/gate.cu) and for
+// the host (native/src/cpu/gate_cuda_host.cpp), so that the GPU's arithmetic can be checked against the CPU
+// kernel and the Java reference on any machine. Operation for operation the portable CPU kernel
+// (native/src/cpu/gate_kernel.inc): the same deterministic exp with explicit fmas, the same 8-lane
+// softmax sum, top-J group sums added largest first, ties to the lower index, the same weight
+// arithmetic. Compile device code with --fmad=false so that no other multiply-add is fused.
+#pragma once
+
+#include <stdint.h>
+#include <cstring>
+
+#include "moe/moe.h"
+
+#if defined(__CUDACC__)
+#define MOE_HD __host__ __device__ __forceinline__
+#else
+#define MOE_HD inline
+#endif
+
+namespace moe {
+namespace gate {
+
+constexpr float kExpLowest = -104.0f;
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f;
+constexpr float kLn2Lo = -2.12194440e-4f;
+constexpr float kP0 = 1.9875691500e-4f;
+constexpr float kP1 = 1.3981999507e-3f;
+constexpr float kP2 = 8.3334519073e-3f;
+constexpr float kP3 = 4.1665795894e-2f;
+constexpr float kP4 = 1.6666665459e-1f;
+constexpr float kP5 = 5.0000001201e-1f;
+constexpr float kNormEps = 1e-20f;
+// Limits of this implementation; larger configurations get MOE_STATUS_INVALID_CONFIG, never a fallback.
+constexpr int kMaxExperts = 1024;
+constexpr int kMaxTopJ = 32;
+
+struct Dims {
+    int n, g, ng, m, k, j;
+    int score, group_score, normalize, bias_mode;
+    float scale;
+};
+
+MOE_HD Dims dims_of(const moe_gate_config& c) {
+    Dims d;
+    d.n = c.num_experts;
+    d.g = c.num_groups;
+    d.ng = c.num_experts / c.num_groups;
+    d.m = c.topk_groups;
+    d.k = c.topk;
+    d.j = c.group_score == MOE_GROUP_SCORE_TOP_J_SUM ? c.group_topj : 1;
+    d.score = c.score_func;
+    d.group_score = c.group_score;
+    d.normalize = c.normalize;
+    d.bias_mode = c.bias_mode;
+    d.scale = c.route_scale;
+    return d;
+}
+
+MOE_HD float bits_to_float(uint32_t b) {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(b);
+#else
+    float f;
+    std::memcpy(&f, &b, sizeof f);
+    return f;
+#endif
+}
+
+MOE_HD uint32_t float_to_bits(float f) {
+#if defined(__CUDA_ARCH__)
+    return __float_as_uint(f);
+#else
+    uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+#endif
+}
+
+MOE_HD float fma_rn(float a, float b, float c) {
+#if defined(__CUDA_ARCH__)
+    return __fmaf_rn(a, b, c);
+#else
+    return __builtin_fmaf(a, b, c);
+#endif
+}
+
+MOE_HD float rint_even(float x) {
+#if defined(__CUDA_ARCH__)
+    return rintf(x);
+#else
+    return __builtin_rintf(x);
+#endif
+}
+
+MOE_HD float pow2i(int n) { return bits_to_float(static_cast<uint32_t>(n + 127) << 23); }
+
+MOE_HD float exp_nonpos(float x) {
+    x = x < kExpLowest ? kExpLowest : x;
+    const float n = rint_even(x * kLog2e);
+    float r = fma_rn(-n, kLn2Hi, x);
+    r = fma_rn(-n, kLn2Lo, r);
+    float p = kP0;
+    p = fma_rn(p, r, kP1);
+    p = fma_rn(p, r, kP2);
+    p = fma_rn(p, r, kP3);
+    p = fma_rn(p, r, kP4);
+    p = fma_rn(p, r, kP5);
+    const float y = fma_rn(p, r * r, r) + 1.0f;
+    const int ni = static_cast<int>(n);
+    const int n1 = ni >> 1;
+    return (y * pow2i(n1)) * pow2i(ni - n1);
+}
+
+MOE_HD bool is_finite(float v) { return (float_to_bits(v) & 0x7f800000u) != 0x7f800000u; }
+
+MOE_HD float abs_f(float v) { return bits_to_float(float_to_bits(v) & 0x7fffffffu); }
+
+// Offer (v, idx) to a descending top-k list; candidates arrive in increasing idx, so a strict '>'
+// keeps ties in favour of the lower index.
+MOE_HD void topk_offer(float* tv, int32_t* ti, int k, int& count, float v, int32_t idx) {
+    int pos;
+    if (count < k) {
+        pos = count++;
+    } else {
+        if (!(v > tv[k - 1])) return;
+        pos = k - 1;
+    }
+    while (pos > 0 && v > tv[pos - 1]) {
+        tv[pos] = tv[pos - 1];
+        ti[pos] = ti[pos - 1];
+        --pos;
+    }
+    tv[pos] = v;
+    ti[pos] = idx;
+}
+
+// moe_gate_config_check (moe.h), shared by the CPU and CUDA libraries.
+MOE_HD int32_t check_config(const moe_gate_config* c) {
+    if (c == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (c->num_experts < 1 || c->num_groups < 1 || c->num_experts % c->num_groups != 0) return MOE_STATUS_INVALID_CONFIG;
+    const int32_t group_size = c->num_experts / c->num_groups;
+    if (c->topk_groups < 1 || c->topk_groups > c->num_groups) return MOE_STATUS_INVALID_CONFIG;
+    if (c->topk < 1 || static_cast<int64_t>(c->topk) > static_cast<int64_t>(c->topk_groups) * group_size)
+        return MOE_STATUS_INVALID_CONFIG;
+    if (c->score_func != MOE_SCORE_SIGMOID && c->score_func != MOE_SCORE_SOFTMAX) return MOE_STATUS_INVALID_CONFIG;
+    if (c->group_score != MOE_GROUP_SCORE_MAX && c->group_score != MOE_GROUP_SCORE_TOP_J_SUM) return MOE_STATUS_INVALID_CONFIG;
+    if (c->group_score == MOE_GROUP_SCORE_TOP_J_SUM && c->topk_groups < c->num_groups &&
+        (c->group_topj < 1 || c->group_topj > group_size))
+        return MOE_STATUS_INVALID_CONFIG;
+    if (c->normalize != 0 && c->normalize != 1) return MOE_STATUS_INVALID_CONFIG;
+    const uint32_t scale_bits = float_to_bits(c->route_scale);
+    if ((scale_bits & 0x7f800000u) == 0x7f800000u || !(c->route_scale > 0.0f)) return MOE_STATUS_INVALID_CONFIG;
+    if (c->bias_mode != MOE_BIAS_ADD && c->bias_mode != MOE_BIAS_MULTIPLY) return MOE_STATUS_INVALID_CONFIG;
+    return MOE_STATUS_OK;
+}
+
+// Whether this implementation handles the (valid) configuration.
+MOE_HD bool supported(const Dims& d) { return d.n <= kMaxExperts && d.k <= kMaxExperts && d.j <= kMaxTopJ; }
+
+// Scratch for one token: s[N], sel[N], gs[G], keep[G] (floats; keep holds 0/1).
+MOE_HD int scratch_floats(const Dims& d) { return 2 * d.n + 2 * d.g; }
+
+// Routes one token. Returns false (writing nothing) if a logit is not finite; *zero_sum is set when
+// the selected scores summed to 0 and the 1e-20 guard applied. tv/ti: scratch of max(K, M, J) entries.
+MOE_HD bool route_token(const Dims& d, const float* z, const float* bias, float* scratch, float* tv, int32_t* ti,
+                        int32_t* ids, float* w, bool* zero_sum) {
+    float* s = scratch;
+    float* sel = scratch + d.n;
+    float* gs = scratch + 2 * d.n;
+    float* keep = gs + d.g;
+    for (int i = 0; i < d.n; ++i)
+        if (!is_finite(z[i])) return false;
+    if (d.score == MOE_SCORE_SIGMOID) {
+        for (int i = 0; i < d.n; ++i) {
+            const float e = exp_nonpos(-abs_f(z[i]));
+            s[i] = (z[i] >= 0.0f ? 1.0f : e) / (1.0f + e);
+        }
+    } else {
+        float mx = z[0];
+        for (int i = 1; i < d.n; ++i) mx = z[i] > mx ? z[i] : mx;
+        float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int i = 0; i < d.n; ++i) {
+            s[i] = exp_nonpos(z[i] - mx);
+            lanes[i & 7] += s[i];
+        }
+        const float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for (int i = 0; i < d.n; ++i) s[i] = s[i] / sum;
+    }
+    for (int i = 0; i < d.n; ++i) {
+        sel[i] = bias == nullptr ? s[i] : (d.bias_mode == MOE_BIAS_MULTIPLY ? s[i] * bias[i] : s[i] + bias[i]);
+    }
+    int count = 0;
+    if (d.m < d.g) {
+        for (int g = 0; g < d.g; ++g) {
+            const float* v = sel + g * d.ng;
+            float score;
+            if (d.group_score == MOE_GROUP_SCORE_MAX) {
+                score = v[0];
+                for (int i = 1; i < d.ng; ++i) score = v[i] > score ? v[i] : score;
+            } else {
+                int c = 0;
+                for (int i = 0; i < d.ng; ++i) topk_offer(tv, ti, d.j, c, v[i], i);
+                score = tv[0];
+                for (int q = 1; q < d.j; ++q) score += tv[q];
+            }
+            gs[g] = score;
+            keep[g] = 0.0f;
+        }
+        for (int g = 0; g < d.g; ++g) topk_offer(tv, ti, d.m, count, gs[g], g);
+        for (int q = 0; q < d.m; ++q) keep[ti[q]] = 1.0f;
+        count = 0;
+        for (int g = 0; g < d.g; ++g)
+            if (keep[g] != 0.0f)
+                for (int i = g * d.ng; i < (g + 1) * d.ng; ++i) topk_offer(tv, ti, d.k, count, sel[i], i);
+    } else {
+        for (int i = 0; i < d.n; ++i) topk_offer(tv, ti, d.k, count, sel[i], i);
+    }
+    float denom = 1.0f;
+    *zero_sum = false;
+    if (d.normalize) {
+        float sum = 0.0f;
+        for (int q = 0; q < d.k; ++q) sum += s[ti[q]];
+        *zero_sum = sum == 0.0f;
+        denom = sum + kNormEps;
+    }
+    for (int q = 0; q < d.k; ++q) {
+        const int32_t e = ti[q];
+        ids[q] = e;
+        float wq = s[e];
+        if (d.normalize) wq = wq / denom;
+        w[q] = wq * d.scale;
+    }
+    return true;
+}
+
+}  // namespace gate
+}  // namespace moe
