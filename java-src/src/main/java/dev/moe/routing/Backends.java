@@ -75,9 +75,8 @@ public final class Backends {
             }
             MemorySegment name = arena.allocate(256);
             moe_h.moe_cuda_device_name(0, name, name.byteSize());
-            // The CUDA gate kernel is a later milestone; until then a GPU alone does not make it usable.
-            return new BackendStatus(Backend.CUDA, false, count.get(ValueLayout.JAVA_INT, 0) + " GPU(s) found ("
-                    + name.getString(0) + "), but this build has no CUDA routing kernel yet");
+            return new BackendStatus(Backend.CUDA, true, count.get(ValueLayout.JAVA_INT, 0) + " GPU(s) found (device 0: "
+                    + name.getString(0) + ")");
         }
     }
 }

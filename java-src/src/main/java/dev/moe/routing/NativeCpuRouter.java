@@ -59,7 +59,7 @@ final class NativeCpuRouter extends AbstractRouter {
         int status = moe_h.moe_gate_cpu(nativeConfig, logits, numTokens * n, b, bias == null ? 0 : n, numTokens,
                 outIds, tk, outWeights, tk, load, expertLoad == null ? 0 : n, stats);
         if (status == moe_h.MOE_STATUS_NON_FINITE_INPUT() && moe_gate_stats.first_bad_row(stats) >= 0) {
-            throw nonFinite(logits, moe_gate_stats.first_bad_row(stats), (int) n);
+            throw NonFiniteInputException.inRow(logits, moe_gate_stats.first_bad_row(stats), (int) n);
         }
         NativeStatus.check(status, "moe_gate_cpu");
         return new GateStats(numTokens, moe_gate_stats.zero_sum_rows(stats));
@@ -80,16 +80,6 @@ final class NativeCpuRouter extends AbstractRouter {
             MemorySegment.copy(loadSeg, ValueLayout.JAVA_LONG, 0, load, 0, load.length);
             return stats;
         }
-    }
-
-    private static NonFiniteInputException nonFinite(MemorySegment logits, long row, int n) {
-        for (int i = 0; i < n; i++) {
-            float v = logits.getAtIndex(ValueLayout.JAVA_FLOAT, row * n + i);
-            if (!Float.isFinite(v)) {
-                return new NonFiniteInputException(row, i, v);
-            }
-        }
-        return new NonFiniteInputException(row, -1, Float.NaN);
     }
 
     private static MemorySegment requireNative(MemorySegment s, String what, int alignment) {

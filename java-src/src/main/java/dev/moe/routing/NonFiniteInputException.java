@@ -23,4 +23,15 @@ public final class NonFiniteInputException extends IllegalArgumentException {
     public int column() {
         return column;
     }
+
+    /** The exception for row {@code row} of logits float [T, n], naming its first non-finite element. */
+    static NonFiniteInputException inRow(java.lang.foreign.MemorySegment logits, long row, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = logits.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, row * n + i);
+            if (!Float.isFinite(v)) {
+                return new NonFiniteInputException(row, i, v);
+            }
+        }
+        return new NonFiniteInputException(row, -1, Float.NaN);
+    }
 }

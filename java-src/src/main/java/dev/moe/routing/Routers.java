@@ -23,7 +23,8 @@ public final class Routers {
         return switch (concrete) {
             case JAVA -> new ReferenceRouter(config);
             case CPU -> new NativeCpuRouter(config);
-            case CUDA, AUTO -> throw new BackendUnavailableException(concrete, status.detail());
+            case CUDA -> new NativeCudaRouter(config, 0);
+            case AUTO -> throw new BackendUnavailableException(concrete, status.detail());
         };
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.Tag;
@@ -17,17 +18,18 @@ import org.junit.jupiter.api.Test;
 class CudaBackendTest {
 
     @Test
-    void cudaIsUnusableWithAReasonAndNeverReplacedSilently() {
+    void withoutAGpuCudaIsUnusableWithAReasonAndNeverReplacedSilently() {
         BackendStatus cuda = Backends.status(Backend.CUDA);
-        assertFalse(cuda.usable(), "this build has no CUDA gate kernel yet");
+        assumeFalse(cuda.usable(), "a GPU is usable here: " + cuda.detail());
         assertFalse(cuda.detail().isBlank());
         var e = assertThrows(BackendUnavailableException.class, () -> Routers.create(RoutingConfig.deepseekV3(), Backend.CUDA));
         assertTrue(e.getMessage().startsWith("backend cuda is not available: "), e.getMessage());
     }
 
     @Test
-    void autoPicksTheCpuWhenNoGpuIsUsable() {
-        assertEquals(Backend.CPU, Routers.create(RoutingConfig.deepseekV3(), Backend.AUTO).backend());
+    void autoPicksTheGpuWhenUsableElseTheCpu() {
+        Backend want = Backends.status(Backend.CUDA).usable() ? Backend.CUDA : Backend.CPU;
+        assertEquals(want, Routers.create(RoutingConfig.deepseekV3(), Backend.AUTO).backend());
     }
 
     @Test

@@ -1,0 +1,45 @@
+package dev.moe.cuda;
+
+import java.lang.foreign.MemorySegment;
+
+import dev.moe.bindings.moe_h;
+
+/**
+ * Device memory of one {@link DeviceArena}: a device address (not dereferenceable from Java) and a
+ * size. Copies are asynchronous on a stream; the host side must stay alive until the stream is synchronised.
+ *
+ * @param device  the device it lives on
+ * @param pointer the device address
+ * @param bytes   its size
+ */
+public record DeviceBuffer(int device, MemorySegment pointer, long bytes) {
+
+    /** Enqueues a copy of all of {@code host} (native memory, at most {@link #bytes}) to the start of this buffer. */
+    public void copyFrom(MemorySegment host, CudaStream stream) {
+        requireHost(host);
+        CudaCalls.check(moe_h.moe_cuda_memcpy(device, stream.handle(), pointer, host, host.byteSize(), moe_h.MOE_CUDA_H2D()),
+                "cudaMemcpyAsync(host to device)");
+    }
+
+    /** Enqueues a copy of the first {@code host.byteSize()} bytes of this buffer into {@code host}. */
+    public void copyTo(MemorySegment host, CudaStream stream) {
+        requireHost(host);
+        CudaCalls.check(moe_h.moe_cuda_memcpy(device, stream.handle(), host, pointer, host.byteSize(), moe_h.MOE_CUDA_D2H()),
+                "cudaMemcpyAsync(device to host)");
+    }
+
+    /** Enqueues zeroing the whole buffer. */
+    public void clear(CudaStream stream) {
+        CudaCalls.check(moe_h.moe_cuda_memset(device, stream.handle(), pointer, 0, bytes), "cudaMemsetAsync");
+    }
+
+    private void requireHost(MemorySegment host) {
+        if (!host.isNative()) {
+            throw new IllegalArgumentException("CUDA copies need native (off-heap) host memory, got a heap segment");
+        }
+        if (host.byteSize() > bytes) {
+            throw new IllegalArgumentException("host segment of " + host.byteSize() + " bytes does not fit the " + bytes
+                    + "-byte device buffer");
+        }
+    }
+}
