@@ -234,7 +234,8 @@ int32_t moe_cuda_stream_destroy(int32_t device, void* stream);
  * is reported here as MOE_STATUS_CUDA_ERROR. */
 int32_t moe_cuda_stream_synchronize(int32_t device, void* stream);
 /* The CUDA runtime error code behind the last MOE_STATUS_CUDA_ERROR or MOE_STATUS_NO_GPU a moe_cuda_*
- * call returned on this thread (else cudaGetLastError()), 0 (cudaSuccess) if none; clears it. */
+ * call returned on this thread (else cudaGetLastError()), 0 (cudaSuccess) if none; clears it. A CUDA
+ * runtime that could not initialise (e.g. no driver) keeps reporting that error. */
 int32_t moe_cuda_last_error(void);
 
 /* ---- FP8 E4M3 on CUDA: same results as the CPU calls above, bit for bit ----

@@ -105,7 +105,7 @@ class CudaFp8HostTest {
             assertEquals(noGpu, moe_h.moe_cuda_malloc(0, 16, out));
             int code = moe_h.moe_cuda_last_error();
             assertTrue(code != 0 && detail.contains("CUDA error " + code + " "), "last error " + code + " vs probe: " + detail);
-            assertEquals(0, moe_h.moe_cuda_last_error(), "cleared once read");
+            // (A runtime that failed to initialise keeps reporting that error, so it is not cleared here.)
             assertEquals(noGpu, moe_h.moe_cuda_stream_create(0, out));
             assertEquals(noGpu, moe_h.moe_cuda_malloc(-1, 16, out));
         }
