@@ -64,6 +64,11 @@ extern "C" {
 #define MOE_FP8_BLOCK_1X128 0
 #define MOE_FP8_BLOCK_128X128 1
 
+/* Copy directions of moe_cuda_memcpy. */
+#define MOE_CUDA_H2D 1
+#define MOE_CUDA_D2H 2
+#define MOE_CUDA_D2D 3
+
 /* Routing configuration. Valid when: num_experts >= 1, num_groups >= 1, num_experts % num_groups == 0,
  * 1 <= topk_groups <= num_groups, 1 <= topk <= topk_groups * (num_experts / num_groups), and, when
  * topk_groups < num_groups with MOE_GROUP_SCORE_TOP_J_SUM, 1 <= group_topj <= num_experts / num_groups;
@@ -198,6 +203,13 @@ int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int6
                              int32_t block, int32_t pow2_scales,
                              uint8_t* q, int64_t q_count, float* scales, int64_t scales_count);
 
+/* Host self-test of the CUDA FP8 codec arithmetic (the __host__ __device__ functions the CUDA kernels
+ * use, compiled for the host): encode on all 2^32 float bit patterns against the CPU encoders (portable,
+ * and AVX2 where the CPU has it), decode on all 256 codes, and tile scales (pow2 off and on) and the codes
+ * of x / s against moe_fp8_quantize_cpu on sampled tiles. Writes the number of differing results to
+ * *mismatches (0 when the GPU codec equals the CPU codec bit for bit). Takes seconds (OpenMP). */
+int32_t moe_fp8_codec_selftest(uint64_t* mismatches);
+
 /* ---- CUDA (provided by the separate library moe_cuda; absent when built without nvcc) ---- */
 
 /* Must equal MOE_ABI_VERSION. */
@@ -209,6 +221,52 @@ int32_t moe_cuda_device_count(int32_t* count, int32_t* cuda_error);
 int32_t moe_cuda_device_name(int32_t device, char* name, int64_t name_capacity);
 /* Message of a CUDA runtime error code, e.g. for the cuda_error of moe_cuda_device_count. */
 const char* moe_cuda_error_string(int32_t cuda_error);
+
+/* CUDA runtime helpers. Every call first selects `device` (cudaSetDevice) for the calling thread.
+ * Status: a missing driver or device (or a device index out of range) gives MOE_STATUS_NO_GPU, any
+ * other CUDA failure MOE_STATUS_CUDA_ERROR (its CUDA code then comes from moe_cuda_last_error).
+ * A `stream` is a cudaStream_t (NULL: the legacy default stream of the device); stream-ordered calls
+ * only enqueue work and return without waiting for it. */
+/* Allocate `bytes` (>= 0) of device memory into *ptr (NULL for 0 bytes); MOE_STATUS_OUT_OF_MEMORY when
+ * the device has not enough. */
+int32_t moe_cuda_malloc(int32_t device, int64_t bytes, void** ptr);
+/* Free memory from moe_cuda_malloc (NULL is allowed and does nothing). Waits for the device as cudaFree does. */
+int32_t moe_cuda_free(int32_t device, void* ptr);
+/* Copy `bytes` (>= 0) from src to dst on `stream`, kind MOE_CUDA_H2D, MOE_CUDA_D2H or MOE_CUDA_D2D (else
+ * MOE_STATUS_INVALID_CONFIG); host memory may be pageable (the copy of pageable memory may then return
+ * only once the host side is read or written). */
+int32_t moe_cuda_memcpy(int32_t device, void* stream, void* dst, const void* src, int64_t bytes, int32_t kind);
+/* Set `bytes` (>= 0) device bytes at ptr to (uint8_t)value on `stream`. */
+int32_t moe_cuda_memset(int32_t device, void* stream, void* ptr, int32_t value, int64_t bytes);
+/* Create a non-blocking stream on `device` into *stream. */
+int32_t moe_cuda_stream_create(int32_t device, void** stream);
+/* Destroy a stream from moe_cuda_stream_create (NULL does nothing). */
+int32_t moe_cuda_stream_destroy(int32_t device, void* stream);
+/* Wait until all work enqueued on `stream` has finished; an error of that work (e.g. a failed kernel)
+ * is reported here as MOE_STATUS_CUDA_ERROR. */
+int32_t moe_cuda_stream_synchronize(int32_t device, void* stream);
+/* The CUDA runtime error code behind the last MOE_STATUS_CUDA_ERROR or MOE_STATUS_NO_GPU a moe_cuda_*
+ * call returned on this thread (else cudaGetLastError()), 0 (cudaSuccess) if none; clears it. A CUDA
+ * runtime that could not initialise (e.g. no driver) keeps reporting that error. */
+int32_t moe_cuda_last_error(void);
+
+/* ---- FP8 E4M3 on CUDA: same results as the CPU calls above, bit for bit ----
+ * Pointers are device pointers (of `device`); the work is enqueued on `stream` and the call returns at
+ * once: results are ready after moe_cuda_stream_synchronize. Argument checks and their status codes are
+ * those of the CPU calls (checked before the device is touched; a call with nothing to do returns
+ * MOE_STATUS_OK without touching it); a launch failure gives MOE_STATUS_CUDA_ERROR. */
+int32_t moe_fp8_e4m3_encode_cuda(int32_t device, void* stream, const float* in, int64_t in_count,
+                                 uint8_t* out, int64_t out_count);
+int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count,
+                                 float* out, int64_t out_count);
+/* Block quantisation as moe_fp8_quantize_cpu. A non-finite x cannot be returned as a status (the call
+ * does not wait for the kernel): the kernel sets the device int32 *nonfinite_flag to 1 when it meets one
+ * (and q and scales are then unspecified) and leaves it unchanged otherwise, so the caller zeroes it
+ * before the call and reads it after synchronising. nonfinite_flag may be NULL (no report). */
+int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count,
+                              int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales,
+                              uint8_t* q, int64_t q_count, float* scales, int64_t scales_count,
+                              int32_t* nonfinite_flag);
 
 /* Fused gate on CUDA device `device`, enqueued on `stream` (a cudaStream_t; NULL = the default stream)
  * without synchronising. logits, bias, out_ids, out_weights and expert_load are device pointers with

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "../shared/gate_token.cuh"
+#include "cuda_status.cuh"
 #include "moe/moe.h"
 
 namespace {
@@ -60,12 +61,6 @@ bool count_matches(int64_t count, int64_t a, int64_t b) {
     return static_cast<__int128>(a) * b == count;
 }
 
-int32_t cuda_status(cudaError_t e) {
-    if (e == cudaSuccess) return MOE_STATUS_OK;
-    (void)cudaGetLastError();
-    return e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver ? MOE_STATUS_NO_GPU : MOE_STATUS_CUDA_ERROR;
-}
-
 }  // namespace
 
 #pragma GCC visibility push(default)
@@ -91,7 +86,7 @@ int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* confi
         return MOE_STATUS_BAD_BUFFER_SIZE;
     if (stats == nullptr) return MOE_STATUS_NULL_POINTER;
     if (num_tokens > 0 && (logits == nullptr || out_ids == nullptr || out_weights == nullptr)) return MOE_STATUS_NULL_POINTER;
-    int32_t s = cuda_status(cudaSetDevice(device));
+    const int32_t s = moe::cuda::select_device(device);
     if (s != MOE_STATUS_OK) return s;
     cudaStream_t st = static_cast<cudaStream_t>(stream);
     long long* dstats = reinterpret_cast<long long*>(stats);
@@ -108,7 +103,7 @@ int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* confi
             d, logits, bias, num_tokens, out_ids, out_weights, reinterpret_cast<unsigned long long*>(expert_load), dstats,
             tv_len);
     }
-    return cuda_status(cudaGetLastError());
+    return moe::cuda::fail(cudaGetLastError());
 }
 
 }  // extern "C"

@@ -288,6 +288,36 @@ public class moe_h {
         return MOE_FP8_BLOCK_128X128;
     }
 
+    private static final int MOE_CUDA_H2D = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_CUDA_H2D 1
+     * }
+     */
+    public static int MOE_CUDA_H2D() {
+        return MOE_CUDA_H2D;
+    }
+
+    private static final int MOE_CUDA_D2H = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_CUDA_D2H 2
+     * }
+     */
+    public static int MOE_CUDA_D2H() {
+        return MOE_CUDA_D2H;
+    }
+
+    private static final int MOE_CUDA_D2D = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_CUDA_D2D 3
+     * }
+     */
+    public static int MOE_CUDA_D2D() {
+        return MOE_CUDA_D2D;
+    }
+
     private static class moe_abi_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT    );
@@ -1498,6 +1528,66 @@ public class moe_h {
         }
     }
 
+    private static class moe_fp8_codec_selftest {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_codec_selftest");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_codec_selftest(uint64_t* mismatches)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_codec_selftest$descriptor() {
+        return moe_fp8_codec_selftest.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_codec_selftest(uint64_t* mismatches)
+     * }
+     */
+    public static MethodHandle moe_fp8_codec_selftest$handle() {
+        return moe_fp8_codec_selftest.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_codec_selftest(uint64_t* mismatches)
+     * }
+     */
+    public static MemorySegment moe_fp8_codec_selftest$address() {
+        return moe_fp8_codec_selftest.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_codec_selftest(uint64_t* mismatches)
+     * }
+     */
+    public static int moe_fp8_codec_selftest(MemorySegment mismatches) {
+        var mh$ = moe_fp8_codec_selftest.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_codec_selftest", mismatches);
+            }
+            return (int)mh$.invokeExact(mismatches);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class moe_cuda_abi_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT    );
@@ -1732,6 +1822,701 @@ public class moe_h {
                 traceDowncall("moe_cuda_error_string", cuda_error);
             }
             return (MemorySegment)mh$.invokeExact(cuda_error);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_malloc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_LONG,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_malloc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_malloc(int32_t device, int64_t bytes, void** ptr)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_malloc$descriptor() {
+        return moe_cuda_malloc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_malloc(int32_t device, int64_t bytes, void** ptr)
+     * }
+     */
+    public static MethodHandle moe_cuda_malloc$handle() {
+        return moe_cuda_malloc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_malloc(int32_t device, int64_t bytes, void** ptr)
+     * }
+     */
+    public static MemorySegment moe_cuda_malloc$address() {
+        return moe_cuda_malloc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_malloc(int32_t device, int64_t bytes, void** ptr)
+     * }
+     */
+    public static int moe_cuda_malloc(int device, long bytes, MemorySegment ptr) {
+        var mh$ = moe_cuda_malloc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_malloc", device, bytes, ptr);
+            }
+            return (int)mh$.invokeExact(device, bytes, ptr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_free(int32_t device, void* ptr)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_free$descriptor() {
+        return moe_cuda_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_free(int32_t device, void* ptr)
+     * }
+     */
+    public static MethodHandle moe_cuda_free$handle() {
+        return moe_cuda_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_free(int32_t device, void* ptr)
+     * }
+     */
+    public static MemorySegment moe_cuda_free$address() {
+        return moe_cuda_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_free(int32_t device, void* ptr)
+     * }
+     */
+    public static int moe_cuda_free(int device, MemorySegment ptr) {
+        var mh$ = moe_cuda_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_free", device, ptr);
+            }
+            return (int)mh$.invokeExact(device, ptr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_memcpy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_memcpy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_memcpy(int32_t device, void* stream, void* dst, const void* src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_memcpy$descriptor() {
+        return moe_cuda_memcpy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_memcpy(int32_t device, void* stream, void* dst, const void* src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static MethodHandle moe_cuda_memcpy$handle() {
+        return moe_cuda_memcpy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_memcpy(int32_t device, void* stream, void* dst, const void* src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static MemorySegment moe_cuda_memcpy$address() {
+        return moe_cuda_memcpy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_memcpy(int32_t device, void* stream, void* dst, const void* src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static int moe_cuda_memcpy(int device, MemorySegment stream, MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        var mh$ = moe_cuda_memcpy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_memcpy", device, stream, dst, src, bytes, kind);
+            }
+            return (int)mh$.invokeExact(device, stream, dst, src, bytes, kind);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_memset {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_INT,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_memset");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_memset(int32_t device, void* stream, void* ptr, int32_t value, int64_t bytes)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_memset$descriptor() {
+        return moe_cuda_memset.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_memset(int32_t device, void* stream, void* ptr, int32_t value, int64_t bytes)
+     * }
+     */
+    public static MethodHandle moe_cuda_memset$handle() {
+        return moe_cuda_memset.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_memset(int32_t device, void* stream, void* ptr, int32_t value, int64_t bytes)
+     * }
+     */
+    public static MemorySegment moe_cuda_memset$address() {
+        return moe_cuda_memset.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_memset(int32_t device, void* stream, void* ptr, int32_t value, int64_t bytes)
+     * }
+     */
+    public static int moe_cuda_memset(int device, MemorySegment stream, MemorySegment ptr, int value, long bytes) {
+        var mh$ = moe_cuda_memset.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_memset", device, stream, ptr, value, bytes);
+            }
+            return (int)mh$.invokeExact(device, stream, ptr, value, bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_stream_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_stream_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_create(int32_t device, void** stream)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_stream_create$descriptor() {
+        return moe_cuda_stream_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_create(int32_t device, void** stream)
+     * }
+     */
+    public static MethodHandle moe_cuda_stream_create$handle() {
+        return moe_cuda_stream_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_create(int32_t device, void** stream)
+     * }
+     */
+    public static MemorySegment moe_cuda_stream_create$address() {
+        return moe_cuda_stream_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_create(int32_t device, void** stream)
+     * }
+     */
+    public static int moe_cuda_stream_create(int device, MemorySegment stream) {
+        var mh$ = moe_cuda_stream_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_stream_create", device, stream);
+            }
+            return (int)mh$.invokeExact(device, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_stream_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_stream_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_destroy(int32_t device, void* stream)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_stream_destroy$descriptor() {
+        return moe_cuda_stream_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_destroy(int32_t device, void* stream)
+     * }
+     */
+    public static MethodHandle moe_cuda_stream_destroy$handle() {
+        return moe_cuda_stream_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_destroy(int32_t device, void* stream)
+     * }
+     */
+    public static MemorySegment moe_cuda_stream_destroy$address() {
+        return moe_cuda_stream_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_destroy(int32_t device, void* stream)
+     * }
+     */
+    public static int moe_cuda_stream_destroy(int device, MemorySegment stream) {
+        var mh$ = moe_cuda_stream_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_stream_destroy", device, stream);
+            }
+            return (int)mh$.invokeExact(device, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_stream_synchronize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_stream_synchronize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_synchronize(int32_t device, void* stream)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_stream_synchronize$descriptor() {
+        return moe_cuda_stream_synchronize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_synchronize(int32_t device, void* stream)
+     * }
+     */
+    public static MethodHandle moe_cuda_stream_synchronize$handle() {
+        return moe_cuda_stream_synchronize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_synchronize(int32_t device, void* stream)
+     * }
+     */
+    public static MemorySegment moe_cuda_stream_synchronize$address() {
+        return moe_cuda_stream_synchronize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_stream_synchronize(int32_t device, void* stream)
+     * }
+     */
+    public static int moe_cuda_stream_synchronize(int device, MemorySegment stream) {
+        var mh$ = moe_cuda_stream_synchronize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_stream_synchronize", device, stream);
+            }
+            return (int)mh$.invokeExact(device, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_last_error {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT    );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_last_error");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_last_error(void)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_last_error$descriptor() {
+        return moe_cuda_last_error.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_last_error(void)
+     * }
+     */
+    public static MethodHandle moe_cuda_last_error$handle() {
+        return moe_cuda_last_error.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_last_error(void)
+     * }
+     */
+    public static MemorySegment moe_cuda_last_error$address() {
+        return moe_cuda_last_error.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_last_error(void)
+     * }
+     */
+    public static int moe_cuda_last_error() {
+        var mh$ = moe_cuda_last_error.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_last_error");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_e4m3_encode_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_e4m3_encode_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_encode_cuda(int32_t device, void* stream, const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_e4m3_encode_cuda$descriptor() {
+        return moe_fp8_e4m3_encode_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_encode_cuda(int32_t device, void* stream, const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_e4m3_encode_cuda$handle() {
+        return moe_fp8_e4m3_encode_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_encode_cuda(int32_t device, void* stream, const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_e4m3_encode_cuda$address() {
+        return moe_fp8_e4m3_encode_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_encode_cuda(int32_t device, void* stream, const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
+     * }
+     */
+    public static int moe_fp8_e4m3_encode_cuda(int device, MemorySegment stream, MemorySegment in, long in_count, MemorySegment out, long out_count) {
+        var mh$ = moe_fp8_e4m3_encode_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_e4m3_encode_cuda", device, stream, in, in_count, out, out_count);
+            }
+            return (int)mh$.invokeExact(device, stream, in, in_count, out, out_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_e4m3_decode_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_e4m3_decode_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_e4m3_decode_cuda$descriptor() {
+        return moe_fp8_e4m3_decode_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_e4m3_decode_cuda$handle() {
+        return moe_fp8_e4m3_decode_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_e4m3_decode_cuda$address() {
+        return moe_fp8_e4m3_decode_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static int moe_fp8_e4m3_decode_cuda(int device, MemorySegment stream, MemorySegment in, long in_count, MemorySegment out, long out_count) {
+        var mh$ = moe_fp8_e4m3_decode_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_e4m3_decode_cuda", device, stream, in, in_count, out, out_count);
+            }
+            return (int)mh$.invokeExact(device, stream, in, in_count, out, out_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_quantize_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_quantize_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_quantize_cuda$descriptor() {
+        return moe_fp8_quantize_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
+     * }
+     */
+    public static MethodHandle moe_fp8_quantize_cuda$handle() {
+        return moe_fp8_quantize_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
+     * }
+     */
+    public static MemorySegment moe_fp8_quantize_cuda$address() {
+        return moe_fp8_quantize_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
+     * }
+     */
+    public static int moe_fp8_quantize_cuda(int device, MemorySegment stream, MemorySegment x, long x_count, long rows, long cols, int block, int pow2_scales, MemorySegment q, long q_count, MemorySegment scales, long scales_count, MemorySegment nonfinite_flag) {
+        var mh$ = moe_fp8_quantize_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_quantize_cuda", device, stream, x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count, nonfinite_flag);
+            }
+            return (int)mh$.invokeExact(device, stream, x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count, nonfinite_flag);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

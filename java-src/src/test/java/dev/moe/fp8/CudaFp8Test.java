@@ -1,0 +1,284 @@
+package dev.moe.fp8;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import dev.moe.bindings.moe_h;
+import dev.moe.routing.Backend;
+import dev.moe.routing.BackendStatus;
+import dev.moe.routing.Backends;
+
+/**
+ * The CUDA FP8 kernels ({@code moe_fp8_*_cuda}) against the CPU library, bit for bit: block quantisation
+ * (codes and scales, both tile shapes, pow2 off and on, partial and zero tiles, unaligned pointers), the
+ * encoder on all 2^32 float bit patterns and the decoder on all 256 codes. Needs a GPU; skipped with the
+ * reason elsewhere (the arithmetic itself is checked without one by {@link CudaFp8HostTest}).
+ */
+@Tag("gpu")
+class CudaFp8Test {
+    private static final int DEVICE = 0;
+    private static Gpu gpu;
+
+    @BeforeAll
+    static void requireGpu() {
+        BackendStatus cuda = Backends.status(Backend.CUDA);
+        assumeTrue(cuda.detail().contains("GPU(s) found"), "no usable GPU here: " + cuda.detail());
+        gpu = new Gpu(DEVICE);
+    }
+
+    @AfterAll
+    static void release() {
+        if (gpu != null) {
+            gpu.close();
+        }
+    }
+
+    static Stream<Arguments> cases() {
+        int[][] shapes = {{1, 1}, {2, 7}, {3, 130}, {5, 128}, {129, 257}, {130, 128}, {256, 384}, {300, 1000}, {1, 4099}};
+        return Stream.of(shapes).flatMap(s -> Stream.of(Fp8Block.values())
+                .flatMap(b -> Stream.of(false, true).map(p -> Arguments.of(s[0], s[1], b, p))));
+    }
+
+    @ParameterizedTest(name = "[{0}, {1}] {2} pow2={3}")
+    @MethodSource("cases")
+    void quantizeMatchesTheCpuBitForBit(int rows, int cols, Fp8Block block, boolean pow2) {
+        float[] x = NativeBlockQuantizerTest.data(rows, cols, 31L * rows + cols);
+        QuantizedTensor want = Fp8Quantizer.create(Backend.CPU).quantize(x, rows, cols, block, pow2);
+        // Aligned device buffers (vector loads where a tile row allows them), then offset ones (scalar path).
+        for (int offset : new int[] {0, 1}) {
+            QuantizedTensor got = quantizeOnGpu(x, rows, cols, block, pow2, offset, 0);
+            assertArrayEquals(want.codes(), got.codes(), "codes, offset " + offset);
+            assertArrayEquals(bits(want.scales()), bits(got.scales()), "scales, offset " + offset);
+        }
+    }
+
+    @Test
+    void nonFiniteInputSetsTheFlag() {
+        int rows = 130;
+        int cols = 300;
+        float[] x = NativeBlockQuantizerTest.data(rows, cols, 7);
+        for (Fp8Block block : Fp8Block.values()) {
+            quantizeOnGpu(x, rows, cols, block, false, 0, 0);  // expects the flag to stay 0
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                float[] y = x.clone();
+                y[129 * cols + 257] = bad;
+                quantizeOnGpu(y, rows, cols, block, false, 0, 1);
+            }
+        }
+    }
+
+    @Test
+    void decodeOfAll256CodesMatchesTheCpu() {
+        byte[] codes = new byte[256 + 5];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = (byte) i;
+        }
+        float[] want = NativeFp8.decode(codes);
+        try (Arena arena = Arena.ofConfined(); Gpu.Scope scope = gpu.scope()) {
+            MemorySegment hostIn = arena.allocateFrom(ValueLayout.JAVA_BYTE, codes);
+            MemorySegment hostOut = arena.allocate(4L * codes.length, 64);
+            MemorySegment dIn = scope.alloc(codes.length + 16);
+            MemorySegment dOut = scope.alloc(4L * codes.length + 16);
+            for (int offset : new int[] {0, 1}) {  // vector and scalar kernels
+                MemorySegment in = Gpu.offset(dIn, offset);
+                MemorySegment out = Gpu.offset(dOut, 4L * offset);
+                gpu.h2d(in, hostIn);
+                gpu.check(moe_h.moe_fp8_e4m3_decode_cuda(DEVICE, gpu.stream, in, codes.length, out, codes.length),
+                        "moe_fp8_e4m3_decode_cuda");
+                gpu.d2h(hostOut, out);
+                gpu.sync();
+                assertArrayEquals(bits(want), bits(hostOut.toArray(ValueLayout.JAVA_FLOAT)), "offset " + offset);
+            }
+        }
+    }
+
+    /** All 2^32 float bit patterns in chunks of 2^26, against the CPU encoder; the first chunk also unaligned. */
+    @Test
+    @Tag("exhaustive")
+    void encodeOfAllFloatBitPatternsMatchesTheCpu() {
+        final int chunk = 1 << 26;
+        final int parts = 64;
+        final int part = chunk / parts;
+        try (Arena arena = Arena.ofShared(); Gpu.Scope scope = gpu.scope()) {
+            MemorySegment in = arena.allocate(4L * chunk, 64);
+            MemorySegment want = arena.allocate(chunk, 64);
+            MemorySegment got = arena.allocate(chunk, 64);
+            MemorySegment dIn = scope.alloc(4L * chunk + 16);
+            MemorySegment dOut = scope.alloc(chunk + 16);
+            for (long base = 0; base < (1L << 32); base += chunk) {
+                final int hi = (int) base;
+                IntStream.range(0, parts).parallel().forEach(p -> {
+                    for (int i = p * part; i < (p + 1) * part; i++) {
+                        in.setAtIndex(ValueLayout.JAVA_INT, i, hi + i);
+                    }
+                });
+                NativeFp8.encode(in, want);
+                for (int offset : base == 0 ? new int[] {0, 1} : new int[] {0}) {  // vector and scalar kernels
+                    final int off = offset;
+                    long n = chunk - offset;
+                    MemorySegment dst = got.asSlice(offset);
+                    MemorySegment di = Gpu.offset(dIn, 4L * offset);
+                    MemorySegment dq = Gpu.offset(dOut, offset);
+                    gpu.h2d(di, in.asSlice(4L * offset));
+                    gpu.check(moe_h.moe_fp8_e4m3_encode_cuda(DEVICE, gpu.stream, di, n, dq, n), "moe_fp8_e4m3_encode_cuda");
+                    gpu.d2h(dst, dq);
+                    gpu.sync();
+                    long at = want.asSlice(offset).mismatch(dst);
+                    assertEquals(-1, at, () -> "GPU and CPU encoders differ at bits 0x" + Integer.toHexString(hi + off + (int) at)
+                            + " (offset " + off + ")");
+                }
+            }
+        }
+    }
+
+    @Test
+    void statusCodes() {
+        try (Arena arena = Arena.ofConfined(); Gpu.Scope scope = gpu.scope()) {
+            MemorySegment d = scope.alloc(4096);
+            MemorySegment q = Gpu.offset(d, 2048);
+            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_fp8_e4m3_encode_cuda(DEVICE, gpu.stream, d, 8, q, 8));
+            assertEquals(moe_h.MOE_STATUS_NO_GPU(), moe_h.moe_fp8_e4m3_encode_cuda(1 << 20, gpu.stream, d, 8, q, 8));
+            assertEquals(moe_h.MOE_STATUS_NO_GPU(), moe_h.moe_cuda_malloc(-1, 16, arena.allocate(ValueLayout.ADDRESS)));
+            assertEquals(moe_h.MOE_STATUS_OUT_OF_MEMORY(), moe_h.moe_cuda_malloc(DEVICE, 1L << 60, arena.allocate(ValueLayout.ADDRESS)));
+            assertEquals(2, moe_h.moe_cuda_last_error());  // cudaErrorMemoryAllocation, then cleared
+            assertEquals(0, moe_h.moe_cuda_last_error());
+            gpu.sync();
+        }
+    }
+
+    private static QuantizedTensor quantizeOnGpu(float[] x, int rows, int cols, Fp8Block block, boolean pow2, int offset,
+                                                 int expectedFlag) {
+        long n = (long) rows * cols;
+        long ns = block.scaleCount(rows, cols);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment hx = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
+            MemorySegment hq = arena.allocate(Math.max(1, n), 64);
+            MemorySegment hs = arena.allocate(4 * Math.max(1, ns), 64);
+            MemorySegment hflag = arena.allocate(ValueLayout.JAVA_INT);
+            try (Gpu.Scope s = gpu.scope()) {
+                MemorySegment dx = Gpu.offset(s.alloc(4 * n + 16), 4L * offset);
+                MemorySegment dq = Gpu.offset(s.alloc(n + 16), offset);
+                MemorySegment ds = s.alloc(4 * ns);
+                MemorySegment dflag = s.alloc(4);
+                gpu.h2d(dx, hx);
+                gpu.check(moe_h.moe_cuda_memset(DEVICE, gpu.stream, dq, 0x5a, n), "moe_cuda_memset");
+                gpu.check(moe_h.moe_cuda_memset(DEVICE, gpu.stream, dflag, 0, 4), "moe_cuda_memset");
+                gpu.check(moe_h.moe_fp8_quantize_cuda(DEVICE, gpu.stream, dx, n, rows, cols, block == Fp8Block.ROW_1X128
+                        ? moe_h.MOE_FP8_BLOCK_1X128() : moe_h.MOE_FP8_BLOCK_128X128(), pow2 ? 1 : 0, dq, n, ds, ns, dflag),
+                        "moe_fp8_quantize_cuda");
+                gpu.d2h(hq.asSlice(0, n), dq);
+                gpu.d2h(hs.asSlice(0, 4 * ns), ds);
+                gpu.d2h(hflag, dflag);
+                gpu.sync();
+            }
+            assertEquals(expectedFlag, hflag.get(ValueLayout.JAVA_INT, 0), "non-finite flag");
+            return new QuantizedTensor(rows, cols, block, pow2, hq.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE),
+                    hs.asSlice(0, 4 * ns).toArray(ValueLayout.JAVA_FLOAT));
+        }
+    }
+
+    private static int[] bits(float[] f) {
+        int[] b = new int[f.length];
+        for (int i = 0; i < f.length; i++) {
+            b[i] = Float.floatToRawIntBits(f[i]);
+        }
+        return b;
+    }
+
+    /**
+     * Minimal device memory for these tests (one stream; allocations live in a {@link Scope}) over the runtime
+     * helpers of moe.h; a stand-in until the library has a CUDA memory API of its own.
+     */
+    static final class Gpu implements AutoCloseable {
+        final int device;
+        final MemorySegment stream;
+
+        Gpu(int device) {
+            this.device = device;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment p = arena.allocate(ValueLayout.ADDRESS);
+                check(moe_h.moe_cuda_stream_create(device, p), "moe_cuda_stream_create");
+                stream = p.get(ValueLayout.ADDRESS, 0);
+            }
+        }
+
+        /** A device pointer p + bytes (as a zero-length segment, the way the bindings pass pointers). */
+        static MemorySegment offset(MemorySegment p, long bytes) {
+            return MemorySegment.ofAddress(p.address() + bytes);
+        }
+
+        void check(int status, String call) {
+            if (status != moe_h.MOE_STATUS_OK()) {
+                int e = moe_h.moe_cuda_last_error();
+                throw new AssertionError(call + " failed with status " + status + ", CUDA error " + e + " ("
+                        + moe_h.moe_cuda_error_string(e).getString(0) + ")");
+            }
+        }
+
+        private MemorySegment allocRaw(long bytes) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment p = arena.allocate(ValueLayout.ADDRESS);
+                check(moe_h.moe_cuda_malloc(device, bytes, p), "moe_cuda_malloc");
+                return p.get(ValueLayout.ADDRESS, 0);
+            }
+        }
+
+        void h2d(MemorySegment dst, MemorySegment host) {
+            check(moe_h.moe_cuda_memcpy(device, stream, dst, host, host.byteSize(), moe_h.MOE_CUDA_H2D()), "moe_cuda_memcpy H2D");
+        }
+
+        void d2h(MemorySegment host, MemorySegment src) {
+            check(moe_h.moe_cuda_memcpy(device, stream, host, src, host.byteSize(), moe_h.MOE_CUDA_D2H()), "moe_cuda_memcpy D2H");
+        }
+
+        void sync() {
+            check(moe_h.moe_cuda_stream_synchronize(device, stream), "moe_cuda_stream_synchronize");
+        }
+
+        /** Allocations freed (after a synchronisation) when the scope closes. */
+        Scope scope() {
+            return new Scope();
+        }
+
+        final class Scope implements AutoCloseable {
+            private final List<MemorySegment> ptrs = new ArrayList<>();
+
+            MemorySegment alloc(long bytes) {
+                MemorySegment p = allocRaw(bytes);
+                ptrs.add(p);
+                return p;
+            }
+
+            @Override
+            public void close() {
+                sync();
+                for (MemorySegment p : ptrs) {
+                    check(moe_h.moe_cuda_free(device, p), "moe_cuda_free");
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            sync();
+            check(moe_h.moe_cuda_stream_destroy(device, stream), "moe_cuda_stream_destroy");
+        }
+    }
+}
