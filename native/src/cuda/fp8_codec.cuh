@@ -13,13 +13,9 @@
 
 #include <stdint.h>
 
-#include <cstring>
+#include "../shared/bits.cuh"
 
-#if defined(__CUDACC__)
-#define MOE_FP8_HD __host__ __device__ __forceinline__
-#else
-#define MOE_FP8_HD inline
-#endif
+#define MOE_FP8_HD MOE_HD
 
 namespace moe {
 namespace fp8 {
@@ -33,25 +29,9 @@ constexpr uint32_t kE4m3MaxCode = 0x7eu;
 constexpr uint32_t kE4m3QuietNan = 0x7fc00000u;  // Java's Float.NaN
 constexpr int kE4m3TileCols = 128;
 
-MOE_FP8_HD uint32_t e4m3_bits_of(float f) {
-#if defined(__CUDA_ARCH__)
-    return __float_as_uint(f);
-#else
-    uint32_t b;
-    std::memcpy(&b, &f, sizeof b);
-    return b;
-#endif
-}
+MOE_FP8_HD uint32_t e4m3_bits_of(float f) { return float_to_bits(f); }
 
-MOE_FP8_HD float e4m3_float_of(uint32_t b) {
-#if defined(__CUDA_ARCH__)
-    return __uint_as_float(b);
-#else
-    float f;
-    std::memcpy(&f, &b, sizeof f);
-    return f;
-#endif
-}
+MOE_FP8_HD float e4m3_float_of(uint32_t b) { return bits_to_float(b); }
 
 }  // namespace fp8
 }  // namespace moe

@@ -7,15 +7,9 @@
 #pragma once
 
 #include <stdint.h>
-#include <cstring>
 
+#include "bits.cuh"
 #include "moe/moe.h"
-
-#if defined(__CUDACC__)
-#define MOE_HD __host__ __device__ __forceinline__
-#else
-#define MOE_HD inline
-#endif
 
 namespace moe {
 namespace gate {
@@ -57,25 +51,8 @@ MOE_HD Dims dims_of(const moe_gate_config& c) {
     return d;
 }
 
-MOE_HD float bits_to_float(uint32_t b) {
-#if defined(__CUDA_ARCH__)
-    return __uint_as_float(b);
-#else
-    float f;
-    std::memcpy(&f, &b, sizeof f);
-    return f;
-#endif
-}
-
-MOE_HD uint32_t float_to_bits(float f) {
-#if defined(__CUDA_ARCH__)
-    return __float_as_uint(f);
-#else
-    uint32_t b;
-    std::memcpy(&b, &f, sizeof b);
-    return b;
-#endif
-}
+using moe::bits_to_float;
+using moe::float_to_bits;
 
 MOE_HD float fma_rn(float a, float b, float c) {
 #if defined(__CUDA_ARCH__)

@@ -1,0 +1,38 @@
+// Host/device helpers shared by the code that is compiled both by nvcc for the GPU and by the host
+// compiler for its self-tests (shared/gate_token.cuh, cuda/fp8_codec.cuh): the MOE_HD qualifier and
+// bit casts between float and uint32_t.
+#pragma once
+
+#include <stdint.h>
+
+#include <cstring>
+
+#if defined(__CUDACC__)
+#define MOE_HD __host__ __device__ __forceinline__
+#else
+#define MOE_HD inline
+#endif
+
+namespace moe {
+
+MOE_HD uint32_t float_to_bits(float f) {
+#if defined(__CUDA_ARCH__)
+    return __float_as_uint(f);
+#else
+    uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+#endif
+}
+
+MOE_HD float bits_to_float(uint32_t b) {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(b);
+#else
+    float f;
+    std::memcpy(&f, &b, sizeof f);
+    return f;
+#endif
+}
+
+}  // namespace moe
