@@ -21,7 +21,8 @@ public final class Fp8BenchSummary {
         Path dir = Path.of(args[0]);
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+            files = s.filter(p -> p.toString().endsWith(".json") && (p.getFileName().toString().startsWith("gemm")
+                    || p.getFileName().toString().startsWith("grouped"))).sorted().toList();
         }
         ObjectMapper om = new ObjectMapper();
         StringBuilder md = new StringBuilder("# FP8 block-scaled GEMM on the CPU (`moe bench fp8-gemm`)\n\n");
