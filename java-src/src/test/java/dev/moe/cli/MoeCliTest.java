@@ -241,6 +241,14 @@ class MoeCliTest {
     }
 
     @Test
+    void soakReportsResidentMemory() {
+        Result r = cli("soak", "--seconds", "1.5", "--threads", "2", "--max-growth-mib", "256");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s)soak: [1-9]\\d* calls .*VmRSS start .* growth after warm-up .*\\n"), r.out());
+        assertEquals(2, cli("soak", "--seconds", "0").code());
+    }
+
+    @Test
     void eplbWritesTheReadmeExample() throws IOException {
         Path w = dir.resolve("loads.npy");
         float[] loads = {90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86, 20, 107, 104, 64, 19, 197, 187, 157, 172, 86, 16, 27};
