@@ -38,12 +38,6 @@ int32_t resolved_kernel() {
     return k;
 }
 
-bool count_matches(int64_t count, int64_t rows, int64_t cols) {
-    if (rows < 0 || cols <= 0) return false;
-    if (rows > INT64_MAX / cols) return false;
-    return count == rows * cols;
-}
-
 }  // namespace
 
 #pragma GCC visibility push(default)
@@ -114,15 +108,10 @@ int32_t moe_gate_cpu(const moe_gate_config* config,
     const int32_t cs = moe_gate_config_check(config);
     if (cs != MOE_STATUS_OK) return cs;
     const int64_t n = config->num_experts;
-    const int64_t k = config->topk;
-    if (num_tokens < 0 || !count_matches(logits_count, num_tokens, n) || !count_matches(ids_count, num_tokens, k) ||
-        !count_matches(weights_count, num_tokens, k)) {
-        return MOE_STATUS_BAD_BUFFER_SIZE;
-    }
-    if ((bias == nullptr) != (bias_count == 0) || (bias != nullptr && bias_count != n)) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if ((expert_load == nullptr) != (load_count == 0) || (expert_load != nullptr && load_count != n)) return MOE_STATUS_BAD_BUFFER_SIZE;
+    const int32_t bs = moe::gate::check_buffers(*config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count,
+                                                out_weights, weights_count, expert_load, load_count);
+    if (bs != MOE_STATUS_OK) return bs;
     if (num_tokens == 0) return MOE_STATUS_OK;
-    if (logits == nullptr || out_ids == nullptr || out_weights == nullptr) return MOE_STATUS_NULL_POINTER;
     if (bias != nullptr) {
         for (int64_t i = 0; i < n; ++i)
             if (!std::isfinite(bias[i])) return MOE_STATUS_NON_FINITE_INPUT;

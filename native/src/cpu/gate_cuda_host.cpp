@@ -27,12 +27,9 @@ int32_t moe_gate_cuda_host(const moe_gate_config* config,
     if (cs != MOE_STATUS_OK) return cs;
     const moe::gate::Dims d = moe::gate::dims_of(*config);
     if (!moe::gate::supported(d)) return MOE_STATUS_INVALID_CONFIG;
-    if (num_tokens < 0 || logits_count != num_tokens * d.n || ids_count != num_tokens * d.k || weights_count != num_tokens * d.k)
-        return MOE_STATUS_BAD_BUFFER_SIZE;
-    if ((bias == nullptr) != (bias_count == 0) || (bias != nullptr && bias_count != d.n)) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if ((expert_load == nullptr) != (load_count == 0) || (expert_load != nullptr && load_count != d.n))
-        return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (num_tokens > 0 && (logits == nullptr || out_ids == nullptr || out_weights == nullptr)) return MOE_STATUS_NULL_POINTER;
+    const int32_t bs = moe::gate::check_buffers(*config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count,
+                                                out_weights, weights_count, expert_load, load_count);
+    if (bs != MOE_STATUS_OK) return bs;
     const int tv_len = d.k > d.m ? (d.k > d.j ? d.k : d.j) : (d.m > d.j ? d.m : d.j);
     std::vector<float> scratch(static_cast<size_t>(moe::gate::scratch_floats(d)));
     std::vector<float> tv(static_cast<size_t>(tv_len));

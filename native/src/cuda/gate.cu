@@ -56,10 +56,6 @@ __global__ void route(Dims d, const float* logits, const float* bias, int64_t to
         for (int q = 0; q < d.k; ++q) atomicAdd(&load[my_ids[q]], 1ULL);
 }
 
-bool count_matches(int64_t count, int64_t a, int64_t b) {
-    if (a < 0 || b < 0) return false;
-    return static_cast<__int128>(a) * b == count;
-}
 
 }  // namespace
 
@@ -78,14 +74,10 @@ int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* confi
     if (cs != MOE_STATUS_OK) return cs;
     const Dims d = moe::gate::dims_of(*config);
     if (!moe::gate::supported(d)) return MOE_STATUS_INVALID_CONFIG;
-    if (num_tokens < 0 || !count_matches(logits_count, num_tokens, d.n) || !count_matches(ids_count, num_tokens, d.k) ||
-        !count_matches(weights_count, num_tokens, d.k))
-        return MOE_STATUS_BAD_BUFFER_SIZE;
-    if ((bias == nullptr) != (bias_count == 0) || (bias != nullptr && bias_count != d.n)) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if ((expert_load == nullptr) != (load_count == 0) || (expert_load != nullptr && load_count != d.n))
-        return MOE_STATUS_BAD_BUFFER_SIZE;
+    const int32_t bs = moe::gate::check_buffers(*config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count,
+                                                out_weights, weights_count, expert_load, load_count);
+    if (bs != MOE_STATUS_OK) return bs;
     if (stats == nullptr) return MOE_STATUS_NULL_POINTER;
-    if (num_tokens > 0 && (logits == nullptr || out_ids == nullptr || out_weights == nullptr)) return MOE_STATUS_NULL_POINTER;
     const int32_t s = moe::cuda::select_device(device);
     if (s != MOE_STATUS_OK) return s;
     cudaStream_t st = static_cast<cudaStream_t>(stream);

@@ -132,6 +132,25 @@ MOE_HD int32_t check_config(const moe_gate_config* c) {
     return MOE_STATUS_OK;
 }
 
+// Buffer sizes and pointers of a gate call, the same rules for moe_gate_cpu, moe_gate_cuda_host and
+// moe_gate_cuda (host code: the pointers are only compared with NULL). The config must be valid.
+inline int32_t check_buffers(const moe_gate_config& c, const void* logits, int64_t logits_count, const void* bias,
+                             int64_t bias_count, int64_t num_tokens, const void* ids, int64_t ids_count, const void* weights,
+                             int64_t weights_count, const void* load, int64_t load_count) {
+    const int64_t n = c.num_experts;
+    const int64_t k = c.topk;
+    const auto product_is = [](int64_t count, int64_t a, int64_t b) {
+        return a >= 0 && b >= 0 && static_cast<__int128>(a) * b == count;
+    };
+    if (num_tokens < 0 || !product_is(logits_count, num_tokens, n) || !product_is(ids_count, num_tokens, k) ||
+        !product_is(weights_count, num_tokens, k))
+        return MOE_STATUS_BAD_BUFFER_SIZE;
+    if ((bias == nullptr) != (bias_count == 0) || (bias != nullptr && bias_count != n)) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if ((load == nullptr) != (load_count == 0) || (load != nullptr && load_count != n)) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (num_tokens > 0 && (logits == nullptr || ids == nullptr || weights == nullptr)) return MOE_STATUS_NULL_POINTER;
+    return MOE_STATUS_OK;
+}
+
 // Whether this implementation handles the (valid) configuration.
 MOE_HD bool supported(const Dims& d) { return d.n <= kMaxExperts && d.k <= kMaxExperts && d.j <= kMaxTopJ; }
 
