@@ -14,3 +14,13 @@ function(moe_target_defaults target)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
 endfunction()
+
+# Writes <library>.sha256 next to an installed library (the jar's copy is checked against it when the
+# loader extracts it: dev.moe.nativelib.NativeLibraryLoader).
+function(moe_install_checksum file)
+  install(CODE "
+    set(lib \"\${CMAKE_INSTALL_PREFIX}/${MOE_NATIVE_DIR}/${file}\")
+    file(SHA256 \"\${lib}\" sum)
+    file(WRITE \"\${lib}.sha256\" \"\${sum}  ${file}\\n\")
+  ")
+endfunction()

@@ -30,7 +30,7 @@ import dev.moe.bindings.moe_h;
  * The one place that loads native libraries. It tries, in order: the explicit path property
  * {@value #PATH_PROPERTY} (directories and/or files separated by the path separator), the copy inside
  * the jar ({@code /native/<os>-<arch>/lib<name>.so}, extracted to a private temp directory and checked
- * against its {@code .sha256} when one is bundled), then each directory of {@code java.library.path}.
+ * against its bundled {@code .sha256}, which must be there), then each directory of {@code java.library.path}.
  * Libraries are loaded with {@link System#load} so that the bindings' loader lookup finds their
  * symbols, and their ABI version must equal the one the bindings were generated with. Results,
  * failures included, are cached per library name.
@@ -191,14 +191,17 @@ public final class NativeLibraryLoader {
         Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
         dir.toFile().deleteOnExit();
         target.toFile().deleteOnExit();
+        // The build writes a .sha256 next to every bundled library; a jar without one was not built
+        // by this project's build (or was altered), so it is refused rather than trusted.
         try (InputStream sum = NativeLibraryLoader.class.getResourceAsStream(resource + ".sha256")) {
-            if (sum != null) {
-                String expected = new String(sum.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+")[0];
-                String actual = sha256(target);
-                if (!expected.equalsIgnoreCase(actual)) {
-                    throw new IOException("checksum mismatch after extraction to " + target + ": expected " + expected
-                            + ", got " + actual);
-                }
+            if (sum == null) {
+                throw new IOException("the jar has no checksum " + resource + ".sha256 for its copy of " + file);
+            }
+            String expected = new String(sum.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+")[0];
+            String actual = sha256(target);
+            if (!expected.equalsIgnoreCase(actual)) {
+                throw new IOException("checksum mismatch after extraction to " + target + ": expected " + expected
+                        + ", got " + actual);
             }
         }
         return target;

@@ -100,4 +100,18 @@ class NativeLibraryLoaderTest {
             System.setProperty(NativeLibraryLoader.PATH_PROPERTY, old);
         }
     }
+
+    @Test
+    void bundledLibrariesCarryTheirChecksum() throws Exception {
+        String res = "/native/linux-x86_64/libmoe.so";
+        try (var lib = NativeLibraryLoader.class.getResourceAsStream(res);
+             var sum = NativeLibraryLoader.class.getResourceAsStream(res + ".sha256")) {
+            org.junit.jupiter.api.Assertions.assertNotNull(lib, res);
+            org.junit.jupiter.api.Assertions.assertNotNull(sum, res + ".sha256");
+            String expected = new String(sum.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).split("\\s+")[0];
+            String actual = java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(lib.readAllBytes()));
+            org.junit.jupiter.api.Assertions.assertEquals(expected, actual);
+        }
+    }
 }
