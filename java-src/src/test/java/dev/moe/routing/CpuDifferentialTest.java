@@ -44,6 +44,9 @@ class CpuDifferentialTest {
                         v3.toBuilder().experts(20).groups(5).topkGroups(2).topk(3).groupScore(GroupScore.MAX).normalize(false).routeScale(1f).build()),
                 Arguments.of("N=128 G=8 M=2 K=16 J=8", v3.toBuilder().experts(128).groups(8).topkGroups(2).topk(16).deriveGroupTopJ().build()),
                 Arguments.of("N=7 G=7 M=3 K=3 J=1", v3.toBuilder().experts(7).groups(7).topkGroups(3).topk(3).deriveGroupTopJ().build()),
+                // M > K: the AVX2 floor's scratch list once overlapped the kept-group list (found by fuzzing).
+                Arguments.of("N=256 G=16 M=6 K=4 max (M > K)", v3.toBuilder().groups(16).topkGroups(6).topk(4)
+                        .groupScore(GroupScore.MAX).build()),
                 Arguments.of("deepseek-v3 multiplicative bias", v3.toBuilder().biasMode(BiasMode.MULTIPLY).build()),
                 Arguments.of("N=36 G=4 M=2 max softmax multiplicative bias (partial vectors)", v3.toBuilder().experts(36).groups(4)
                         .topkGroups(2).topk(6).groupScore(GroupScore.MAX).scoreFunction(ScoreFunction.SOFTMAX)
@@ -111,6 +114,22 @@ class CpuDifferentialTest {
         Arrays.fill(tiedBias, 0.25f);
         assertSame(c, z, tiedBias, name + " edge rows, constant bias");
         assertSame(c, z, randomBias(rnd, c.numExperts(), 2f), name + " edge rows, large bias");
+    }
+
+    @Test
+    void groupsKeptBeyondKDoNotCorruptTheFloor() {
+        // The fuzzer's case: one group holds the winner and a few small scores, all others tie far below.
+        RoutingConfig c = RoutingConfig.deepseekV3().toBuilder().groups(16).topkGroups(6).topk(4).groupScore(GroupScore.MAX).build();
+        float[] z = new float[256];
+        Arrays.fill(z, -50f);
+        Arrays.fill(z, 0, 10, -30.784313f);
+        z[10] = -26.862747f;
+        z[11] = -48.737743f;
+        z[12] = -26.656754f;
+        z[13] = 49.69976f;
+        z[14] = -49.656685f;
+        assertArrayEquals(new int[] {13, 12, 10, 0}, Routers.create(c, Backend.CPU).route(z, null).ids());
+        assertSame(c, z, null, "M > K floor case");
     }
 
     @Test
