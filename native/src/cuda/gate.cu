@@ -1,6 +1,6 @@
-// The fused gate on a CUDA device (moe_gate_cuda in moe.h): scores, bias, group limit, top-K,
-// weights and the per-expert load histogram in one pass over the logits, with the arithmetic of
-// gate_token.cuh (bit-identical to the CPU kernel and the Java reference).
+// The fused gate on a CUDA device (moe_gate_cuda in moe.h): a finite check of the logits, then one
+// kernel for scores, bias, group limit, top-K, weights and the per-expert load histogram, with the
+// arithmetic of gate_token.cuh (bit-identical to the CPU kernel and the Java reference).
 //
 // This first version routes one token per thread with its scratch in shared memory; it is correct
 // by construction (the same per-token code is run and tested on the host, see gate_cuda_host.cpp)
