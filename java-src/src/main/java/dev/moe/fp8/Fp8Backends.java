@@ -10,23 +10,33 @@ final class Fp8Backends {
     private Fp8Backends() {}
 
     /**
-     * JAVA stays JAVA; CPU must be usable (else {@link BackendUnavailableException}, never a silent
-     * fallback); AUTO is CPU when the native library loads, else JAVA; CUDA has no FP8 kernel in this build.
+     * JAVA stays JAVA; CPU and CUDA must be usable (else {@link BackendUnavailableException}, never a
+     * silent fallback), and CUDA needs a CUDA kernel for the operation; AUTO is CUDA when it has the
+     * kernel and a usable GPU, else CPU when the native library loads, else JAVA.
      *
-     * @param what the operation, for the error message
+     * @param what          the operation, for the error message
+     * @param hasCudaKernel whether this build has a CUDA kernel for it
      */
-    static Backend resolve(Backend backend, String what) {
+    static Backend resolve(Backend backend, String what, boolean hasCudaKernel) {
         return switch (backend) {
             case JAVA -> Backend.JAVA;
-            case CPU -> {
-                BackendStatus s = Backends.status(Backend.CPU);
-                if (!s.usable()) {
-                    throw new BackendUnavailableException(Backend.CPU, s.detail());
+            case CPU -> usable(Backend.CPU);
+            case CUDA -> {
+                if (!hasCudaKernel) {
+                    throw new BackendUnavailableException(Backend.CUDA, "this build has no CUDA " + what + " kernel");
                 }
-                yield Backend.CPU;
+                yield usable(Backend.CUDA);
             }
-            case CUDA -> throw new BackendUnavailableException(Backend.CUDA, "this build has no CUDA " + what + " kernel");
-            case AUTO -> Backends.status(Backend.CPU).usable() ? Backend.CPU : Backend.JAVA;
+            case AUTO -> hasCudaKernel && Backends.status(Backend.CUDA).usable() ? Backend.CUDA
+                    : Backends.status(Backend.CPU).usable() ? Backend.CPU : Backend.JAVA;
         };
+    }
+
+    private static Backend usable(Backend b) {
+        BackendStatus s = Backends.status(b);
+        if (!s.usable()) {
+            throw new BackendUnavailableException(b, s.detail());
+        }
+        return b;
     }
 }

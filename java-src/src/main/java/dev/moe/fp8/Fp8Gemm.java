@@ -28,7 +28,7 @@ public final class Fp8Gemm {
 
     /** A GEMM on {@code backend}; AUTO is cpu when the native library loads, else java. */
     public static Fp8Gemm create(Backend backend) {
-        return new Fp8Gemm(Fp8Backends.resolve(Objects.requireNonNull(backend, "backend"), "FP8 GEMM"), false);
+        return new Fp8Gemm(Fp8Backends.resolve(Objects.requireNonNull(backend, "backend"), "FP8 GEMM", false), false);
     }
 
     /**

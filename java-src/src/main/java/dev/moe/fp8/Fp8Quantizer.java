@@ -7,10 +7,10 @@ import dev.moe.routing.Backend;
 import dev.moe.routing.BackendUnavailableException;
 
 /**
- * FP8 block quantisation on a chosen backend: {@code java} (the reference {@link BlockQuantizer}) or
- * {@code cpu} (the native kernel, bit-identical to it). {@code auto} picks cpu when the native library
- * loads, else java; a backend named explicitly that cannot run here throws
- * {@link BackendUnavailableException}, it is never silently replaced. There is no CUDA FP8 kernel yet.
+ * FP8 block quantisation on a chosen backend: {@code java} (the reference {@link BlockQuantizer}),
+ * {@code cpu} (the native kernel) or {@code cuda} (the GPU kernel), all bit-identical. {@code auto}
+ * picks cuda when a GPU is usable, else cpu when the native library loads, else java; a backend named
+ * explicitly that cannot run here throws {@link BackendUnavailableException}, it is never silently replaced.
  */
 public final class Fp8Quantizer {
     private final Backend backend;
@@ -21,10 +21,10 @@ public final class Fp8Quantizer {
 
     /** A quantizer on {@code backend} (AUTO resolved as described above). */
     public static Fp8Quantizer create(Backend backend) {
-        return new Fp8Quantizer(Fp8Backends.resolve(backend, "FP8 quantisation"));
+        return new Fp8Quantizer(Fp8Backends.resolve(backend, "FP8 quantisation", true));
     }
 
-    /** The concrete backend this quantizer runs on (JAVA or CPU). */
+    /** The concrete backend this quantizer runs on (JAVA, CPU or CUDA). */
     public Backend backend() {
         return backend;
     }
@@ -36,8 +36,11 @@ public final class Fp8Quantizer {
      * @throws NonFiniteTensorException naming the first NaN or infinite element
      */
     public QuantizedTensor quantize(float[] x, int rows, int cols, Fp8Block block, boolean pow2) {
-        return backend == Backend.CPU ? NativeFp8.quantize(x, rows, cols, block, pow2)
-                : BlockQuantizer.quantize(x, rows, cols, block, pow2);
+        return switch (backend) {
+            case CPU -> NativeFp8.quantize(x, rows, cols, block, pow2);
+            case CUDA -> CudaFp8.quantize(x, rows, cols, block, pow2);
+            default -> BlockQuantizer.quantize(x, rows, cols, block, pow2);
+        };
     }
 
     /**
@@ -53,6 +56,10 @@ public final class Fp8Quantizer {
                          MemorySegment scales) {
         if (backend == Backend.CPU) {
             NativeFp8.quantize(x, rows, cols, block, pow2, q, scales);
+            return;
+        }
+        if (backend == Backend.CUDA) {
+            CudaFp8.quantize(x, rows, cols, block, pow2, q, scales);
             return;
         }
         if (x.byteSize() > 4L * (Integer.MAX_VALUE - 8)) {
@@ -80,6 +87,10 @@ public final class Fp8Quantizer {
         }
         if (backend == Backend.CPU) {
             NativeFp8.encode(in, out);
+            return;
+        }
+        if (backend == Backend.CUDA) {
+            CudaFp8.encode(in, out);
             return;
         }
         for (long i = 0; i < out.byteSize(); i++) {

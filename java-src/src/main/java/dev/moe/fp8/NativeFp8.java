@@ -99,7 +99,7 @@ final class NativeFp8 {
         return arena.allocate(Math.max(1, bytes), Math.max(alignment, 64)).asSlice(0, bytes);
     }
 
-    private static void requireFinite(MemorySegment x, long cols) {
+    static void requireFinite(MemorySegment x, long cols) {
         long n = x.byteSize() / 4;
         for (long i = 0; i < n; i++) {
             float v = x.getAtIndex(ValueLayout.JAVA_FLOAT, i);
