@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the FFM bindings from native/include/moe/moe.h with jextract and diffs them against the
+# Regenerates the FFM bindings from native/include/moe/moe.h and moe_mpi.h with jextract and diffs them against the
 # hand-maintained copies in src/main/java/dev/moe/bindings (jextract is not in our package registries,
 # so the checked-in files are written by hand in exactly its output shape).
 #   bindings/jextract.sh            exit 0 identical, 1 differences (printed), 3 no jextract
@@ -8,7 +8,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-header=$root/native/include/moe/moe.h
 target=$here/src/main/java/dev/moe/bindings
 jextract=${JEXTRACT:-$(command -v jextract || true)}
 if [ -z "$jextract" ] || [ ! -x "$jextract" ]; then
@@ -16,16 +15,19 @@ if [ -z "$jextract" ] || [ ! -x "$jextract" ]; then
   exit 3
 fi
 
-# Include filters: only moe.h's own symbols, derived from the header so new ones are picked up.
-args=()
-for c in $(sed -n 's/^#define \(MOE_[A-Z0-9_]*\) .*/\1/p' "$header" | grep -v '^MOE_MOE_H$'); do args+=(--include-constant "$c"); done
-for f in $(sed -n 's/^[a-z].*[ *]\(moe_[a-z0-9_]*\)(.*/\1/p' "$header" | sort -u); do args+=(--include-function "$f"); done
-for s in $(sed -n 's/^typedef struct \(moe_[a-z0-9_]*\) {.*/\1/p' "$header"); do args+=(--include-struct "$s" --include-typedef "$s"); done
-
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$jextract" --target-package dev.moe.bindings --header-class-name moe_h --output "$out" \
-  -I "$root/native/include" "${args[@]}" "$header"
+# One header class per header: moe.h -> moe_h (libmoe, libmoe_cuda), moe_mpi.h -> moe_mpi_h (libmoe_mpi).
+# Include filters: only each header's own symbols, derived from it so new ones are picked up.
+for pair in moe:moe_h moe_mpi:moe_mpi_h; do
+  header=$root/native/include/moe/${pair%%:*}.h
+  args=()
+  for c in $(sed -n 's/^#define \(MOE_[A-Z0-9_]*\) .*/\1/p' "$header" | grep -v '^MOE_MOE_\(MPI_\)\?H$'); do args+=(--include-constant "$c"); done
+  for f in $(sed -n 's/^[a-z].*[ *]\(moe_[a-z0-9_]*\)(.*/\1/p' "$header" | sort -u); do args+=(--include-function "$f"); done
+  for s in $(sed -n 's/^typedef struct \(moe_[a-z0-9_]*\) {.*/\1/p' "$header"); do args+=(--include-struct "$s" --include-typedef "$s"); done
+  "$jextract" --target-package dev.moe.bindings --header-class-name "${pair##*:}" --output "$out" \
+    -I "$root/native/include" "${args[@]}" "$header"
+done
 generated=$out/dev/moe/bindings
 if [ "${1:-}" = "--update" ]; then
   rm -f "$target"/*.java

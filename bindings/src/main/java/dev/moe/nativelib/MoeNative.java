@@ -13,4 +13,12 @@ public final class MoeNative {
     public static LoadedLibrary cuda() {
         return NativeLibraryLoader.load("moe_cuda");
     }
+
+    /**
+     * The MPI shim {@code libmoe_mpi} (built only where an MPI was found); throws
+     * {@link NativeLibraryException} if it cannot be loaded, e.g. when the system's libmpi is missing.
+     */
+    public static LoadedLibrary mpi() {
+        return NativeLibraryLoader.load("moe_mpi");
+    }
 }

@@ -25,6 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.bindings.moe_mpi_h;
 
 /**
  * The one place that loads native libraries. It tries, in order: the explicit path property
@@ -229,9 +230,11 @@ public final class NativeLibraryLoader {
         } catch (Throwable t) {
             throw new NativeLibraryException("ABI check of " + lib.path() + " failed: " + t, t);
         }
-        if (version != moe_h.MOE_ABI_VERSION()) {
+        // Each header has its own version: moe.h for libmoe and libmoe_cuda, moe_mpi.h for the MPI shim.
+        int expected = lib.name().equals("moe_mpi") ? moe_mpi_h.MOE_MPI_ABI_VERSION() : moe_h.MOE_ABI_VERSION();
+        if (version != expected) {
             throw new NativeLibraryException(lib.path() + " has C ABI version " + version + " but these bindings need "
-                    + moe_h.MOE_ABI_VERSION() + "; rebuild the native library (./mvnw package) or fix " + PATH_PROPERTY);
+                    + expected + "; rebuild the native library (./mvnw package) or fix " + PATH_PROPERTY);
         }
     }
 }

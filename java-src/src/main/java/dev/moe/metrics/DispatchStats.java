@@ -9,28 +9,45 @@ import dev.moe.topology.Topology;
  * What dispatching one routed batch costs on a topology: per-node and per-GPU loads, how many nodes
  * each token reaches, and cross-node sends counted as DeepSeek's dispatch sends them — one copy of a
  * token per destination node other than its own, however many experts it uses there (spec §d.2).
+ * A copy lands on the GPU of the token's in-node index on each node and is forwarded inside the node
+ * (NVLink) to every other GPU there that holds one of its experts: those are the intra-node forwards.
  * Ids equal to −1 (dropped assignments) are skipped.
  *
  * @param gpuLoad            assignments per GPU
  * @param nodeLoad           assignments per node
  * @param nodesPerToken      histogram: nodesPerToken[j] = tokens that reach exactly j nodes
  * @param crossNodeSends     token copies sent to another node
+ * @param intraNodeForwards  token copies forwarded from the arrival GPU to another GPU of the same node
  * @param tokens             tokens in the batch
  */
-public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToken, long crossNodeSends, long tokens) {
+public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToken, long crossNodeSends,
+                            long intraNodeForwards, long tokens) {
 
     /**
      * Dispatch statistics of {@code ids} (int [T, K]); token t starts on GPU {@code t mod gpus}
      * (tokens spread round-robin over the data-parallel ranks).
      */
     public static DispatchStats of(MemorySegment ids, long tokens, int k, Topology topology) {
+        return of(ids, tokens, k, topology, 0);
+    }
+
+    /**
+     * As {@link #of(MemorySegment, long, int, Topology)} for a shard of a batch whose first token has
+     * index {@code firstToken} in the whole batch (token t starts on GPU {@code (firstToken + t) mod gpus}).
+     */
+    public static DispatchStats of(MemorySegment ids, long tokens, int k, Topology topology, long firstToken) {
         long[] gpuLoad = new long[topology.gpus()];
         long[] nodeLoad = new long[topology.nodes()];
         long[] hist = new long[topology.nodes() + 1];
         long cross = 0;
+        long forwards = 0;
         long[] seen = new long[topology.nodes()];  // seen[node] == t + 1 if token t already reached it
+        long[] seenGpu = new long[topology.gpus()];
+        int perNode = topology.gpusPerNode();
         for (long t = 0; t < tokens; t++) {
-            int home = topology.nodeOfGpu((int) (t % topology.gpus()));
+            int homeGpu = (int) ((firstToken + t) % topology.gpus());
+            int home = topology.nodeOfGpu(homeGpu);
+            int lane = homeGpu % perNode;
             int reached = 0;
             for (int q = 0; q < k; q++) {
                 int e = ids.getAtIndex(ValueLayout.JAVA_INT, t * k + q);
@@ -41,6 +58,12 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
                 int node = topology.nodeOfGpu(gpu);
                 gpuLoad[gpu]++;
                 nodeLoad[node]++;
+                if (seenGpu[gpu] != t + 1) {
+                    seenGpu[gpu] = t + 1;
+                    if (gpu != node * perNode + lane) {
+                        forwards++;
+                    }
+                }
                 if (seen[node] != t + 1) {
                     seen[node] = t + 1;
                     reached++;
@@ -51,7 +74,7 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
             }
             hist[reached]++;
         }
-        return new DispatchStats(gpuLoad, nodeLoad, hist, cross, tokens);
+        return new DispatchStats(gpuLoad, nodeLoad, hist, cross, forwards, tokens);
     }
 
     /** Mean number of nodes a token reaches. */

@@ -14,10 +14,11 @@ import java.util.List;
  * @param loadHistory      layer 0's relative expert load (load / mean) in each step, [steps][N]
  * @param routingsPerSecond tokens × layers routed per second of simulation (generation included)
  * @param balancerShare    fraction of the run's time spent in the balancer's update
+ * @param parallel         ranks, step times and collective traffic of the run
  */
 public record SimulationResult(List<StepRecord> steps, double maxVioGlobal, int[] computationBatches,
                                double[] maxVioByBatch, float[][] biasHistory, float[][] loadHistory,
-                               double routingsPerSecond, double balancerShare) {
+                               double routingsPerSecond, double balancerShare, ParallelStats parallel) {
 
     public StepRecord last() {
         return steps.getLast();
@@ -29,6 +30,10 @@ public record SimulationResult(List<StepRecord> steps, double maxVioGlobal, int[
 
     public long totalCrossNodeSends() {
         return steps.stream().mapToLong(StepRecord::crossNodeSends).sum();
+    }
+
+    public long totalIntraNodeForwards() {
+        return steps.stream().mapToLong(StepRecord::intraNodeForwards).sum();
     }
 
     /** Mean of maxVioBatch over the last {@code n} steps (the steady state). */

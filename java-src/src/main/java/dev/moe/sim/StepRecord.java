@@ -18,18 +18,22 @@ import java.util.Locale;
  * @param auxLoss           aux-loss runs: the balance loss of this step (mean over layers), else 0
  * @param auxGradNorm       aux-loss runs: ‖∂L/∂z‖₂ over the batch's logits (mean over layers), the gradient the
  *                          loss injects into the router ("interference"), else 0
+ * @param intraNodeForwards token copies forwarded inside a node from the arrival GPU to another GPU holding
+ *                          one of the token's experts (NVLink hops in DeepSeek's dispatch)
  */
 public record StepRecord(long step, double maxVioBatch, long dropped, long crossNodeSends, double meanNodesPerToken,
-                         int maxNodesPerToken, float gamma, float biasMin, float biasMax, double auxLoss, double auxGradNorm) {
+                         int maxNodesPerToken, float gamma, float biasMin, float biasMax, double auxLoss, double auxGradNorm,
+                         long intraNodeForwards) {
 
     /** CSV header; the first five columns are the contract of cli.md, in this order. */
     public static final String CSV_HEADER =
             "step,maxvio_batch,dropped,cross_node_sends,mean_nodes_per_token,max_nodes_per_token,gamma,bias_min,bias_max,"
-            + "aux_loss,aux_grad_norm";
+            + "aux_loss,aux_grad_norm,intra_node_forwards";
 
     /** The CSV line (fixed formats, locale-independent, so runs compare byte for byte). */
     public String csv() {
-        return String.format(Locale.ROOT, "%d,%.6f,%d,%d,%.6f,%d,%.6g,%.6f,%.6f,%.6g,%.6g", step, maxVioBatch, dropped,
-                crossNodeSends, meanNodesPerToken, maxNodesPerToken, gamma, biasMin, biasMax, auxLoss, auxGradNorm);
+        return String.format(Locale.ROOT, "%d,%.6f,%d,%d,%.6f,%d,%.6g,%.6f,%.6f,%.6g,%.6g,%d", step, maxVioBatch, dropped,
+                crossNodeSends, meanNodesPerToken, maxNodesPerToken, gamma, biasMin, biasMax, auxLoss, auxGradNorm,
+                intraNodeForwards);
     }
 }

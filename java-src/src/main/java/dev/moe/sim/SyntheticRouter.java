@@ -82,11 +82,32 @@ final class SyntheticRouter {
      * however many threads fill it.
      */
     void fill(int layer, long step, int tokens, MemorySegment out) {
+        fill(layer, step, 0, tokens, out);
+    }
+
+    /**
+     * Fills {@code out} (float [count, N]) with tokens [first, first + count) of the batch that
+     * {@link #fill(int, long, int, MemorySegment)} generates: a shard of it, as one data-parallel rank
+     * sees it. {@code first} must be a multiple of {@value #BLOCK} (the streams are per block).
+     */
+    void fill(int layer, long step, int first, int count, MemorySegment out) {
+        if (first % BLOCK != 0) {
+            throw new IllegalArgumentException("a shard must start on a block of " + BLOCK + " tokens, got " + first);
+        }
         double[] cdf = domainCdf(step);
         long stepSeed = mix(seed, layer, step);
-        int blocks = (tokens + BLOCK - 1) / BLOCK;
-        IntStream.range(0, blocks).parallel().forEach(blk -> fillBlock(layer, cdf, stepSeed + blk, blk * BLOCK,
-                Math.min(tokens, (blk + 1) * BLOCK), out));
+        int blocks = (count + BLOCK - 1) / BLOCK;
+        int firstBlock = first / BLOCK;
+        IntStream.range(0, blocks).parallel().forEach(blk -> fillBlock(layer, cdf, stepSeed + firstBlock + blk, blk * BLOCK,
+                Math.min(count, (blk + 1) * BLOCK), out));
+    }
+
+    /** Token range [from, to) of rank {@code rank} of {@code ranks} in a batch of {@code tokens}: whole blocks, spread evenly. */
+    static int[] shard(int tokens, int rank, int ranks) {
+        long blocks = (tokens + BLOCK - 1) / BLOCK;
+        int from = (int) Math.min(tokens, blocks * rank / ranks * BLOCK);
+        int to = (int) Math.min(tokens, blocks * (rank + 1) / ranks * BLOCK);
+        return new int[] {from, to};
     }
 
     private void fillBlock(int layer, double[] cdf, long blockSeed, int from, int to, MemorySegment out) {

@@ -54,6 +54,23 @@ class MetricsTest {
     }
 
     @Test
+    void intraNodeForwardsCountGpusOtherThanTheArrivalGpu() {
+        // 2 nodes x 2 GPUs, 8 experts: GPU g holds experts 2g, 2g+1. K = 3.
+        Topology topo = Topology.contiguous(2, 2, 8);
+        int[] ids = {
+            0, 1, 2,    // token 0 on GPU 0: GPU 0 (home, no forward), GPU 1 (forward) -> 1
+            4, 6, 7,    // token 1 on GPU 1 (lane 1): lands on GPU 3 of node 1; GPU 2 forward, GPU 3 not -> 1
+            5, 4, -1};  // token 2 on GPU 2 (lane 0): node 1, arrives GPU 2 (its home), expert on GPU 2 -> 0
+        DispatchStats d = DispatchStats.of(MemorySegment.ofArray(ids), 3, 3, topo);
+        assertEquals(2, d.intraNodeForwards());
+        assertEquals(1, d.crossNodeSends());  // token 1 goes to node 1 from node 0
+        // The same tokens as a shard starting at global token 1: token 0 is now on GPU 1 (lane 1).
+        DispatchStats shifted = DispatchStats.of(MemorySegment.ofArray(java.util.Arrays.copyOf(ids, 3)), 1, 3, topo, 1);
+        assertEquals(1, shifted.intraNodeForwards());  // arrives GPU 1: GPU 0 forwarded, GPU 1 home
+        assertEquals(0, shifted.crossNodeSends());     // all three experts are on node 0
+    }
+
+    @Test
     void v3RoutingNeverReachesMoreThanFourNodes() {
         RoutingConfig c = RoutingConfig.deepseekV3();
         Topology topo = Topology.contiguous(8, 8, 256);
