@@ -59,6 +59,16 @@ public final class MoeLayer {
 
     /** As {@link #forward}, also returning the routing. */
     public Output forwardWithRouting(float[] x, int tokens) {
+        checkInput(x, tokens);
+        RoutingResult routing = route(x, tokens);
+        float[] out = new float[tokens * w.hidden()];
+        routedExperts(x, tokens, routing, out);
+        addSharedExpert(x, tokens, out);
+        return new Output(out, routing);
+    }
+
+    /** Checks that x is [T, H] and finite. */
+    void checkInput(float[] x, int tokens) {
         int h = w.hidden();
         if (tokens < 0 || x.length != (long) tokens * h) {
             throw new IllegalArgumentException("input must be [T, H] = [" + tokens + ", " + h + "], got " + x.length + " values");
@@ -68,16 +78,37 @@ public final class MoeLayer {
                 throw new IllegalArgumentException("input [" + (i / h) + ", " + (i % h) + "] is " + x[i]);
             }
         }
-        RoutingResult routing = router.route(logits(x, tokens), w.gateBias());
-        float[] out = new float[tokens * h];
-        routedExperts(x, tokens, routing, out);
+    }
+
+    /** The gate on x's router logits. */
+    RoutingResult route(float[] x, int tokens) {
+        return router.route(logits(x, tokens), w.gateBias());
+    }
+
+    /** out += the shared expert on every token (nothing without one). */
+    void addSharedExpert(float[] x, int tokens, float[] out) {
         if (w.hasSharedExpert() && tokens > 0) {
             float[] shared = expert(x, tokens, w.sharedW13(), w.sharedW2());
             for (int i = 0; i < out.length; i++) {
                 out[i] += shared[i];
             }
         }
-        return new Output(out, routing);
+    }
+
+    /** FP8 activations of [rows, cols] in 1×128 tiles, as the layer quantises them. */
+    QuantizedTensor quantizeRows(float[] x, int rows, int cols) {
+        return quantizer.quantize(x, rows, cols, Fp8Block.ROW_1X128, false);
+    }
+
+    /**
+     * The routed experts on rows already in expert order: rows [offsets[e], offsets[e+1]) of xq go
+     * through expert e (w13 GEMM, SwiGLU, FP8 again, w2 GEMM); returns y float [rows, H].
+     */
+    float[] expertRows(QuantizedTensor xq, int[] offsets) {
+        float[] h13 = gemm.groupedContiguous(xq, offsets, w.w13());
+        float[] act = swiglu(h13, xq.rows(), w.intermediate());
+        QuantizedTensor aq = quantizeRows(act, xq.rows(), w.intermediate());
+        return gemm.groupedContiguous(aq, offsets, w.w2());
     }
 
     /** Router logits x·gateᵀ, FP32, summed in increasing h (the same on every backend). */
@@ -131,11 +162,7 @@ public final class MoeLayer {
         if (rows == 0) {
             return;
         }
-        QuantizedTensor xq = quantizer.quantize(xp, rows, h, Fp8Block.ROW_1X128, false);
-        float[] h13 = gemm.groupedContiguous(xq, offsets, w.w13());
-        float[] act = swiglu(h13, rows, w.intermediate());
-        QuantizedTensor aq = quantizer.quantize(act, rows, w.intermediate(), Fp8Block.ROW_1X128, false);
-        float[] y = gemm.groupedContiguous(aq, offsets, w.w2());
+        float[] y = expertRows(quantizeRows(xp, rows, h), offsets);
         // Combine in FP32, choices in the router's order (spec §k #14).
         for (int t = 0; t < tokens; t++) {
             for (int q = 0; q < k; q++) {

@@ -1,7 +1,12 @@
 package dev.moe.layer;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
+import dev.moe.fp8.BlockQuantizer;
 import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.QuantizedTensor;
@@ -75,5 +80,41 @@ public record MoeLayerWeights(RoutingConfig config, int hidden, int intermediate
     /** Whether the layer has a shared expert. */
     public boolean hasSharedExpert() {
         return sharedW13 != null;
+    }
+
+    /**
+     * Random weights of the given shape, the same for a seed on every machine (benchmarks, distributed
+     * runs where every rank builds the same layer): router N(0, 0.1²), bias N(0, 0.02²), w13 N(0, 0.06²),
+     * w2 N(0, 0.08²), quantised to FP8 in 128×128 blocks; one shared expert of width I if asked.
+     */
+    public static MoeLayerWeights synthetic(RoutingConfig config, int hidden, int intermediate, boolean sharedExpert, long seed) {
+        int n = config.numExperts();
+        int extra = sharedExpert ? 1 : 0;
+        // Expert e draws from its own stream, so they can be generated in parallel.
+        List<QuantizedTensor[]> experts = IntStream.range(0, n + extra).parallel().mapToObj(e -> {
+            SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + e + 1);
+            return new QuantizedTensor[] {
+                BlockQuantizer.quantize(gaussian(rnd, 2 * intermediate * hidden, 0.06), 2 * intermediate, hidden,
+                        Fp8Block.TILE_128X128, false),
+                BlockQuantizer.quantize(gaussian(rnd, hidden * intermediate, 0.08), hidden, intermediate, Fp8Block.TILE_128X128, false)};
+        }).toList();
+        List<QuantizedTensor> w13 = new ArrayList<>();
+        List<QuantizedTensor> w2 = new ArrayList<>();
+        for (int e = 0; e < n; e++) {
+            w13.add(experts.get(e)[0]);
+            w2.add(experts.get(e)[1]);
+        }
+        SplittableRandom rnd = new SplittableRandom(seed);
+        return new MoeLayerWeights(config, hidden, intermediate, gaussian(rnd, n * hidden, 0.1), gaussian(rnd, n, 0.02),
+                ExpertWeights.of(w13), ExpertWeights.of(w2), sharedExpert ? experts.get(n)[0] : null,
+                sharedExpert ? experts.get(n)[1] : null);
+    }
+
+    private static float[] gaussian(SplittableRandom rnd, int count, double std) {
+        float[] x = new float[count];
+        for (int i = 0; i < count; i++) {
+            x[i] = (float) (rnd.nextGaussian() * std);
+        }
+        return x;
     }
 }

@@ -59,9 +59,7 @@ public final class SafetensorsWriter {
     public SafetensorsWriter addBf16(String name, float[] values, long... shape) {
         ByteBuffer b = ByteBuffer.allocate(2 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
-            int bits = Float.floatToRawIntBits(v);
-            int h = Float.isNaN(v) ? (bits >>> 16) | 0x40 : (bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16;
-            b.putShort((short) h);
+            b.putShort(dev.moe.math.Bf16.encode(v));
         }
         return add(name, SafetensorsDType.BF16, b.array(), shape);
     }
