@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
 import dev.moe.balance.BiasUpdateRule;
+import dev.moe.dist.Communicator;
 import dev.moe.io.AtomicFiles;
 import dev.moe.routing.Backend;
 import dev.moe.routing.GroupScore;
@@ -102,23 +103,47 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--plot", paramLabel = "run.png", description = "Also write a PNG: MaxVio, bias trajectories, load heat map.")
     Path plot;
 
+    @CommandLine.Mixin
+    MpiOption mpi;
+
+    @Option(names = "--fail-at", hidden = true, paramLabel = "RANK:STEP",
+            description = "Test hook: that rank fails at that step (the whole MPI job must end non-zero).")
+    String failAt;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         SimulationSettings settings = settings();
+        Communicator comm = mpi.open();
+        return MpiOption.run(comm, () -> simulate(settings, comm));
+    }
+
+    private int simulate(SimulationSettings settings, Communicator comm) throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        boolean lead = comm.rank() == 0;
+        Simulator sim = new Simulator(settings, comm);
+        if (failAt != null) {
+            String[] p = failAt.split(":");
+            if (p.length != 2) {
+                throw new UsageException("--fail-at: expected RANK:STEP, got '" + failAt + "'");
+            }
+            sim.failAt(new Simulator.FailurePoint(Integer.parseInt(p[0]), Integer.parseInt(p[1])));
+        }
         SimulationResult r;
-        if (System.console() != null) {
+        if (System.console() != null && lead) {
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("simulate").setInitialMax(steps)
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
                     .build()) {
-                r = new Simulator(settings).run(step -> bar.step());
+                r = sim.run(step -> bar.step());
             }
         } else {
             Consumer<StepRecord> none = step -> { };
-            r = new Simulator(settings).run(none);
+            r = sim.run(none);
+        }
+        if (!lead) {
+            return 0;  // rank 0 holds the same records and writes them
         }
         AtomicFiles.write(csv, r.csv().getBytes(StandardCharsets.US_ASCII));
         if (plot != null) {
@@ -143,8 +168,34 @@ final class SimulateCommand implements Callable<Integer> {
             out.println(String.format(Locale.ROOT, "aux-loss: mean injected gradient norm |dL/dz| %.4g, final loss %.4g",
                     r.steps().stream().mapToDouble(StepRecord::auxGradNorm).average().orElse(0), last.auxLoss()));
         }
+        if (comm.size() > 1) {
+            printParallel(out, r, comm);
+        }
         out.flush();
         return 0;
+    }
+
+    /**
+     * The distributed figures: step time, what the ranks exchanged, and what the dispatch of those routings
+     * would move in the modelled cluster (FP8 rows: H code bytes + H/128 FP32 scales; H = 7168 for
+     * deepseek-v3, 5120 for deepseek-v2).
+     */
+    private void printParallel(PrintWriter out, SimulationResult r, Communicator comm) {
+        var p = r.parallel();
+        int hidden = preset.equals("deepseek-v2") ? 5120 : 7168;
+        long rowBytes = hidden + 4L * ((hidden + 127) / 128);
+        double tokens = (double) steps * tokensPerStep * layers;
+        out.println(String.format(Locale.ROOT,
+                "mpi%s: %d ranks x %d tokens per step | step %.2f ms median, %.2f ms mean | load all-reduce %d B per rank "
+                        + "per step, %d bias checks passed (bit-identical on every rank)",
+                comm.describe().replaceFirst("^mpi rank \\d+ of \\d+", ""), p.ranks(), p.tokensPerRank(),
+                1e3 * p.medianStepSeconds(), 1e3 * p.meanStepSeconds(), p.allReduceBytesPerStep(), p.biasChecks()));
+        out.println(String.format(Locale.ROOT,
+                "dispatch of these routings on %s (FP8 rows of %d B): inter-node %.2f copies/token = %.1f MB per step, "
+                        + "intra-node %.2f forwards/token = %.1f MB per step",
+                settings().topology().nodes() + " nodes x " + settings().topology().gpusPerNode() + " GPUs", rowBytes, r.totalCrossNodeSends() / tokens,
+                r.totalCrossNodeSends() * rowBytes / 1e6 / steps, r.totalIntraNodeForwards() / tokens,
+                r.totalIntraNodeForwards() * rowBytes / 1e6 / steps));
     }
 
     private SimulationSettings settings() {

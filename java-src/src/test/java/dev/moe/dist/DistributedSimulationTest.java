@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Function;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import dev.moe.routing.Backend;
@@ -98,5 +99,21 @@ class DistributedSimulationTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new Simulator(s, LocalGroup.create(2).get(0)));
         assertTrue(e.getMessage().contains("single process"), e.getMessage());
+    }
+
+    @Test
+    void mpiWithoutMpirunIsAClearUsageError() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = dev.moe.cli.MoeCli.run(new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err),
+                "simulate", "--mpi", "--steps", "1", "--csv", "/nonexistent/never.csv");
+        Assumptions.assumeFalse(MpiCommunicator.startedByLauncher(System.getenv()), "this JVM itself runs under mpirun");
+        assertEquals(2, code);
+        assertTrue(err.toString().contains("not started by mpirun"), err.toString());
+    }
+
+    @Test
+    void mpiCommunicatorRefusesAnEnvironmentWithoutALauncher() {
+        CommunicatorException e = assertThrows(CommunicatorException.class, () -> MpiCommunicator.world(java.util.Map.of()));
+        assertTrue(e.getMessage().contains("mpirun -np N"), e.getMessage());
     }
 }
