@@ -54,6 +54,32 @@ public final class Topology {
         return new Topology(nodes, gpusPerNode, expertToGpu.clone());
     }
 
+    /**
+     * The placement EPLB chose for one layer (spec §j): physical slot p lives on GPU p / (R/P). Only plans
+     * without redundant experts (R = N, one replica each) describe a one-GPU-per-expert placement; a plan
+     * with replicas is refused, since dispatch would then have to choose among an expert's copies.
+     */
+    public static Topology fromEplb(dev.moe.eplb.ExpertPlacementPlan plan, int layer, int nodes, int gpusPerNode) {
+        int[] phy2log = plan.phy2log()[layer];
+        int slots = phy2log.length;
+        int gpus = nodes * gpusPerNode;
+        if (gpus < 1 || slots % gpus != 0) {
+            throw new IllegalArgumentException(slots + " physical slots cannot be spread over " + nodes + " x " + gpusPerNode
+                    + " GPUs");
+        }
+        int[] map = new int[slots];
+        java.util.Arrays.fill(map, -1);
+        for (int p = 0; p < slots; p++) {
+            int e = phy2log[p];
+            if (e < 0 || e >= slots || map[e] != -1) {
+                throw new IllegalArgumentException("the EPLB plan has redundant experts (" + slots + " slots, logical expert " + e
+                        + " appears twice or is out of range): one GPU per expert needs replicas = experts");
+            }
+            map[e] = p / (slots / gpus);
+        }
+        return new Topology(nodes, gpusPerNode, map);
+    }
+
     public int nodes() {
         return nodes;
     }

@@ -141,6 +141,25 @@ class ExpertParallelMoeLayerTest {
     }
 
     @Test
+    void anEplbPlacementGivesTheSameOutputAndIsUsed() throws Exception {
+        float[][] loads = {{90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86, 12, 140, 77, 20}};
+        var plan = dev.moe.eplb.Eplb.rebalance(loads, 16, 4, 2, 4);
+        Topology topo = Topology.fromEplb(plan, 0, 2, 2);
+        assertTrue(!Arrays.equals(java.util.stream.IntStream.range(0, 16).map(topo::gpuOf).toArray(),
+                java.util.stream.IntStream.range(0, 16).map(Topology.contiguous(2, 2, 16)::gpuOf).toArray()),
+                "the plan should move experts");
+        MoeLayerWeights w = MoeLayerWeights.synthetic(CONFIG, H, 128, true, 14);
+        int[] tokens = tokensPerRank(4, false);
+        int total = Arrays.stream(tokens).sum();
+        float[] x = MoeLayerTest.gaussian(new SplittableRandom(8), total * H, 1.0);
+        float[] want = MoeLayer.create(w, Backend.JAVA).forward(x, total);
+        assertArrayEquals(want, concat(runDistributed(w, Backend.JAVA, topo, ExpertParallelMoeLayer.Combine.EXACT, x, tokens)));
+        var redundant = dev.moe.eplb.Eplb.rebalance(loads, 20, 4, 2, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Topology.fromEplb(redundant, 0, 2, 2));
+        assertTrue(e.getMessage().contains("redundant"), e.getMessage());
+    }
+
+    @Test
     void aPlacementThatDoesNotMatchTheJobIsRefused() {
         MoeLayerWeights w = MoeLayerWeights.synthetic(CONFIG, H, 128, false, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ExpertParallelMoeLayer.create(w,
