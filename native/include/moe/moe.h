@@ -210,6 +210,14 @@ int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int6
  * *mismatches (0 when the GPU codec equals the CPU codec bit for bit). Takes seconds (OpenMP). */
 int32_t moe_fp8_codec_selftest(uint64_t* mismatches);
 
+/* The CUDA FP8 GEMM's block code (the same source as moe_fp8_gemm_cuda) run on the host, thread by
+ * thread between the kernel's barriers, with moe_fp8_gemm_cpu's contract (host pointers, finite scales
+ * checked). Sums in increasing k: bit-identical to dev.moe.fp8.Fp8GemmReference. Single-threaded; for tests. */
+int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k,
+                               const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                               const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                               float* c, int64_t c_count);
+
 /* ---- CUDA (provided by the separate library moe_cuda; absent when built without nvcc) ---- */
 
 /* Must equal MOE_ABI_VERSION. */
@@ -283,6 +291,24 @@ int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* confi
                       float* out_weights, int64_t weights_count,
                       int64_t* expert_load, int64_t load_count,
                       int64_t* stats);
+
+/* FP8 block-scaled GEMM on CUDA with moe_fp8_gemm_cpu's shapes: a, a_scales, b, b_scales and c are device
+ * pointers, the work is enqueued on `stream`. Sums in increasing k, promoted per 128-chunk: bit-identical
+ * to dev.moe.fp8.Fp8GemmReference (moe_fp8_gemm_cuda_host runs the same code on the host). The scales are
+ * not checked for finiteness (device memory): the caller checks them. CUDA cores (no tensor cores yet);
+ * M up to 65535 * 64 rows per call. */
+int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
+                          const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                          const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                          float* c, int64_t c_count);
+
+/* Grouped contiguous FP8 GEMM on CUDA (moe_fp8_grouped_gemm_contiguous_cpu's layout). offsets is HOST
+ * memory (int64 [E+1]: the call plans the launch from it); the other buffers are device pointers. */
+int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
+                                             int64_t offsets_count, int64_t n, int64_t k,
+                                             const uint8_t* a, int64_t a_count, const float* a_scales,
+                                             int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                             const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
 
 #ifdef __cplusplus
 }

@@ -1588,6 +1588,78 @@ public class moe_h {
         }
     }
 
+    private static class moe_fp8_gemm_cuda_host {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_host");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_gemm_cuda_host$descriptor() {
+        return moe_fp8_gemm_cuda_host.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_gemm_cuda_host$handle() {
+        return moe_fp8_gemm_cuda_host.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_gemm_cuda_host$address() {
+        return moe_fp8_gemm_cuda_host.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_gemm_cuda_host(long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_gemm_cuda_host.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_gemm_cuda_host", m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class moe_cuda_abi_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT    );
@@ -2591,6 +2663,155 @@ public class moe_h {
                 traceDowncall("moe_gate_cuda", device, stream, config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
             }
             return (int)mh$.invokeExact(device, stream, config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static class moe_fp8_gemm_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_gemm_cuda$descriptor() {
+        return moe_fp8_gemm_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_gemm_cuda$handle() {
+        return moe_fp8_gemm_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_gemm_cuda$address() {
+        return moe_fp8_gemm_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_gemm_cuda(int device, MemorySegment stream, long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_gemm_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_gemm_cuda", device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_grouped_gemm_contiguous_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cuda$descriptor() {
+        return moe_fp8_grouped_gemm_contiguous_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cuda$handle() {
+        return moe_fp8_grouped_gemm_contiguous_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cuda$address() {
+        return moe_fp8_grouped_gemm_contiguous_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_grouped_gemm_contiguous_cuda(int device, MemorySegment stream, long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_grouped_gemm_contiguous_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda", device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

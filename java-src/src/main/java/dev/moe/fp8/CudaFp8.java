@@ -11,8 +11,8 @@ import dev.moe.cuda.DeviceBuffer;
 import dev.moe.routing.NativeStatus;
 
 /**
- * FP8 block quantisation and encoding on CUDA device 0 ({@code moe_fp8_*_cuda}), bit-identical to the
- * CPU kernels: host data is copied to device buffers owned by a per-call {@link DeviceArena}, the kernel
+ * FP8 block quantisation, encoding and GEMMs on CUDA device 0 ({@code moe_fp8_*_cuda}): quantisation
+ * bit-identical to the CPU kernels, GEMMs bit-identical to {@link Fp8GemmReference}. Host data is copied to device buffers owned by a per-call {@link DeviceArena}, the kernel
  * runs on a per-call stream, and results come back before returning.
  */
 final class CudaFp8 {
@@ -83,6 +83,61 @@ final class CudaFp8 {
             stream.synchronize();
             out.copyFrom(h);
         }
+    }
+
+    /** C = A·Bᵀ on the GPU (operands already checked by {@link Fp8Gemm}). */
+    static float[] gemm(QuantizedTensor a, QuantizedTensor b) {
+        return grouped(a, new int[] {0, a.rows()}, new ExpertWeights(1, b.rows(), b.cols(), b.codes(), b.scales()), false);
+    }
+
+    /** Grouped contiguous GEMM on the GPU (operands already checked by {@link Fp8Gemm}). */
+    static float[] groupedContiguous(QuantizedTensor a, int[] offsets, ExpertWeights w) {
+        return grouped(a, offsets, w, true);
+    }
+
+    private static float[] grouped(QuantizedTensor a, int[] offsets, ExpertWeights w, boolean grouped) {
+        long m = a.rows();
+        long n = w.rows();
+        long k = a.cols();
+        float[] out = new float[Math.toIntExact(m * n)];
+        if (m == 0 || n == 0) {
+            return out;
+        }
+        try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(DEVICE); CudaStream stream = CudaStream.create(DEVICE)) {
+            DeviceBuffer da = upload(dev, host, MemorySegment.ofArray(a.codes()), stream);
+            DeviceBuffer dsa = upload(dev, host, MemorySegment.ofArray(a.scales()), stream);
+            DeviceBuffer db = upload(dev, host, MemorySegment.ofArray(w.codes()), stream);
+            DeviceBuffer dsb = upload(dev, host, MemorySegment.ofArray(w.scales()), stream);
+            DeviceBuffer dc = dev.allocate(4 * m * n);
+            int st;
+            if (grouped) {
+                long[] off = new long[offsets.length];
+                for (int i = 0; i < off.length; i++) {
+                    off[i] = offsets[i];
+                }
+                st = moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, stream.handle(), w.experts(),
+                        host.allocateFrom(ValueLayout.JAVA_LONG, off), off.length, n, k, da.pointer(), a.codes().length,
+                        dsa.pointer(), a.scales().length, db.pointer(), w.codes().length, dsb.pointer(), w.scales().length,
+                        dc.pointer(), m * n);
+            } else {
+                st = moe_h.moe_fp8_gemm_cuda(DEVICE, stream.handle(), m, n, k, da.pointer(), a.codes().length, dsa.pointer(),
+                        a.scales().length, db.pointer(), w.codes().length, dsb.pointer(), w.scales().length, dc.pointer(), m * n);
+            }
+            NativeStatus.check(st, grouped ? "moe_fp8_grouped_gemm_contiguous_cuda" : "moe_fp8_gemm_cuda");
+            MemorySegment hc = host.allocate(ValueLayout.JAVA_FLOAT, m * n);
+            dc.copyTo(hc, stream);
+            stream.synchronize();
+            MemorySegment.copy(hc, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+            return out;
+        }
+    }
+
+    private static DeviceBuffer upload(DeviceArena dev, Arena host, MemorySegment s, CudaStream stream) {
+        DeviceBuffer d = dev.allocate(Math.max(1, s.byteSize()));
+        if (s.byteSize() > 0) {
+            d.copyFrom(staged(host, s), stream);
+        }
+        return d;
     }
 
     private static MemorySegment staged(Arena arena, MemorySegment s) {

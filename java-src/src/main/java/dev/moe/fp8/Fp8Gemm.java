@@ -26,9 +26,14 @@ public final class Fp8Gemm {
         this.vector = vector;
     }
 
-    /** A GEMM on {@code backend}; AUTO is cpu when the native library loads, else java. */
+    /**
+     * A GEMM on {@code backend}; AUTO is cpu when the native library loads, else java. CUDA (named
+     * explicitly) runs the dense and grouped-contiguous GEMMs on device 0; AUTO does not pick it yet,
+     * because the CUDA GEMM has so far been validated only by running its block code on the host.
+     */
     public static Fp8Gemm create(Backend backend) {
-        return new Fp8Gemm(Fp8Backends.resolve(Objects.requireNonNull(backend, "backend"), "FP8 GEMM", false), false);
+        Objects.requireNonNull(backend, "backend");
+        return new Fp8Gemm(Fp8Backends.resolve(backend, "FP8 GEMM", backend == Backend.CUDA), false);
     }
 
     /**
@@ -55,7 +60,7 @@ public final class Fp8Gemm {
         return vector;
     }
 
-    /** The concrete backend (JAVA or CPU). */
+    /** The concrete backend (JAVA, CPU or CUDA). */
     public Backend backend() {
         return backend;
     }
@@ -65,6 +70,9 @@ public final class Fp8Gemm {
         checkPair(a, b);
         if (backend == Backend.CPU) {
             return NativeFp8Gemm.gemm(a, b);
+        }
+        if (backend == Backend.CUDA) {
+            return CudaFp8.gemm(a, b);
         }
         return vector ? Fp8GemmVector.gemm(a, b) : Fp8GemmReference.gemm(a, b);
     }
@@ -145,6 +153,9 @@ public final class Fp8Gemm {
         if (backend == Backend.CPU) {
             return NativeFp8Gemm.groupedContiguous(a, offsets, w);
         }
+        if (backend == Backend.CUDA) {
+            return CudaFp8.groupedContiguous(a, offsets, w);
+        }
         float[] c = new float[a.rows() * w.rows()];
         for (int e = 0; e < w.experts(); e++) {
             Fp8GemmReference.gemm(offsets[e + 1] - offsets[e], w.rows(), w.cols(), a.codes(), offsets[e], a.scales(), offsets[e],
@@ -171,6 +182,9 @@ public final class Fp8Gemm {
         }
         if (backend == Backend.CPU) {
             return NativeFp8Gemm.groupedMasked(a, maxM, counts, w);
+        }
+        if (backend == Backend.CUDA) {
+            throw new UnsupportedOperationException("the masked layout has no CUDA kernel yet; use the cpu backend");
         }
         float[] c = new float[a.rows() * w.rows()];
         for (int e = 0; e < w.experts(); e++) {

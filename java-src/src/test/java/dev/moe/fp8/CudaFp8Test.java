@@ -69,6 +69,29 @@ class CudaFp8Test {
         }
     }
 
+    @ParameterizedTest(name = "gemm m={0} n={1} k={2}")
+    @org.junit.jupiter.params.provider.CsvSource({"1, 1, 1", "63, 65, 31", "65, 130, 300", "128, 4096, 7168", "300, 257, 1000"})
+    void gemmMatchesTheReferenceBitForBit(int m, int n, int k) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(m + 7L * n + 31L * k);
+        QuantizedTensor a = CudaGemmHostTest.random(rnd, m, k, Fp8Block.ROW_1X128, true);
+        QuantizedTensor b = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        assertArrayEquals(Fp8GemmReference.gemm(a, b), Fp8Gemm.create(Backend.CUDA).gemm(a, b));
+    }
+
+    @Test
+    void groupedContiguousGemmMatchesTheReferenceBitForBit() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
+        int[] offsets = {0, 3, 3, 100, 230, 231};
+        java.util.List<QuantizedTensor> experts = new java.util.ArrayList<>();
+        for (int e = 0; e < 5; e++) {
+            experts.add(CudaGemmHostTest.random(rnd, 200, 300, Fp8Block.TILE_128X128, false));
+        }
+        ExpertWeights w = ExpertWeights.of(experts);
+        QuantizedTensor a = CudaGemmHostTest.random(rnd, 231, 300, Fp8Block.ROW_1X128, true);
+        assertArrayEquals(Fp8Gemm.create(Backend.JAVA).groupedContiguous(a, offsets, w),
+                Fp8Gemm.create(Backend.CUDA).groupedContiguous(a, offsets, w));
+    }
+
     @Test
     void nonFiniteInputSetsTheFlag() {
         int rows = 130;

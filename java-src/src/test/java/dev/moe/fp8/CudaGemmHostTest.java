@@ -1,0 +1,120 @@
+package dev.moe.fp8;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import dev.moe.bindings.moe_h;
+import dev.moe.nativelib.MoeNative;
+import dev.moe.routing.Backend;
+import dev.moe.routing.Backends;
+
+/**
+ * The CUDA FP8 GEMM without a GPU: its block code (shared/fp8_gemm_tile.cuh) run on the host by
+ * moe_fp8_gemm_cuda_host, thread by thread between the kernel's barriers, equals the Java reference bit
+ * for bit on partial tiles of every kind; and the CUDA entry points check their arguments before the
+ * device and answer MOE_STATUS_NO_GPU without one.
+ */
+class CudaGemmHostTest {
+    private static final MemorySegment P = MemorySegment.ofAddress(4096);
+
+    static QuantizedTensor random(SplittableRandom rnd, int rows, int cols, Fp8Block block, boolean extremes) {
+        float[] x = new float[rows * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextGaussian() * (extremes && i % 7 == 0 ? 1e3 : 1.0));
+        }
+        return BlockQuantizer.quantize(x, rows, cols, block, false);
+    }
+
+    static float[] hostCuda(QuantizedTensor a, QuantizedTensor b) {
+        MoeNative.cpu();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, (long) a.rows() * b.rows()));
+            int st = moe_h.moe_fp8_gemm_cuda_host(a.rows(), b.rows(), a.cols(), arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()),
+                    a.codes().length, arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length,
+                    arena.allocateFrom(ValueLayout.JAVA_BYTE, b.codes()), b.codes().length,
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, b.scales()), b.scales().length, c, (long) a.rows() * b.rows());
+            assertEquals(moe_h.MOE_STATUS_OK(), st);
+            return c.asSlice(0, 4L * a.rows() * b.rows()).toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    @ParameterizedTest(name = "m={0} n={1} k={2}")
+    @CsvSource({"1, 1, 1", "1, 64, 128", "63, 65, 31", "64, 64, 129", "65, 130, 300", "130, 7, 256", "3, 200, 1000",
+        "128, 128, 384"})
+    void hostRunOfTheKernelEqualsTheReferenceBitForBit(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(m * 31L + n * 7L + k);
+        QuantizedTensor a = random(rnd, m, k, Fp8Block.ROW_1X128, true);
+        QuantizedTensor b = random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b));
+    }
+
+    @Test
+    void saturatedCodesAndZeros() {
+        int m = 5;
+        int n = 70;
+        int k = 200;
+        byte[] ac = new byte[m * k];
+        byte[] bc = new byte[n * k];
+        for (int i = 0; i < ac.length; i++) {
+            ac[i] = (byte) (i % 3 == 0 ? 0x7E : i % 3 == 1 ? 0xFE : 0x80);  // +448, -448, -0
+        }
+        for (int i = 0; i < bc.length; i++) {
+            bc[i] = (byte) (i % 5 == 0 ? 0x7E : 0x01);
+        }
+        QuantizedTensor a = new QuantizedTensor(m, k, Fp8Block.ROW_1X128, false, ac, filled(m * 2, 3.5f));
+        QuantizedTensor b = new QuantizedTensor(n, k, Fp8Block.TILE_128X128, false, bc, filled(2, 1e30f));
+        assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b));  // includes +-infinity results
+    }
+
+    static float[] filled(int count, float v) {
+        float[] f = new float[count];
+        java.util.Arrays.fill(f, v);
+        return f;
+    }
+
+    @Test
+    void argumentChecksAndNoGpu() {
+        try {
+            MoeNative.cuda();
+        } catch (RuntimeException | LinkageError e) {
+            assumeTrue(false, "CUDA library not loadable: " + e.getMessage());
+        }
+        int size = moe_h.MOE_STATUS_BAD_BUFFER_SIZE();
+        int nul = moe_h.MOE_STATUS_NULL_POINTER();
+        int ok = moe_h.MOE_STATUS_OK();
+        MemorySegment n = MemorySegment.NULL;
+        // m=2, n=3, k=130: a 260, sa 4, b 390, sb 2, c 6.
+        assertEquals(size, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 259, P, 4, P, 390, P, 2, P, 6));
+        assertEquals(size, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 1, P, 6));
+        assertEquals(size, moe_h.moe_fp8_gemm_cuda(0, n, -2, 3, 130, P, -260, P, -4, P, 390, P, 2, P, -6));
+        assertEquals(nul, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 2, n, 6));
+        assertEquals(ok, moe_h.moe_fp8_gemm_cuda(0, n, 0, 3, 130, n, 0, n, 0, P, 390, P, 2, n, 0));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment offsets = arena.allocateFrom(ValueLayout.JAVA_LONG, 0, 2, 1);
+            assertEquals(size, moe_h.moe_fp8_grouped_gemm_contiguous_cuda(0, n, 2, offsets, 3, 3, 130, P, 260, P, 4, P, 780, P,
+                    4, P, 6));
+            MemorySegment good = arena.allocateFrom(ValueLayout.JAVA_LONG, 0, 1, 2);
+            assertEquals(size, moe_h.moe_fp8_grouped_gemm_contiguous_cuda(0, n, 2, good, 3, 3, 130, P, 260, P, 4, P, 390, P,
+                    2, P, 6));
+            assertEquals(nul, moe_h.moe_fp8_grouped_gemm_contiguous_cuda(0, n, 2, n, 3, 3, 130, P, 260, P, 4, P, 780, P, 4, P,
+                    6));
+            String detail = Backends.status(Backend.CUDA).detail();
+            assumeFalse(detail.contains("GPU(s) found"), "a GPU is present: " + detail);
+            int noGpu = moe_h.MOE_STATUS_NO_GPU();
+            assertEquals(noGpu, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 2, P, 6));
+            assertEquals(noGpu, moe_h.moe_fp8_grouped_gemm_contiguous_cuda(0, n, 2, good, 3, 3, 130, P, 260, P, 4, P, 780, P,
+                    4, P, 6));
+        }
+    }
+}

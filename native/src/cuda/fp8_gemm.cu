@@ -1,0 +1,129 @@
+// FP8 block-scaled GEMM on CUDA (moe_fp8_gemm_cuda, moe_fp8_grouped_gemm_contiguous_cuda in moe.h): one
+// 64x64 output tile per block, the phases of shared/fp8_gemm_tile.cuh separated by barriers (the host
+// runs the same phases in moe_fp8_gemm_cuda_host), results bit-identical to the Java reference.
+// CUDA cores with an E4M3 decode table in shared memory: a correct, portable (sm_80+) baseline; the
+// tensor-core kernel (WGMMA + TMA on sm_90a) is the next step.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "../shared/fp8_gemm_tile.cuh"
+#include "cuda_status.cuh"
+#include "moe/moe.h"
+
+namespace {
+
+namespace g = moe::fp8gemm;
+
+// Up to this many experts per launch (their row offsets travel as a kernel parameter).
+constexpr int kMaxGroupsPerLaunch = 256;
+
+struct Groups {
+    int32_t count;                               // experts in this launch
+    int64_t row_tiles[kMaxGroupsPerLaunch + 1];  // prefix sums of each expert's 64-row tiles
+    int64_t rows[kMaxGroupsPerLaunch + 1];       // first row of each expert (relative to the launch's A)
+};
+
+__device__ void run_tile(const g::Problem& p, int64_t row0, int64_t col0) {
+    __shared__ float lut[256];
+    __shared__ float as[g::kBk][g::kBm];
+    __shared__ float bs[g::kBk][g::kBn];
+    const int tid = static_cast<int>(threadIdx.x);
+    lut[tid] = moe_e4m3_decode(static_cast<uint8_t>(tid));  // 256 threads, 256 codes
+    g::Accum t;
+    g::clear(t);
+    for (int64_t ch = 0; ch < g::chunks(p.k); ++ch) {
+        for (int64_t k0 = ch * g::kChunk; k0 < p.k && k0 < (ch + 1) * g::kChunk; k0 += g::kBk) {
+            __syncthreads();  // the lut is written / the previous slice is consumed
+            g::load(p, row0, col0, k0, tid, lut, as, bs);
+            __syncthreads();
+            g::compute(tid, g::slice_len(p, k0), as, bs, t);
+        }
+        g::promote(p, row0, col0, ch, tid, t);
+    }
+    g::store(p, row0, col0, tid, t);
+}
+
+__global__ void __launch_bounds__(g::kThreads) gemm_kernel(g::Problem p) {
+    run_tile(p, static_cast<int64_t>(blockIdx.y) * g::kBm, static_cast<int64_t>(blockIdx.x) * g::kBn);
+}
+
+// blockIdx.y walks the row tiles of all experts of the launch; each block finds its expert.
+__global__ void __launch_bounds__(g::kThreads) grouped_kernel(g::Problem base, Groups groups, int64_t b_stride,
+                                                              int64_t sb_stride) {
+    const int64_t tile = blockIdx.y;
+    int e = 0;
+    while (e + 1 < groups.count && groups.row_tiles[e + 1] <= tile) ++e;
+    const int64_t r0 = groups.rows[e];
+    const int64_t kc = g::chunks(base.k);
+    g::Problem p{groups.rows[e + 1] - r0, base.n, base.k, base.a + r0 * base.k, base.sa + r0 * kc,
+                 base.b + e * b_stride, base.sb + e * sb_stride, base.c + r0 * base.n};
+    run_tile(p, (tile - groups.row_tiles[e]) * g::kBm, static_cast<int64_t>(blockIdx.x) * g::kBn);
+}
+
+int64_t tiles(int64_t v, int64_t t) { return (v + t - 1) / t; }
+
+}  // namespace
+
+#pragma GCC visibility push(default)
+extern "C" {
+
+int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
+                          const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                          const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                          float* c, int64_t c_count) {
+    const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
+                                      b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    if (m == 0 || n == 0) return MOE_STATUS_OK;
+    if (tiles(m, g::kBm) > 65535 || tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+    const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(tiles(m, g::kBm)));
+    gemm_kernel<<<grid, g::kThreads, 0, static_cast<cudaStream_t>(stream)>>>(
+        g::Problem{m, n, k, a, a_scales, b, b_scales, c});
+    return moe::cuda::fail(cudaGetLastError());
+}
+
+int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
+                                             int64_t offsets_count, int64_t n, int64_t k,
+                                             const uint8_t* a, int64_t a_count, const float* a_scales,
+                                             int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                             const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
+    if (num_groups < 0 || offsets_count != num_groups + 1) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (offsets == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (offsets[0] != 0) return MOE_STATUS_BAD_BUFFER_SIZE;
+    for (int64_t e = 0; e < num_groups; ++e)
+        if (offsets[e + 1] < offsets[e]) return MOE_STATUS_BAD_BUFFER_SIZE;
+    const int64_t rows = offsets[num_groups];
+    const int32_t s = g::check_counts(rows, n, k, num_groups, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
+                                      b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    if (rows == 0 || n == 0) return MOE_STATUS_OK;
+    if (tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+    const int64_t kc = g::chunks(k);
+    const int64_t b_stride = n * k;
+    const int64_t sb_stride = g::chunks(n) * kc;
+    for (int64_t first = 0; first < num_groups; first += kMaxGroupsPerLaunch) {
+        Groups groups{};
+        groups.count = static_cast<int32_t>(num_groups - first < kMaxGroupsPerLaunch ? num_groups - first : kMaxGroupsPerLaunch);
+        const int64_t base_row = offsets[first];
+        for (int e = 0; e < groups.count; ++e) {
+            groups.rows[e] = offsets[first + e] - base_row;
+            groups.row_tiles[e + 1] = groups.row_tiles[e] + tiles(offsets[first + e + 1] - offsets[first + e], g::kBm);
+        }
+        groups.rows[groups.count] = offsets[first + groups.count] - base_row;
+        const int64_t row_tiles = groups.row_tiles[groups.count];
+        if (row_tiles == 0) continue;
+        if (row_tiles > 65535) return MOE_STATUS_BAD_BUFFER_SIZE;
+        const g::Problem base{0, n, k, a + base_row * k, a_scales + base_row * kc, b + first * b_stride,
+                              b_scales + first * sb_stride, c + base_row * n};
+        const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(row_tiles));
+        grouped_kernel<<<grid, g::kThreads, 0, static_cast<cudaStream_t>(stream)>>>(base, groups, b_stride, sb_stride);
+        if (const int32_t st = moe::cuda::fail(cudaGetLastError()); st != MOE_STATUS_OK) return st;
+    }
+    return MOE_STATUS_OK;
+}
+
+}  // extern "C"
+#pragma GCC visibility pop

@@ -1,0 +1,154 @@
+// The FP8 block-scaled GEMM of the CUDA library (fp8_gemm.cu) as phases of one thread block, written
+// once for the device and the host: the kernel runs the phases with __syncthreads between them, and
+// moe_fp8_gemm_cuda_host (CPU library, src/cpu/fp8_gemm_cuda_host.cpp) runs the same phases thread by
+// thread, so tests check the GPU arithmetic against the Java reference on machines without a GPU.
+//
+// Block tile 64 x 64 outputs, 256 threads; thread (ty, tx) = (tid / 16, tid % 16) owns rows ty + 16i and
+// columns tx + 16j (i, j < 4). K advances in slices of 32 inside the 128-wide scale chunks. Per output
+// the chunk sum runs over k in increasing order, one product at a time, and is promoted into the FP32
+// result as acc += sum * (sa * sb) once per chunk: exactly the operations of dev.moe.fp8.Fp8GemmReference
+// (a product of two E4M3 values is exact in FP32, so the CUDA library's --fmad=false is not even needed
+// for the products), hence bit-identical results.
+//
+// CUDA cores only: the tensor-core (WGMMA/TMA) kernel the H100 goal needs is future work.
+#pragma once
+
+#include <stdint.h>
+
+#include "../cuda/fp8_codec.cuh"
+#include "moe/moe.h"
+
+namespace moe {
+namespace fp8gemm {
+
+constexpr int kBm = 64;
+constexpr int kBn = 64;
+constexpr int kBk = 32;
+constexpr int kChunk = 128;
+constexpr int kThreads = 256;
+constexpr int kSub = 4;  // outputs per thread along each dimension
+
+// One GEMM problem: C[m, n] = A[m, k] · B[n, k]ᵀ with 1x128 scales of A and 128x128 scales of B.
+struct Problem {
+    int64_t m, n, k;
+    const uint8_t* a;
+    const float* sa;
+    const uint8_t* b;
+    const float* sb;
+    float* c;
+};
+
+MOE_HD int64_t chunks(int64_t k) { return (k + kChunk - 1) / kChunk; }
+
+// What one thread keeps between phases (registers on the device).
+struct Accum {
+    float part[kSub][kSub];  // the running sum of the current 128-chunk
+    float acc[kSub][kSub];   // the promoted result
+};
+
+MOE_HD void clear(Accum& t) {
+    for (int i = 0; i < kSub; ++i)
+        for (int j = 0; j < kSub; ++j) {
+            t.part[i][j] = 0.0f;
+            t.acc[i][j] = 0.0f;
+        }
+}
+
+// Phase 1: thread tid decodes 8 codes of A and 8 of B for the slice [k0, k0 + 32) into the shared
+// tiles as[kk][row], bs[kk][col] (zeros outside the matrices: never summed, see compute).
+MOE_HD void load(const Problem& p, int64_t row0, int64_t col0, int64_t k0, int tid, const float* lut,
+                        float (*as)[kBm], float (*bs)[kBn]) {
+    const int r = tid / 4;
+    const int kk0 = (tid % 4) * 8;
+    for (int q = 0; q < 8; ++q) {
+        const int kk = kk0 + q;
+        const int64_t kg = k0 + kk;
+        const int64_t ra = row0 + r;
+        const int64_t cb = col0 + r;
+        as[kk][r] = (ra < p.m && kg < p.k) ? lut[p.a[ra * p.k + kg]] : 0.0f;
+        bs[kk][r] = (cb < p.n && kg < p.k) ? lut[p.b[cb * p.k + kg]] : 0.0f;
+    }
+}
+
+// Phase 2: the slice's products, k increasing, into the chunk sums (klen = valid k of the slice).
+MOE_HD void compute(int tid, int klen, const float (*as)[kBm], const float (*bs)[kBn], Accum& t) {
+    const int ty = tid / 16;
+    const int tx = tid % 16;
+    for (int kk = 0; kk < klen; ++kk) {
+        float av[kSub];
+        float bv[kSub];
+        for (int i = 0; i < kSub; ++i) av[i] = as[kk][ty + 16 * i];
+        for (int j = 0; j < kSub; ++j) bv[j] = bs[kk][tx + 16 * j];
+        for (int i = 0; i < kSub; ++i)
+            for (int j = 0; j < kSub; ++j) t.part[i][j] = t.part[i][j] + av[i] * bv[j];
+    }
+}
+
+// Phase 3 (end of a 128-chunk): acc += sum * (sa * sb), then a fresh chunk sum.
+MOE_HD void promote(const Problem& p, int64_t row0, int64_t col0, int64_t ch, int tid, Accum& t) {
+    const int ty = tid / 16;
+    const int tx = tid % 16;
+    const int64_t kc = chunks(p.k);
+    for (int i = 0; i < kSub; ++i) {
+        const int64_t r = row0 + ty + 16 * i;
+        const float sa = r < p.m ? p.sa[r * kc + ch] : 0.0f;
+        for (int j = 0; j < kSub; ++j) {
+            const int64_t c = col0 + tx + 16 * j;
+            const float sb = c < p.n ? p.sb[(c / kChunk) * kc + ch] : 0.0f;
+            t.acc[i][j] = t.acc[i][j] + t.part[i][j] * (sa * sb);
+            t.part[i][j] = 0.0f;
+        }
+    }
+}
+
+// Phase 4: the thread's outputs that exist.
+MOE_HD void store(const Problem& p, int64_t row0, int64_t col0, int tid, const Accum& t) {
+    const int ty = tid / 16;
+    const int tx = tid % 16;
+    for (int i = 0; i < kSub; ++i) {
+        const int64_t r = row0 + ty + 16 * i;
+        if (r >= p.m) continue;
+        for (int j = 0; j < kSub; ++j) {
+            const int64_t c = col0 + tx + 16 * j;
+            if (c < p.n) p.c[r * p.n + c] = t.acc[i][j];
+        }
+    }
+}
+
+// Valid k of the slice starting at k0.
+MOE_HD int slice_len(const Problem& p, int64_t k0) {
+    const int64_t left = p.k - k0;
+    return static_cast<int>(left < kBk ? left : kBk);
+}
+
+}  // namespace fp8gemm
+}  // namespace moe
+
+namespace moe {
+namespace fp8gemm {
+
+// Host-side checks of one call's counts and pointers (scales are device memory on CUDA, so their
+// finiteness is the caller's to check). rows = M (or the grouped total), groups = number of B matrices.
+inline bool product_is(int64_t count, int64_t a, int64_t b, int64_t c = 1) {
+    if (a < 0 || b < 0 || c < 0) return false;
+    if (a == 0 || b == 0 || c == 0) return count == 0;
+    if (a > INT64_MAX / b || a * b > INT64_MAX / c) return false;
+    return a * b * c == count;
+}
+
+inline int32_t check_counts(int64_t rows, int64_t n, int64_t k, int64_t groups, const void* a, int64_t a_count,
+                            const void* sa, int64_t sa_count, const void* b, int64_t b_count, const void* sb,
+                            int64_t sb_count, const void* c, int64_t c_count) {
+    if (rows < 0 || n < 0 || k < 0 || groups < 0) return MOE_STATUS_BAD_BUFFER_SIZE;
+    const int64_t kc = chunks(k);
+    if (!product_is(a_count, rows, k) || !product_is(sa_count, rows, kc) || !product_is(b_count, groups, n, k) ||
+        !product_is(sb_count, groups, chunks(n), kc) || !product_is(c_count, rows, n))
+        return MOE_STATUS_BAD_BUFFER_SIZE;
+    if ((a_count > 0 && a == nullptr) || (sa_count > 0 && sa == nullptr) || (b_count > 0 && b == nullptr) ||
+        (sb_count > 0 && sb == nullptr) || (c_count > 0 && c == nullptr))
+        return MOE_STATUS_NULL_POINTER;
+    return MOE_STATUS_OK;
+}
+
+}  // namespace fp8gemm
+}  // namespace moe
