@@ -218,6 +218,54 @@ int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k,
                                const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                float* c, int64_t c_count);
 
+/* ---- One MoE layer forward, GPU-resident (moe_layer_forward_cuda) ----
+ * The forward pass of one MoE layer (spec §c.3) as a chain of moe's CUDA kernels with no host round trip:
+ * router logits x·gateᵀ (FP32, each summed in increasing h), the fused gate, FP8 activations (1x128 tiles),
+ * the permutation into expert order (tokens ascending within an expert), grouped FP8 GEMM with w13, SwiGLU
+ * silu(a)·b with silu(a) = a * sigmoid(a) (the gate's sigmoid above), FP8 again, grouped FP8 GEMM with w2,
+ * the optional shared expert on every token, and the combine sum_k weight_k * y_k in the router's order
+ * (then + shared): bit-identical to dev.moe.layer.MoeLayer. Pointers are device pointers for
+ * moe_layer_forward_cuda and host pointers for moe_layer_forward_cuda_host. Weights are those of
+ * dev.moe.layer.MoeLayerWeights: w13 stacks w1 (rows 0..I-1) and w3, all experts' matrices back to back,
+ * scales in 128x128 blocks. */
+typedef struct moe_layer_args {
+    moe_gate_config gate;               /* the router (N experts, top-K, ...) */
+    int64_t tokens;                     /* T >= 0 */
+    int64_t hidden;                     /* H >= 1 */
+    int64_t intermediate;               /* I >= 1, a multiple of 128 */
+    int64_t shared_intermediate;        /* Is: 0 for no shared expert, else a multiple of 128 */
+    const float* x;                     /* fp32 [T, H], finite */
+    const float* gate_weight;           /* fp32 [N, H] */
+    const float* gate_bias;             /* fp32 [N], or NULL for no selection bias */
+    const uint8_t* w13;                 /* e4m3 [N, 2I, H] */
+    const float* w13_scales;            /* fp32 [N, 2I/128, ceil(H/128)] */
+    const uint8_t* w2;                  /* e4m3 [N, H, I] */
+    const float* w2_scales;             /* fp32 [N, ceil(H/128), I/128] */
+    const uint8_t* shared_w13;          /* e4m3 [2Is, H], or NULL when Is == 0 */
+    const float* shared_w13_scales;     /* fp32 [2Is/128, ceil(H/128)] */
+    const uint8_t* shared_w2;           /* e4m3 [H, Is] */
+    const float* shared_w2_scales;      /* fp32 [ceil(H/128), Is/128] */
+    float* out;                         /* fp32 [T, H] (written) */
+    int32_t* ids;                       /* int32 [T, K] (written): the gate's choices */
+    float* weights;                     /* fp32 [T, K] (written): their weights */
+    int64_t* expert_load;               /* int64 [N] accumulated (+=), or NULL */
+    int64_t* diagnostics;               /* int64 [4] (written): [0] first token with a non-finite logit
+                                         * (INT64_MAX if none; then every output is unspecified), [1] rows
+                                         * where the gate's 1e-20 guard applied, [2] non-zero when an
+                                         * activation was not finite (outputs unspecified), [3] 0 */
+    void* workspace;                    /* scratch of moe_layer_workspace_bytes bytes, 256-byte aligned */
+    int64_t workspace_bytes;
+} moe_layer_args;
+
+/* Scratch bytes moe_layer_forward_cuda(_host) needs for args' shapes (gate, tokens, hidden, intermediate,
+ * shared_intermediate; pointers are not read) into *bytes; MOE_STATUS_INVALID_CONFIG for invalid shapes. */
+int32_t moe_layer_workspace_bytes(const moe_layer_args* args, int64_t* bytes);
+
+/* moe_layer_forward_cuda's kernels run on the host, block by block and thread by thread between their
+ * barriers, on host pointers: proves the GPU pipeline on machines without a GPU. A non-finite logit or
+ * activation returns MOE_STATUS_NON_FINITE_INPUT (diagnostics say which). Single-threaded; for tests. */
+int32_t moe_layer_forward_cuda_host(const moe_layer_args* args);
+
 /* ---- CUDA (provided by the separate library moe_cuda; absent when built without nvcc) ---- */
 
 /* Must equal MOE_ABI_VERSION. */
@@ -309,6 +357,21 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64
                                              const uint8_t* a, int64_t a_count, const float* a_scales,
                                              int64_t a_scales_count, const uint8_t* b, int64_t b_count,
                                              const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
+
+/* One MoE layer forward on `device`, every kernel enqueued on `stream` with no host synchronisation (see
+ * moe_layer_args): shapes and pointers are checked (MOE_STATUS_INVALID_CONFIG, MOE_STATUS_NULL_POINTER,
+ * MOE_STATUS_BAD_BUFFER_SIZE for a small workspace) before anything is enqueued; non-finite data is
+ * reported in args->diagnostics, read after synchronising. Capturable into a CUDA graph. */
+int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args);
+
+/* CUDA graphs: capture the work enqueued on `stream` (a stream from moe_cuda_stream_create, not NULL)
+ * between begin and end into an executable graph *graph_exec, launch it (again and again) on a stream,
+ * destroy it. While capturing, enqueued work does not run. end also ends a capture that failed half-way
+ * (returning the error and no graph). */
+int32_t moe_cuda_graph_capture_begin(int32_t device, void* stream);
+int32_t moe_cuda_graph_capture_end(int32_t device, void* stream, void** graph_exec);
+int32_t moe_cuda_graph_launch(int32_t device, void* stream, void* graph_exec);
+int32_t moe_cuda_graph_destroy(int32_t device, void* graph_exec);
 
 #ifdef __cplusplus
 }

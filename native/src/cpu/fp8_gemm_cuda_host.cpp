@@ -6,9 +6,36 @@
 #include <vector>
 
 #include "../shared/fp8_gemm_tile.cuh"
+#include "cuda_host.hpp"
 #include "moe/moe.h"
 
 namespace g = moe::fp8gemm;
+
+namespace moe {
+namespace fp8gemm {
+
+void host_lut(float* lut) {
+    for (int code = 0; code < 256; ++code) lut[code] = moe_e4m3_decode(static_cast<uint8_t>(code));
+}
+
+void host_tile(const Problem& p, int64_t row0, int64_t col0, const float* lut) {
+    float as[kBk][kBm];  // the shared-memory tiles of one block
+    float bs[kBk][kBn];
+    std::vector<Accum> threads(kThreads);
+    for (auto& t : threads) clear(t);
+    for (int64_t ch = 0; ch < chunks(p.k); ++ch) {
+        for (int64_t k0 = ch * kChunk; k0 < p.k && k0 < (ch + 1) * kChunk; k0 += kBk) {
+            for (int tid = 0; tid < kThreads; ++tid) load(p, row0, col0, k0, tid, lut, as, bs);
+            const int len = slice_len(p, k0);
+            for (int tid = 0; tid < kThreads; ++tid) compute(tid, len, as, bs, threads[tid]);
+        }
+        for (int tid = 0; tid < kThreads; ++tid) promote(p, row0, col0, ch, tid, threads[tid]);
+    }
+    for (int tid = 0; tid < kThreads; ++tid) store(p, row0, col0, tid, threads[tid]);
+}
+
+}  // namespace fp8gemm
+}  // namespace moe
 
 #pragma GCC visibility push(default)
 extern "C" {
@@ -26,24 +53,9 @@ int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k,
         if (!std::isfinite(b_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
     const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
     float lut[256];
-    for (int code = 0; code < 256; ++code) lut[code] = moe_e4m3_decode(static_cast<uint8_t>(code));
-    float as[g::kBk][g::kBm];  // the shared-memory tiles of one block
-    float bs[g::kBk][g::kBn];
-    std::vector<g::Accum> threads(g::kThreads);
-    for (int64_t row0 = 0; row0 < m; row0 += g::kBm) {
-        for (int64_t col0 = 0; col0 < n; col0 += g::kBn) {
-            for (auto& t : threads) g::clear(t);
-            for (int64_t ch = 0; ch < g::chunks(k); ++ch) {
-                for (int64_t k0 = ch * g::kChunk; k0 < k && k0 < (ch + 1) * g::kChunk; k0 += g::kBk) {
-                    for (int tid = 0; tid < g::kThreads; ++tid) g::load(p, row0, col0, k0, tid, lut, as, bs);
-                    const int len = g::slice_len(p, k0);
-                    for (int tid = 0; tid < g::kThreads; ++tid) g::compute(tid, len, as, bs, threads[tid]);
-                }
-                for (int tid = 0; tid < g::kThreads; ++tid) g::promote(p, row0, col0, ch, tid, threads[tid]);
-            }
-            for (int tid = 0; tid < g::kThreads; ++tid) g::store(p, row0, col0, tid, threads[tid]);
-        }
-    }
+    g::host_lut(lut);
+    for (int64_t row0 = 0; row0 < m; row0 += g::kBm)
+        for (int64_t col0 = 0; col0 < n; col0 += g::kBn) g::host_tile(p, row0, col0, lut);
     return MOE_STATUS_OK;
 }
 

@@ -24,28 +24,8 @@ struct Groups {
     int64_t rows[kMaxGroupsPerLaunch + 1];       // first row of each expert (relative to the launch's A)
 };
 
-__device__ void run_tile(const g::Problem& p, int64_t row0, int64_t col0) {
-    __shared__ float lut[256];
-    __shared__ float as[g::kBk][g::kBm];
-    __shared__ float bs[g::kBk][g::kBn];
-    const int tid = static_cast<int>(threadIdx.x);
-    lut[tid] = moe_e4m3_decode(static_cast<uint8_t>(tid));  // 256 threads, 256 codes
-    g::Accum t;
-    g::clear(t);
-    for (int64_t ch = 0; ch < g::chunks(p.k); ++ch) {
-        for (int64_t k0 = ch * g::kChunk; k0 < p.k && k0 < (ch + 1) * g::kChunk; k0 += g::kBk) {
-            __syncthreads();  // the lut is written / the previous slice is consumed
-            g::load(p, row0, col0, k0, tid, lut, as, bs);
-            __syncthreads();
-            g::compute(tid, g::slice_len(p, k0), as, bs, t);
-        }
-        g::promote(p, row0, col0, ch, tid, t);
-    }
-    g::store(p, row0, col0, tid, t);
-}
-
 __global__ void __launch_bounds__(g::kThreads) gemm_kernel(g::Problem p) {
-    run_tile(p, static_cast<int64_t>(blockIdx.y) * g::kBm, static_cast<int64_t>(blockIdx.x) * g::kBn);
+    g::run_tile(p, static_cast<int64_t>(blockIdx.y) * g::kBm, static_cast<int64_t>(blockIdx.x) * g::kBn);
 }
 
 // blockIdx.y walks the row tiles of all experts of the launch; each block finds its expert.
@@ -58,7 +38,7 @@ __global__ void __launch_bounds__(g::kThreads) grouped_kernel(g::Problem base, G
     const int64_t kc = g::chunks(base.k);
     g::Problem p{groups.rows[e + 1] - r0, base.n, base.k, base.a + r0 * base.k, base.sa + r0 * kc,
                  base.b + e * b_stride, base.sb + e * sb_stride, base.c + r0 * base.n};
-    run_tile(p, (tile - groups.row_tiles[e]) * g::kBm, static_cast<int64_t>(blockIdx.x) * g::kBn);
+    g::run_tile(p, (tile - groups.row_tiles[e]) * g::kBm, static_cast<int64_t>(blockIdx.x) * g::kBn);
 }
 
 int64_t tiles(int64_t v, int64_t t) { return (v + t - 1) / t; }

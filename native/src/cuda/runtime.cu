@@ -113,6 +113,43 @@ int32_t moe_cuda_stream_synchronize(int32_t device, void* stream) {
     return fail(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
 }
 
+// Graphs: thread-local capture mode, so other threads' unrelated CUDA calls (e.g. a cudaMalloc) neither
+// fail nor break this capture.
+int32_t moe_cuda_graph_capture_begin(int32_t device, void* stream) {
+    if (stream == nullptr) return MOE_STATUS_NULL_POINTER;  // the legacy default stream cannot be captured
+    if (const int32_t s = select_device(device); s != MOE_STATUS_OK) return s;
+    return fail(cudaStreamBeginCapture(static_cast<cudaStream_t>(stream), cudaStreamCaptureModeThreadLocal));
+}
+
+int32_t moe_cuda_graph_capture_end(int32_t device, void* stream, void** graph_exec) {
+    if (stream == nullptr || graph_exec == nullptr) return MOE_STATUS_NULL_POINTER;
+    *graph_exec = nullptr;
+    if (const int32_t s = select_device(device); s != MOE_STATUS_OK) return s;
+    cudaGraph_t graph = nullptr;
+    if (const int32_t s = fail(cudaStreamEndCapture(static_cast<cudaStream_t>(stream), &graph)); s != MOE_STATUS_OK) {
+        if (graph != nullptr) cudaGraphDestroy(graph);
+        return s;
+    }
+    cudaGraphExec_t exec = nullptr;
+    const int32_t s = fail(cudaGraphInstantiate(&exec, graph, 0));
+    cudaGraphDestroy(graph);  // the executable graph keeps what it needs
+    if (s != MOE_STATUS_OK) return s;
+    *graph_exec = exec;
+    return MOE_STATUS_OK;
+}
+
+int32_t moe_cuda_graph_launch(int32_t device, void* stream, void* graph_exec) {
+    if (graph_exec == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (const int32_t s = select_device(device); s != MOE_STATUS_OK) return s;
+    return fail(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph_exec), static_cast<cudaStream_t>(stream)));
+}
+
+int32_t moe_cuda_graph_destroy(int32_t device, void* graph_exec) {
+    if (graph_exec == nullptr) return MOE_STATUS_OK;
+    if (const int32_t s = select_device(device); s != MOE_STATUS_OK) return s;
+    return fail(cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph_exec)));
+}
+
 int32_t moe_cuda_last_error(void) {
     cudaError_t e = moe::cuda::last_error;
     moe::cuda::last_error = cudaSuccess;

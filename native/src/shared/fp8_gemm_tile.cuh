@@ -121,6 +121,29 @@ MOE_HD int slice_len(const Problem& p, int64_t k0) {
     return static_cast<int>(left < kBk ? left : kBk);
 }
 
+#if defined(__CUDACC__)
+// One 64x64 output tile on the device: the phases above, separated by barriers (256 threads).
+__device__ inline void run_tile(const Problem& p, int64_t row0, int64_t col0) {
+    __shared__ float lut[256];
+    __shared__ float as[kBk][kBm];
+    __shared__ float bs[kBk][kBn];
+    const int tid = static_cast<int>(threadIdx.x);
+    lut[tid] = moe_e4m3_decode(static_cast<uint8_t>(tid));  // 256 threads, 256 codes
+    Accum t;
+    clear(t);
+    for (int64_t ch = 0; ch < chunks(p.k); ++ch) {
+        for (int64_t k0 = ch * kChunk; k0 < p.k && k0 < (ch + 1) * kChunk; k0 += kBk) {
+            __syncthreads();  // the lut is written / the previous slice is consumed
+            load(p, row0, col0, k0, tid, lut, as, bs);
+            __syncthreads();
+            compute(tid, slice_len(p, k0), as, bs, t);
+        }
+        promote(p, row0, col0, ch, tid, t);
+    }
+    store(p, row0, col0, tid, t);
+}
+#endif
+
 }  // namespace fp8gemm
 }  // namespace moe
 

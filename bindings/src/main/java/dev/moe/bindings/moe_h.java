@@ -1660,6 +1660,127 @@ public class moe_h {
         }
     }
 
+    private static class moe_layer_workspace_bytes {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_layer_workspace_bytes");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_workspace_bytes(const moe_layer_args* args, int64_t* bytes)
+     * }
+     */
+    public static FunctionDescriptor moe_layer_workspace_bytes$descriptor() {
+        return moe_layer_workspace_bytes.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_workspace_bytes(const moe_layer_args* args, int64_t* bytes)
+     * }
+     */
+    public static MethodHandle moe_layer_workspace_bytes$handle() {
+        return moe_layer_workspace_bytes.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_workspace_bytes(const moe_layer_args* args, int64_t* bytes)
+     * }
+     */
+    public static MemorySegment moe_layer_workspace_bytes$address() {
+        return moe_layer_workspace_bytes.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_layer_workspace_bytes(const moe_layer_args* args, int64_t* bytes)
+     * }
+     */
+    public static int moe_layer_workspace_bytes(MemorySegment args, MemorySegment bytes) {
+        var mh$ = moe_layer_workspace_bytes.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_layer_workspace_bytes", args, bytes);
+            }
+            return (int)mh$.invokeExact(args, bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_layer_forward_cuda_host {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_layer_forward_cuda_host");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda_host(const moe_layer_args* args)
+     * }
+     */
+    public static FunctionDescriptor moe_layer_forward_cuda_host$descriptor() {
+        return moe_layer_forward_cuda_host.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda_host(const moe_layer_args* args)
+     * }
+     */
+    public static MethodHandle moe_layer_forward_cuda_host$handle() {
+        return moe_layer_forward_cuda_host.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda_host(const moe_layer_args* args)
+     * }
+     */
+    public static MemorySegment moe_layer_forward_cuda_host$address() {
+        return moe_layer_forward_cuda_host.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda_host(const moe_layer_args* args)
+     * }
+     */
+    public static int moe_layer_forward_cuda_host(MemorySegment args) {
+        var mh$ = moe_layer_forward_cuda_host.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_layer_forward_cuda_host", args);
+            }
+            return (int)mh$.invokeExact(args);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class moe_cuda_abi_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT    );
@@ -2812,6 +2933,314 @@ public class moe_h {
                 traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda", device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
             }
             return (int)mh$.invokeExact(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_layer_forward_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_layer_forward_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
+     * }
+     */
+    public static FunctionDescriptor moe_layer_forward_cuda$descriptor() {
+        return moe_layer_forward_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
+     * }
+     */
+    public static MethodHandle moe_layer_forward_cuda$handle() {
+        return moe_layer_forward_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
+     * }
+     */
+    public static MemorySegment moe_layer_forward_cuda$address() {
+        return moe_layer_forward_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
+     * }
+     */
+    public static int moe_layer_forward_cuda(int device, MemorySegment stream, MemorySegment args) {
+        var mh$ = moe_layer_forward_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_layer_forward_cuda", device, stream, args);
+            }
+            return (int)mh$.invokeExact(device, stream, args);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_graph_capture_begin {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_graph_capture_begin");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_capture_begin(int32_t device, void* stream)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_graph_capture_begin$descriptor() {
+        return moe_cuda_graph_capture_begin.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_capture_begin(int32_t device, void* stream)
+     * }
+     */
+    public static MethodHandle moe_cuda_graph_capture_begin$handle() {
+        return moe_cuda_graph_capture_begin.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_capture_begin(int32_t device, void* stream)
+     * }
+     */
+    public static MemorySegment moe_cuda_graph_capture_begin$address() {
+        return moe_cuda_graph_capture_begin.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_capture_begin(int32_t device, void* stream)
+     * }
+     */
+    public static int moe_cuda_graph_capture_begin(int device, MemorySegment stream) {
+        var mh$ = moe_cuda_graph_capture_begin.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_graph_capture_begin", device, stream);
+            }
+            return (int)mh$.invokeExact(device, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_graph_capture_end {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_graph_capture_end");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_capture_end(int32_t device, void* stream, void** graph_exec)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_graph_capture_end$descriptor() {
+        return moe_cuda_graph_capture_end.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_capture_end(int32_t device, void* stream, void** graph_exec)
+     * }
+     */
+    public static MethodHandle moe_cuda_graph_capture_end$handle() {
+        return moe_cuda_graph_capture_end.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_capture_end(int32_t device, void* stream, void** graph_exec)
+     * }
+     */
+    public static MemorySegment moe_cuda_graph_capture_end$address() {
+        return moe_cuda_graph_capture_end.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_capture_end(int32_t device, void* stream, void** graph_exec)
+     * }
+     */
+    public static int moe_cuda_graph_capture_end(int device, MemorySegment stream, MemorySegment graph_exec) {
+        var mh$ = moe_cuda_graph_capture_end.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_graph_capture_end", device, stream, graph_exec);
+            }
+            return (int)mh$.invokeExact(device, stream, graph_exec);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_graph_launch {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_graph_launch");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_launch(int32_t device, void* stream, void* graph_exec)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_graph_launch$descriptor() {
+        return moe_cuda_graph_launch.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_launch(int32_t device, void* stream, void* graph_exec)
+     * }
+     */
+    public static MethodHandle moe_cuda_graph_launch$handle() {
+        return moe_cuda_graph_launch.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_launch(int32_t device, void* stream, void* graph_exec)
+     * }
+     */
+    public static MemorySegment moe_cuda_graph_launch$address() {
+        return moe_cuda_graph_launch.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_launch(int32_t device, void* stream, void* graph_exec)
+     * }
+     */
+    public static int moe_cuda_graph_launch(int device, MemorySegment stream, MemorySegment graph_exec) {
+        var mh$ = moe_cuda_graph_launch.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_graph_launch", device, stream, graph_exec);
+            }
+            return (int)mh$.invokeExact(device, stream, graph_exec);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_cuda_graph_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_graph_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_destroy(int32_t device, void* graph_exec)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_graph_destroy$descriptor() {
+        return moe_cuda_graph_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_destroy(int32_t device, void* graph_exec)
+     * }
+     */
+    public static MethodHandle moe_cuda_graph_destroy$handle() {
+        return moe_cuda_graph_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_destroy(int32_t device, void* graph_exec)
+     * }
+     */
+    public static MemorySegment moe_cuda_graph_destroy$address() {
+        return moe_cuda_graph_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_graph_destroy(int32_t device, void* graph_exec)
+     * }
+     */
+    public static int moe_cuda_graph_destroy(int device, MemorySegment graph_exec) {
+        var mh$ = moe_cuda_graph_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_graph_destroy", device, graph_exec);
+            }
+            return (int)mh$.invokeExact(device, graph_exec);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -23,6 +23,8 @@ import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.io.AtomicFiles;
 import dev.moe.routing.Backend;
+import dev.moe.routing.BackendStatus;
+import dev.moe.routing.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,6 +38,7 @@ import picocli.CommandLine.Option;
         description = {"Time the FP8 block-scaled GEMM C = A·Bᵀ (A [M, K] 1x128, B [N, K] 128x128) on each backend and write JSON.",
                 "With --experts E: grouped contiguous layout, the M rows split evenly over E experts, B [E, N, K].",
                 "Also measures the FP32 FMA peak and the streaming read bandwidth of this machine in the same run.",
+                "On cuda the operands stay on the GPU and the row reports TFLOP/s against the device's FP8 peak and HBM bandwidth.",
                 "The java backend is timed twice: the scalar reference and, when the JVM has jdk.incubator.vector, the Vector API "
                         + "path (\"java-vector\", dense only)."})
 final class BenchFp8GemmCommand implements Callable<Integer> {
@@ -74,7 +77,16 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             throw new UsageException("--seconds must be > 0, got " + seconds);
         }
         List<Fp8Gemm> gemms = new ArrayList<>();
-        for (Backend b : BenchRouteCommand.chosen(backends, Backend.JAVA, Backend.CPU)) {
+        boolean cuda = false;
+        for (Backend b : BenchRouteCommand.chosen(backends, Backend.JAVA, Backend.CPU, Backend.CUDA)) {
+            if (b == Backend.CUDA) {
+                BackendStatus st = Backends.status(Backend.CUDA);
+                if (!st.usable()) {
+                    throw new IllegalStateException("backend cuda is not usable: " + st.detail());
+                }
+                cuda = true;
+                continue;
+            }
             gemms.add(Fp8Gemm.create(b));  // fails before any timing if a named backend is unusable
             if (b == Backend.JAVA && experts == 1 && Fp8Gemm.vectorApiAvailable()) {
                 gemms.add(Fp8Gemm.vector());  // reported as "java-vector"
@@ -125,6 +137,9 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
                 results.add(row);
             }
         }
+        if (cuda) {
+            results.add(cudaRow(a, w, offsets, flops, bytes));
+        }
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("machine", MachineInfo.describe());
         doc.put("benchmark", "fp8-gemm");
@@ -138,6 +153,30 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         AtomicFiles.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
         printTable(results, peak, readGbs);
         return 0;
+    }
+
+    /** The CUDA kernel on device-resident operands: TFLOP/s against the GPU's FP8 peak and HBM bandwidth. */
+    private Map<String, Object> cudaRow(QuantizedTensor a, ExpertWeights w, int[] offsets, double flops, double bytes) {
+        String device = CudaGemmRun.deviceName();
+        double[] t;
+        try (CudaGemmRun run = new CudaGemmRun(a, w, offsets)) {
+            t = Timing.measure(run::run, seconds);
+        }
+        double median = Timing.median(t);
+        double tflops = flops / median / 1e12;
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("backend", "cuda");
+        row.put("device", device);
+        row.put("median_s", median);
+        row.put("min_s", t[0]);
+        row.put("runs", t.length);
+        row.put("gflops", tflops * 1e3);
+        row.put("tflops", tflops);
+        row.put("fp8_peak_tflops", CudaGemmRun.fp8PeakTflops(device));
+        row.put("fraction_of_peak", tflops / CudaGemmRun.fp8PeakTflops(device));
+        row.put("gbs", bytes / median / 1e9);
+        row.put("fraction_of_read_bandwidth", bytes / median / 1e9 / CudaGemmRun.hbmGbs(device));
+        return row;
     }
 
     private static float[] gaussian(SplittableRandom rnd, long count) {
@@ -160,6 +199,12 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             out.printf("%-8s %12.3f %10.2f %7.1f%% %10.2f %7.1f%%%n", r.get("backend"), (Double) r.get("median_s") * 1e3,
                     (Double) r.get("gflops"), 100 * (Double) r.get("fraction_of_peak"), (Double) r.get("gbs"),
                     100 * (Double) r.get("fraction_of_read_bandwidth"));
+        }
+        for (Map<String, Object> r : results) {
+            if (r.containsKey("device")) {
+                out.printf("cuda on %s: %.1f TFLOP/s; its \"of peak\" is of the FP8 dense peak (%.0f TFLOP/s), \"of read\" of HBM%n",
+                        r.get("device"), (Double) r.get("tflops"), (Double) r.get("fp8_peak_tflops"));
+            }
         }
         out.printf("written: %s%n", json);
         out.flush();

@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
+import dev.moe.layer.CudaMoeLayer;
 import dev.moe.layer.MoeLayer;
 import dev.moe.layer.MoeLayerCheckpoint;
 import dev.moe.layer.MoeLayerWeights;
@@ -67,10 +68,19 @@ final class LayerCommand implements Callable<Integer> {
                 throw new UsageException("--input " + input + ": expected float32 [T, " + w.hidden() + "], got " + x.shapeString());
             }
             int tokens = (int) x.dim(0);
-            MoeLayer moe = MoeLayer.create(w, be);
             MoeLayer.Output y;
+            String ran;
             try {
-                y = moe.forwardWithRouting(x.toFloatArray(), tokens);
+                if (be == Backend.CUDA) {
+                    try (CudaMoeLayer gpu = CudaMoeLayer.create(w)) {  // the GPU-resident pipeline
+                        y = gpu.forward(x.toFloatArray(), tokens);
+                    }
+                    ran = "cuda";
+                } else {
+                    MoeLayer moe = MoeLayer.create(w, be);
+                    y = moe.forwardWithRouting(x.toFloatArray(), tokens);
+                    ran = moe.backend().cliName();
+                }
             } catch (IllegalArgumentException e) {
                 throw new UsageException("--input " + input + ": " + e.getMessage());
             }
@@ -85,7 +95,7 @@ final class LayerCommand implements Callable<Integer> {
             }
             spec.commandLine().getOut().printf("layer %d (%d experts, H %d, I %d%s) on %d tokens, %s backend: %s%n", layer,
                     config.numExperts(), w.hidden(), w.intermediate(), w.hasSharedExpert() ? ", shared expert" : "", tokens,
-                    moe.backend().cliName(), out);
+                    ran, out);
         }
         return 0;
     }

@@ -7,6 +7,7 @@ import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8Gemm;
 import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.QuantizedTensor;
+import dev.moe.math.DetMath;
 import dev.moe.routing.Backend;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
@@ -69,7 +70,11 @@ public final class MoeLayer {
 
     /** Checks that x is [T, H] and finite. */
     void checkInput(float[] x, int tokens) {
-        int h = w.hidden();
+        checkInput(x, tokens, w.hidden());
+    }
+
+    /** Checks that x is [T, h] and finite, naming the first bad value. */
+    static void checkInput(float[] x, int tokens, int h) {
         if (tokens < 0 || x.length != (long) tokens * h) {
             throw new IllegalArgumentException("input must be [T, H] = [" + tokens + ", " + h + "], got " + x.length + " values");
         }
@@ -186,15 +191,17 @@ public final class MoeLayer {
         return gemm.gemm(quantizer.quantize(act, tokens, width, Fp8Block.ROW_1X128, false), w2);
     }
 
-    /** silu(a)·b for h13 rows [a (width) | b (width)]; silu(a) = a / (1 + e^−a), FP32. */
+    /**
+     * silu(a)·b for h13 rows [a (width) | b (width)]; silu(a) = a·sigmoid(a) with the gate's deterministic
+     * sigmoid ({@link DetMath#sigmoid}), FP32: the same bits on every backend, the GPU included.
+     */
     static float[] swiglu(float[] h13, int rows, int width) {
         float[] out = new float[rows * width];
         for (int r = 0; r < rows; r++) {
             int src = r * 2 * width;
             for (int c = 0; c < width; c++) {
                 float a = h13[src + c];
-                float silu = a / (1f + (float) Math.exp(-a));
-                out[r * width + c] = silu * h13[src + width + c];
+                out[r * width + c] = (a * DetMath.sigmoid(a)) * h13[src + width + c];
             }
         }
         return out;

@@ -26,18 +26,7 @@ final class NativeCpuRouter extends AbstractRouter {
 
     /** The C struct of a configuration, allocated in {@code arena}. */
     static MemorySegment toNative(RoutingConfig c, Arena arena) {
-        MemorySegment s = moe_gate_config.allocate(arena);
-        moe_gate_config.num_experts(s, c.numExperts());
-        moe_gate_config.num_groups(s, c.numGroups());
-        moe_gate_config.topk_groups(s, c.topkGroups());
-        moe_gate_config.topk(s, c.topk());
-        moe_gate_config.score_func(s, c.scoreFunction().code());
-        moe_gate_config.group_score(s, c.groupScore().code());
-        moe_gate_config.group_topj(s, c.groupTopJ());
-        moe_gate_config.normalize(s, c.normalize() ? 1 : 0);
-        moe_gate_config.route_scale(s, c.routeScale());
-        moe_gate_config.bias_mode(s, c.biasMode() == BiasMode.ADD ? moe_h.MOE_BIAS_ADD() : moe_h.MOE_BIAS_MULTIPLY());
-        return s;
+        return NativeGateConfig.allocate(c, arena);
     }
 
     @Override

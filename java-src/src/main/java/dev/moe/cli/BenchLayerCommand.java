@@ -1,0 +1,161 @@
+package dev.moe.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.moe.io.AtomicFiles;
+import dev.moe.layer.CudaMoeLayer;
+import dev.moe.layer.MoeLayer;
+import dev.moe.layer.MoeLayerWeights;
+import dev.moe.routing.Backend;
+import dev.moe.routing.BackendStatus;
+import dev.moe.routing.Backends;
+import dev.moe.routing.RoutingConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code moe bench layer}: one MoE layer forward (logits, gate, FP8 experts, combine) per backend and
+ * batch size on the same synthetic layer; cuda is the GPU-resident layer ({@link CudaMoeLayer}), timed
+ * from host input to host output, with CUDA graphs for small batches.
+ */
+@Command(name = "layer", mixinStandardHelpOptions = true,
+        description = {"Time one MoE layer forward on each backend for each batch size and write JSON.",
+                "cuda runs the GPU-resident layer (copies in and out included; CUDA graphs up to --graph-max-tokens)."})
+final class BenchLayerCommand implements Callable<Integer> {
+    @Mixin
+    RoutingOptions routing;
+
+    @Option(names = "--hidden", defaultValue = "1024", paramLabel = "H", description = "Model dimension (default ${DEFAULT-VALUE}).")
+    int hidden;
+
+    @Option(names = "--intermediate", defaultValue = "256", paramLabel = "I",
+            description = "Routed expert width, a multiple of 128 (default ${DEFAULT-VALUE}).")
+    int intermediate;
+
+    @Option(names = "--shared", description = "Add a shared expert of width I.")
+    boolean shared;
+
+    @Option(names = "--tokens", defaultValue = "1,16,128,1024", split = ",", paramLabel = "T,...",
+            description = "Batch sizes (default ${DEFAULT-VALUE}).")
+    List<Integer> tokens;
+
+    @Option(names = "--backends", paramLabel = "java,cpu,cuda", split = ",",
+            description = "Backends to time (default: cpu and cuda where usable). A named backend that is unusable is an error.")
+    List<String> backends;
+
+    @Option(names = "--graph-max-tokens", defaultValue = "256", paramLabel = "T",
+            description = "Largest batch run as a CUDA graph (default ${DEFAULT-VALUE}; 0: never).")
+    int graphMaxTokens;
+
+    @Option(names = "--seconds", defaultValue = "1", paramLabel = "S", description = "Time per backend and size (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--json", required = true, paramLabel = "out.json", description = "Where to write the results.")
+    Path json;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (hidden < 1 || intermediate < 128 || intermediate % 128 != 0 || !(seconds > 0) || graphMaxTokens < 0) {
+            throw new UsageException("--hidden must be >= 1, --intermediate a positive multiple of 128, --seconds > 0 and "
+                    + "--graph-max-tokens >= 0; got " + hidden + ", " + intermediate + ", " + seconds + ", " + graphMaxTokens);
+        }
+        for (int t : tokens) {
+            if (t < 1 || (long) t * hidden > Integer.MAX_VALUE / 2) {
+                throw new UsageException("--tokens: " + t + " is not a usable batch size for H = " + hidden);
+            }
+        }
+        List<Backend> chosen = BenchRouteCommand.chosen(backends, Backend.CPU, Backend.CUDA);
+        for (Backend b : chosen) {
+            BackendStatus st = Backends.status(b);
+            if (!st.usable()) {
+                throw new IllegalStateException("backend " + b.cliName() + " is not usable: " + st.detail());
+            }
+        }
+        RoutingConfig config = routing.toConfig();
+        MoeLayerWeights w = MoeLayerWeights.synthetic(config, hidden, intermediate, shared, 1);
+        List<Map<String, Object>> results = new ArrayList<>();
+        for (int t : tokens) {
+            float[] x = input(t);
+            Double cpuSeconds = null;
+            for (Backend b : chosen) {
+                double[] times;
+                if (b == Backend.CUDA) {
+                    try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, graphMaxTokens)) {
+                        times = Timing.measure(() -> gpu.forward(x, t), seconds);
+                    }
+                } else {
+                    MoeLayer layer = MoeLayer.create(w, b);
+                    times = Timing.measure(() -> layer.forward(x, t), seconds);
+                }
+                double median = Timing.median(times);
+                cpuSeconds = b == Backend.CPU ? Double.valueOf(median) : cpuSeconds;
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("backend", b.cliName());
+                row.put("tokens", t);
+                row.put("median_s", median);
+                row.put("min_s", times[0]);
+                row.put("runs", times.length);
+                row.put("tokens_per_s", t / median);
+                row.put("cuda_graph", b == Backend.CUDA && t <= graphMaxTokens);
+                results.add(row);
+            }
+            for (Map<String, Object> row : results) {
+                if (cpuSeconds != null && row.get("tokens").equals(t)) {
+                    row.put("speedup_vs_cpu", cpuSeconds / (Double) row.get("median_s"));
+                }
+            }
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("machine", MachineInfo.describe());
+        doc.put("benchmark", "layer");
+        doc.put("config", config.toString());
+        doc.put("hidden", hidden);
+        doc.put("intermediate", intermediate);
+        doc.put("shared_expert", shared);
+        if (chosen.contains(Backend.CUDA)) {
+            doc.put("device", CudaGemmRun.deviceName());
+        }
+        doc.put("results", results);
+        AtomicFiles.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+        printTable(config, results);
+        return 0;
+    }
+
+    private float[] input(int t) {
+        SplittableRandom rnd = new SplittableRandom(t);
+        float[] x = new float[t * hidden];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        return x;
+    }
+
+    private void printTable(RoutingConfig config, List<Map<String, Object>> results) {
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("layer: %s, H %d, I %d%s%n", config, hidden, intermediate, shared ? ", shared expert" : "");
+        out.printf("%-8s %8s %12s %14s %10s%n", "backend", "tokens", "median ms", "tokens/s", "vs cpu");
+        for (Map<String, Object> r : results) {
+            Object sp = r.get("speedup_vs_cpu");
+            out.printf("%-8s %8d %12.3f %,14.0f %10s%n", r.get("backend"), (Integer) r.get("tokens"), (Double) r.get("median_s") * 1e3,
+                    (Double) r.get("tokens_per_s"), sp == null ? "-" : String.format("%.2fx", (Double) sp));
+        }
+        out.printf("written: %s%n", json);
+        out.flush();
+    }
+}

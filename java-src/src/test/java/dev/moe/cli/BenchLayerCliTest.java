@@ -1,0 +1,76 @@
+package dev.moe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.moe.routing.Backend;
+import dev.moe.routing.Backends;
+
+/** {@code moe bench layer}, and the cuda backend of the benches where no GPU is usable. */
+class BenchLayerCliTest {
+    private static final String[] SMALL = {"--experts", "8", "--groups", "4", "--topk-groups", "2", "--topk", "2", "--hidden", "64",
+        "--intermediate", "128"};
+
+    @TempDir
+    Path dir;
+
+    private static String[] args(String[] head, String... tail) {
+        String[] all = new String[head.length + SMALL.length + tail.length];
+        System.arraycopy(head, 0, all, 0, head.length);
+        System.arraycopy(SMALL, 0, all, head.length, SMALL.length);
+        System.arraycopy(tail, 0, all, head.length + SMALL.length, tail.length);
+        return all;
+    }
+
+    @Test
+    void timesEachBackendAndBatchSize() throws IOException {
+        Path json = dir.resolve("layer.json");
+        MoeCliTest.Result r = Fp8CliTest.cli(args(new String[] {"bench", "layer"}, "--tokens", "1,8", "--backends", "java,cpu",
+                "--seconds", "0.05", "--json", json.toString()));
+        assertEquals(0, r.code(), r.err());
+        JsonNode results = new ObjectMapper().readTree(json.toFile()).get("results");
+        assertEquals(4, results.size(), results.toString());
+        for (JsonNode row : results) {
+            assertTrue(row.get("median_s").asDouble() > 0 && row.get("tokens_per_s").asDouble() > 0, row.toString());
+            if (row.get("backend").asText().equals("cpu")) {
+                assertEquals(1.0, row.get("speedup_vs_cpu").asDouble(), 1e-12);
+            }
+        }
+        assertTrue(r.out().contains("vs cpu"), r.out());
+    }
+
+    @Test
+    void badShapesAreUsageErrors() {
+        Path json = dir.resolve("bad.json");
+        MoeCliTest.Result r = Fp8CliTest.cli("bench", "layer", "--intermediate", "100", "--json", json.toString());
+        assertEquals(2, r.code(), r.err());
+        assertFalse(Files.exists(json));
+    }
+
+    @Test
+    void cudaWithoutAGpuFailsWithTheReason() {
+        assumeFalse(Backends.status(Backend.CUDA).usable(), "a GPU is usable here");
+        Path json = dir.resolve("cuda.json");
+        MoeCliTest.Result layer = Fp8CliTest.cli(args(new String[] {"bench", "layer"}, "--tokens", "1", "--backends", "cuda",
+                "--json", json.toString()));
+        assertEquals(1, layer.code(), layer.err());
+        assertTrue(layer.err().contains("cuda is not usable"), layer.err());
+        MoeCliTest.Result gemm = Fp8CliTest.cli("bench", "fp8-gemm", "--m", "8", "--n", "8", "--k", "8", "--backends", "cuda",
+                "--json", json.toString());
+        assertEquals(1, gemm.code(), gemm.err());
+        assertTrue(gemm.err().contains("cuda is not usable"), gemm.err());
+        assertFalse(Files.exists(json));
+    }
+}

@@ -1,0 +1,17 @@
+// Host runners of CUDA block code shared by the *_cuda_host entry points of the CPU library. Internal.
+#pragma once
+
+#include "../shared/fp8_gemm_tile.cuh"
+
+namespace moe {
+namespace fp8gemm {
+
+// One 64x64 output tile of p as the CUDA kernel's block computes it: its 256 threads' phases in
+// barrier order. lut: the 256 decoded E4M3 codes.
+void host_tile(const Problem& p, int64_t row0, int64_t col0, const float* lut);
+
+// The E4M3 decode table the kernel builds in shared memory.
+void host_lut(float* lut);
+
+}  // namespace fp8gemm
+}  // namespace moe
