@@ -1,11 +1,12 @@
-// moe_gate_cuda_host (moe.h): the CUDA gate kernel's per-token code (shared/gate_token.cuh) run on
-// the host, so that tests prove the GPU arithmetic equals the CPU kernel and the Java reference on
-// machines without a GPU. Single-threaded; for testing, not speed.
+// moe_gate_cuda_host (moe.h): the CUDA gate kernel's per-token warp code (shared/gate_warp.cuh) run on
+// the host, its 32 lanes one after the other in each phase and its warp collectives (argmax rounds, max,
+// the softmax sum) as folds over the lanes, so that tests prove the GPU arithmetic equals the CPU kernel
+// and the Java reference on machines without a GPU. Single-threaded; for testing, not speed.
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
 
-#include "../shared/gate_token.cuh"
+#include "../shared/gate_warp.cuh"
 #include "moe/moe.h"
 
 #pragma GCC visibility push(default)
@@ -30,21 +31,54 @@ int32_t moe_gate_cuda_host(const moe_gate_config* config,
     const int32_t bs = moe::gate::check_buffers(*config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count,
                                                 out_weights, weights_count, expert_load, load_count);
     if (bs != MOE_STATUS_OK) return bs;
-    const int tv_len = d.k > d.m ? (d.k > d.j ? d.k : d.j) : (d.m > d.j ? d.m : d.j);
-    std::vector<float> scratch(static_cast<size_t>(moe::gate::scratch_floats(d)));
-    std::vector<float> tv(static_cast<size_t>(tv_len));
-    std::vector<int32_t> ti(static_cast<size_t>(tv_len));
+    namespace gw = moe::gate;
+    std::vector<float> sm(static_cast<size_t>(gw::warp_scratch_floats(d)));
+    float* s = sm.data();
+    float* sel = s + d.n;
+    float* gs = sel + d.n;
+    float* keep = gs + d.g;
     std::vector<int64_t> load(static_cast<size_t>(d.n), 0);
     int64_t zero_sum = 0;
+    gw::Lane lanes[gw::kLanes];
     for (int64_t t = 0; t < num_tokens; ++t) {
-        bool zs = false;
-        if (!moe::gate::route_token(d, logits + t * d.n, bias, scratch.data(), tv.data(), ti.data(), out_ids + t * d.k,
-                                    out_weights + t * d.k, &zs)) {
+        const float* z = logits + t * d.n;
+        int32_t* ids = out_ids + t * d.k;
+        bool bad = false;
+        float mx = moe::bits_to_float(0xff800000u);
+        for (int l = 0; l < gw::kLanes; ++l) {
+            lanes[l] = gw::lane_start();
+            gw::phase_scores(d, z, l, s, lanes[l]);
+            bad = bad || lanes[l].bad;
+            mx = lanes[l].mx > mx ? lanes[l].mx : mx;
+        }
+        if (bad) {
             if (stats != nullptr) stats->first_bad_row = t;
             return MOE_STATUS_NON_FINITE_INPUT;  // load untouched, as on the CPU and the GPU
         }
-        zero_sum += zs ? 1 : 0;
-        for (int q = 0; q < d.k; ++q) ++load[static_cast<size_t>(out_ids[t * d.k + q])];
+        float sum = 1.0f;
+        if (d.score != MOE_SCORE_SIGMOID) {
+            for (int l = 0; l < gw::kLanes; ++l) gw::phase_softmax_exp(d, mx, l, s);
+            float parts[8];
+            for (int j = 0; j < 8; ++j) parts[j] = gw::softmax_class_sum(d, j, s);
+            sum = gw::combine8(parts);
+        }
+        for (int l = 0; l < gw::kLanes; ++l) gw::phase_select(d, bias, sum, l, s, sel);
+        if (d.m < d.g) {
+            for (int l = 0; l < gw::kLanes; ++l) gw::phase_group_scores(d, l, sel, gs, keep);
+            for (int r = 0; r < d.m; ++r) {
+                gw::Cand c = gw::no_cand();
+                for (int l = 0; l < gw::kLanes; ++l) c = gw::better(c, gw::lane_best_group(d, l, gs, lanes[l]));
+                for (int l = 0; l < gw::kLanes; ++l) gw::take_group(l, c.i, lanes[l], keep);
+            }
+        }
+        for (int q = 0; q < d.k; ++q) {
+            gw::Cand c = gw::no_cand();
+            for (int l = 0; l < gw::kLanes; ++l) c = gw::better(c, gw::lane_best_expert(d, l, sel, keep, lanes[l]));
+            for (int l = 0; l < gw::kLanes; ++l) gw::take_expert(l, c.i, lanes[l]);
+            ids[q] = c.i;
+        }
+        zero_sum += gw::phase_weights(d, s, ids, out_weights + t * d.k) ? 1 : 0;
+        for (int q = 0; q < d.k; ++q) ++load[static_cast<size_t>(ids[q])];
     }
     if (expert_load != nullptr)
         for (int e = 0; e < d.n; ++e) expert_load[e] += load[static_cast<size_t>(e)];

@@ -1,9 +1,9 @@
-// The fused gate for one token, written once for the CUDA kernel (native/src/cuda/gate.cu) and for
-// the host (native/src/cpu/gate_cuda_host.cpp), so that the GPU's arithmetic can be checked against the CPU
-// kernel and the Java reference on any machine. Operation for operation the portable CPU kernel
-// (native/src/cpu/gate_kernel.inc): the same deterministic exp with explicit fmas, the same 8-lane
-// softmax sum, top-J group sums added largest first, ties to the lower index, the same weight
-// arithmetic. Compile device code with --fmad=false so that no other multiply-add is fused.
+// The gate's shared arithmetic for the CUDA kernel (native/src/cuda/gate.cu, through gate_warp.cuh) and
+// its host twin (native/src/cpu/gate_cuda_host.cpp), so that the GPU's arithmetic can be checked against
+// the CPU kernel and the Java reference on any machine: operation for operation the portable CPU kernel
+// (native/src/cpu/gate_kernel.inc), the same deterministic exp with explicit fmas, top-J group sums
+// added largest first with ties to the lower index, and the config and buffer checks. Compile device
+// code with --fmad=false so that no other multiply-add is fused.
 #pragma once
 
 #include <stdint.h>
@@ -153,82 +153,6 @@ inline int32_t check_buffers(const moe_gate_config& c, const void* logits, int64
 
 // Whether this implementation handles the (valid) configuration.
 MOE_HD bool supported(const Dims& d) { return d.n <= kMaxExperts && d.k <= kMaxExperts && d.j <= kMaxTopJ; }
-
-// Scratch for one token: s[N], sel[N], gs[G], keep[G] (floats; keep holds 0/1).
-MOE_HD int scratch_floats(const Dims& d) { return 2 * d.n + 2 * d.g; }
-
-// Routes one token. Returns false (writing nothing) if a logit is not finite; *zero_sum is set when
-// the selected scores summed to 0 and the 1e-20 guard applied. tv/ti: scratch of max(K, M, J) entries.
-MOE_HD bool route_token(const Dims& d, const float* z, const float* bias, float* scratch, float* tv, int32_t* ti,
-                        int32_t* ids, float* w, bool* zero_sum) {
-    float* s = scratch;
-    float* sel = scratch + d.n;
-    float* gs = scratch + 2 * d.n;
-    float* keep = gs + d.g;
-    for (int i = 0; i < d.n; ++i)
-        if (!is_finite(z[i])) return false;
-    if (d.score == MOE_SCORE_SIGMOID) {
-        for (int i = 0; i < d.n; ++i) {
-            const float e = exp_nonpos(-abs_f(z[i]));
-            s[i] = (z[i] >= 0.0f ? 1.0f : e) / (1.0f + e);
-        }
-    } else {
-        float mx = z[0];
-        for (int i = 1; i < d.n; ++i) mx = z[i] > mx ? z[i] : mx;
-        float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (int i = 0; i < d.n; ++i) {
-            s[i] = exp_nonpos(z[i] - mx);
-            lanes[i & 7] += s[i];
-        }
-        const float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-        for (int i = 0; i < d.n; ++i) s[i] = s[i] / sum;
-    }
-    for (int i = 0; i < d.n; ++i) {
-        sel[i] = bias == nullptr ? s[i] : (d.bias_mode == MOE_BIAS_MULTIPLY ? s[i] * bias[i] : s[i] + bias[i]);
-    }
-    int count = 0;
-    if (d.m < d.g) {
-        for (int g = 0; g < d.g; ++g) {
-            const float* v = sel + g * d.ng;
-            float score;
-            if (d.group_score == MOE_GROUP_SCORE_MAX) {
-                score = v[0];
-                for (int i = 1; i < d.ng; ++i) score = v[i] > score ? v[i] : score;
-            } else {
-                int c = 0;
-                for (int i = 0; i < d.ng; ++i) topk_offer(tv, ti, d.j, c, v[i], i);
-                score = tv[0];
-                for (int q = 1; q < d.j; ++q) score += tv[q];
-            }
-            gs[g] = score;
-            keep[g] = 0.0f;
-        }
-        for (int g = 0; g < d.g; ++g) topk_offer(tv, ti, d.m, count, gs[g], g);
-        for (int q = 0; q < d.m; ++q) keep[ti[q]] = 1.0f;
-        count = 0;
-        for (int g = 0; g < d.g; ++g)
-            if (keep[g] != 0.0f)
-                for (int i = g * d.ng; i < (g + 1) * d.ng; ++i) topk_offer(tv, ti, d.k, count, sel[i], i);
-    } else {
-        for (int i = 0; i < d.n; ++i) topk_offer(tv, ti, d.k, count, sel[i], i);
-    }
-    float denom = 1.0f;
-    *zero_sum = false;
-    if (d.normalize) {
-        float sum = 0.0f;
-        for (int q = 0; q < d.k; ++q) sum += s[ti[q]];
-        *zero_sum = sum == 0.0f;
-        denom = sum + kNormEps;
-    }
-    for (int q = 0; q < d.k; ++q) {
-        const int32_t e = ti[q];
-        ids[q] = e;
-        float wq = s[e];
-        if (d.normalize) wq = wq / denom;
-        w[q] = wq * d.scale;
-    }
-    return true;
-}
 
 }  // namespace gate
 }  // namespace moe

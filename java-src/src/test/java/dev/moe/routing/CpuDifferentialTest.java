@@ -229,7 +229,7 @@ class CpuDifferentialTest {
         assertEquals(ref.stats(), gpu.stats(), what + ": CUDA kernel code, stats differ");
     }
 
-    /** moe_gate_cuda_host: the per-token code of moe_gate_cuda (native/src/shared/gate_token.cuh) on the CPU. */
+    /** moe_gate_cuda_host: the warp code of moe_gate_cuda (native/src/shared/gate_warp.cuh), lane by lane on the CPU. */
     static RoutingResult cudaKernelOnHost(RoutingConfig c, float[] z, float[] b) {
         int n = c.numExperts();
         int t = z.length / n;
