@@ -42,6 +42,7 @@ extern "C" {
 #define MOE_STATUS_NO_GPU 7
 #define MOE_STATUS_CUDA_ERROR 8
 #define MOE_STATUS_INTERNAL_ERROR 9
+#define MOE_STATUS_UNSUPPORTED_GPU 10
 
 /* Score functions (moe_gate_config.score_func). */
 #define MOE_SCORE_SIGMOID 0
@@ -218,6 +219,14 @@ int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k,
                                const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                float* c, int64_t c_count);
 
+/* The tensor-core CUDA FP8 GEMM's block code (the same source as moe_fp8_gemm_cuda_tc) run on the host, with
+ * the mma.sync.m16n8k32.e4m3 instruction emulated from its PTX fragment layout and summing in increasing k:
+ * moe_fp8_gemm_cuda_host's contract, bit-identical to dev.moe.fp8.Fp8GemmReference. For tests. */
+int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k,
+                                  const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                  const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                                  float* c, int64_t c_count);
+
 /* ---- One MoE layer forward, GPU-resident (moe_layer_forward_cuda) ----
  * The forward pass of one MoE layer (spec §c.3) as a chain of moe's CUDA kernels with no host round trip:
  * router logits x·gateᵀ (FP32, each summed in increasing h), the fused gate, FP8 activations (1x128 tiles),
@@ -234,6 +243,9 @@ typedef struct moe_layer_args {
     int64_t hidden;                     /* H >= 1 */
     int64_t intermediate;               /* I >= 1, a multiple of 128 */
     int64_t shared_intermediate;        /* Is: 0 for no shared expert, else a multiple of 128 */
+    int64_t tensor_cores;               /* 0: the exact CUDA-core GEMMs (bit-identical to MoeLayer); 1: the
+                                         * tensor-core GEMMs of moe_fp8_gemm_cuda_tc (close, not identical,
+                                         * on the GPU; compute capability 8.9+) */
     const float* x;                     /* fp32 [T, H], finite */
     const float* gate_weight;           /* fp32 [N, H] */
     const float* gate_bias;             /* fp32 [N], or NULL for no selection bias */
@@ -357,6 +369,20 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64
                                              const uint8_t* a, int64_t a_count, const float* a_scales,
                                              int64_t a_scales_count, const uint8_t* b, int64_t b_count,
                                              const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
+
+/* The FP8 GEMMs above on tensor cores (mma.sync m16n8k32 e4m3, compute capability 8.9 or newer, else
+ * MOE_STATUS_UNSUPPORTED_GPU): each 128-wide k chunk is summed by the tensor cores and promoted to the FP32
+ * result on the CUDA cores (acc += part * (sa * sb)), so results match the reference closely but not bit for
+ * bit (the tensor core's summation order and internal precision). Same arguments as the exact calls. */
+int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
+                             const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                             const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                             float* c, int64_t c_count);
+int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
+                                                int64_t offsets_count, int64_t n, int64_t k,
+                                                const uint8_t* a, int64_t a_count, const float* a_scales,
+                                                int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                                const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
 
 /* One MoE layer forward on `device`, every kernel enqueued on `stream` with no host synchronisation (see
  * moe_layer_args): shapes and pointers are checked (MOE_STATUS_INVALID_CONFIG, MOE_STATUS_NULL_POINTER,

@@ -14,4 +14,12 @@ void host_tile(const Problem& p, int64_t row0, int64_t col0, const float* lut);
 void host_lut(float* lut);
 
 }  // namespace fp8gemm
+
+namespace fp8mma {
+
+// One 64x64 output tile of the tensor-core kernel (fp8_gemm_mma.cuh): its 128 threads' phases, each warp's
+// mma.sync emulated from the PTX fragment layout with products added in increasing k.
+void host_tile_mma(const fp8gemm::Problem& p, int64_t row0, int64_t col0, const float* lut);
+
+}  // namespace fp8mma
 }  // namespace moe

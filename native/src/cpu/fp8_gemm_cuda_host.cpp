@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../shared/fp8_gemm_mma.cuh"
 #include "../shared/fp8_gemm_tile.cuh"
 #include "cuda_host.hpp"
 #include "moe/moe.h"
@@ -35,6 +36,63 @@ void host_tile(const Problem& p, int64_t row0, int64_t col0, const float* lut) {
 }
 
 }  // namespace fp8gemm
+
+namespace fp8mma {
+namespace {
+
+// mma.sync.m16n8k32.row.col.f32.e4m3.e4m3.f32 for one warp, from the PTX fragment layout (see
+// fp8_gemm_mma.cuh): d[lane] += A(16x32) * B(32x8) with each output's 32 products added in increasing k.
+void mma_warp_host(float (*d)[4], const uint32_t (*a)[4], const uint32_t (*b)[2], const float* lut) {
+    const auto byte = [](uint32_t reg, int j) { return static_cast<uint8_t>(reg >> (8 * j)); };
+    for (int r = 0; r < 16; ++r) {
+        for (int c = 0; c < 8; ++c) {
+            float& out = d[(r % 8) * 4 + c / 2][(r >= 8 ? 2 : 0) + (c & 1)];
+            float sum = out;
+            for (int k = 0; k < 32; ++k) {
+                const int t = (k % 16) / 4;
+                const float av = lut[byte(a[(r % 8) * 4 + t][(r >= 8 ? 1 : 0) + (k >= 16 ? 2 : 0)], k % 4)];
+                const float bv = lut[byte(b[c * 4 + t][k >= 16 ? 1 : 0], k % 4)];
+                sum = sum + av * bv;
+            }
+            out = sum;
+        }
+    }
+}
+
+}  // namespace
+
+void host_tile_mma(const Problem& p, int64_t row0, int64_t col0, const float* lut) {
+    static thread_local uint8_t as[kBm][kStride];
+    static thread_local uint8_t bs[kBn][kStride];
+    std::vector<Lane> lanes(kThreads);
+    for (auto& l : lanes) clear(l);
+    for (int64_t ch = 0; ch < fp8gemm::chunks(p.k); ++ch) {
+        for (int tid = 0; tid < kThreads; ++tid) stage(p, row0, col0, ch * kChunk, tid, as, bs);
+        for (int kk = 0; kk < kChunk / 32; ++kk) {
+            for (int w = 0; w < kWarps; ++w) {
+                uint32_t a[kMi][32][4];
+                uint32_t b[kNi][32][2];
+                for (int lane = 0; lane < 32; ++lane) {
+                    for (int mi = 0; mi < kMi; ++mi) frag_a(as, w / 2, mi, kk, lane, a[mi][lane]);
+                    for (int ni = 0; ni < kNi; ++ni) frag_b(bs, w % 2, ni, kk, lane, b[ni][lane]);
+                }
+                for (int mi = 0; mi < kMi; ++mi)
+                    for (int ni = 0; ni < kNi; ++ni) {
+                        float d[32][4];
+                        for (int lane = 0; lane < 32; ++lane)
+                            for (int r = 0; r < 4; ++r) d[lane][r] = lanes[w * 32 + lane].part[mi][ni][r];
+                        mma_warp_host(d, a[mi], b[ni], lut);
+                        for (int lane = 0; lane < 32; ++lane)
+                            for (int r = 0; r < 4; ++r) lanes[w * 32 + lane].part[mi][ni][r] = d[lane][r];
+                    }
+            }
+        }
+        for (int tid = 0; tid < kThreads; ++tid) promote(p, row0, col0, ch, tid / 32, tid % 32, lanes[tid]);
+    }
+    for (int tid = 0; tid < kThreads; ++tid) store(p, row0, col0, tid / 32, tid % 32, lanes[tid]);
+}
+
+}  // namespace fp8mma
 }  // namespace moe
 
 #pragma GCC visibility push(default)
@@ -56,6 +114,25 @@ int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k,
     g::host_lut(lut);
     for (int64_t row0 = 0; row0 < m; row0 += g::kBm)
         for (int64_t col0 = 0; col0 < n; col0 += g::kBn) g::host_tile(p, row0, col0, lut);
+    return MOE_STATUS_OK;
+}
+
+int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k,
+                                  const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                  const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                                  float* c, int64_t c_count) {
+    const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
+                                      b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    for (int64_t i = 0; i < a_scales_count; ++i)
+        if (!std::isfinite(a_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
+    for (int64_t i = 0; i < b_scales_count; ++i)
+        if (!std::isfinite(b_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
+    const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
+    float lut[256];
+    g::host_lut(lut);
+    for (int64_t row0 = 0; row0 < m; row0 += moe::fp8mma::kBm)
+        for (int64_t col0 = 0; col0 < n; col0 += moe::fp8mma::kBn) moe::fp8mma::host_tile_mma(p, row0, col0, lut);
     return MOE_STATUS_OK;
 }
 

@@ -104,17 +104,26 @@ struct HostExec {
             g::Problem p;
             int64_t row0;
             if (!L::grouped_tile(base, offsets, tiles, s.n, tile, &p, &row0)) continue;
-            for (int64_t col0 = 0; col0 < n; col0 += g::kBn) g::host_tile(p, row0, col0, lut);
+            for (int64_t col0 = 0; col0 < n; col0 += g::kBn) run_tile(s, p, row0, col0);
         }
         return MOE_STATUS_OK;
     }
 
-    int32_t gemm(int64_t m, int64_t n, int64_t k, const uint8_t* a, const float* sa, const uint8_t* b, const float* sb,
-                 float* c) {
+    int32_t gemm(const L::Shape& s, int64_t m, int64_t n, int64_t k, const uint8_t* a, const float* sa, const uint8_t* b,
+                 const float* sb, float* c) {
         const g::Problem p{m, n, k, a, sa, b, sb, c};
         for (int64_t row0 = 0; row0 < m; row0 += g::kBm)
-            for (int64_t col0 = 0; col0 < n; col0 += g::kBn) g::host_tile(p, row0, col0, lut);
+            for (int64_t col0 = 0; col0 < n; col0 += g::kBn) run_tile(s, p, row0, col0);
         return MOE_STATUS_OK;
+    }
+
+    // The exact or the tensor-core kernel's tile (both 64 x 64).
+    void run_tile(const L::Shape& s, const g::Problem& p, int64_t row0, int64_t col0) {
+        if (s.tc) {
+            moe::fp8mma::host_tile_mma(p, row0, col0, lut);
+        } else {
+            g::host_tile(p, row0, col0, lut);
+        }
     }
 
     int32_t swiglu(int64_t bound, int64_t width, const int64_t* rows_at, const float* h13, float* act) {

@@ -16,5 +16,8 @@ int32_t fail(cudaError_t e);
 // cudaSetDevice(device), mapped as by fail().
 int32_t select_device(int32_t device);
 
+// MOE_STATUS_OK when `device` has FP8 tensor-core MMA (compute capability 8.9+), else MOE_STATUS_UNSUPPORTED_GPU.
+int32_t require_fp8_mma(int32_t device);
+
 }  // namespace cuda
 }  // namespace moe

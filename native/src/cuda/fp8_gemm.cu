@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "../shared/fp8_gemm_mma.cuh"
 #include "../shared/fp8_gemm_tile.cuh"
 #include "cuda_status.cuh"
 #include "moe/moe.h"
@@ -43,32 +44,50 @@ __global__ void __launch_bounds__(g::kThreads) grouped_kernel(g::Problem base, G
 
 int64_t tiles(int64_t v, int64_t t) { return (v + t - 1) / t; }
 
-}  // namespace
+namespace mm = moe::fp8mma;
 
-#pragma GCC visibility push(default)
-extern "C" {
+__global__ void __launch_bounds__(mm::kThreads) gemm_mma_kernel(g::Problem p) {
+    mm::run_tile_mma(p, static_cast<int64_t>(blockIdx.y) * mm::kBm, static_cast<int64_t>(blockIdx.x) * mm::kBn);
+}
 
-int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
-                          const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
-                          const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                          float* c, int64_t c_count) {
+__global__ void __launch_bounds__(mm::kThreads) grouped_mma_kernel(g::Problem base, Groups groups, int64_t b_stride,
+                                                                  int64_t sb_stride) {
+    const int64_t tile = blockIdx.y;
+    int e = 0;
+    while (e + 1 < groups.count && groups.row_tiles[e + 1] <= tile) ++e;
+    const int64_t r0 = groups.rows[e];
+    const int64_t kc = g::chunks(base.k);
+    g::Problem p{groups.rows[e + 1] - r0, base.n, base.k, base.a + r0 * base.k, base.sa + r0 * kc,
+                 base.b + e * b_stride, base.sb + e * sb_stride, base.c + r0 * base.n};
+    mm::run_tile_mma(p, (tile - groups.row_tiles[e]) * mm::kBm, static_cast<int64_t>(blockIdx.x) * mm::kBn);
+}
+
+// Dense and grouped launches shared by the exact (CUDA-core) and tensor-core entry points.
+int32_t gemm_impl(bool tc, int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                  const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales,
+                  int64_t b_scales_count, float* c, int64_t c_count) {
     const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
                                       b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
     if (m == 0 || n == 0) return MOE_STATUS_OK;
     if (tiles(m, g::kBm) > 65535 || tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+    if (tc)
+        if (const int32_t st = moe::cuda::require_fp8_mma(device); st != MOE_STATUS_OK) return st;
     const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(tiles(m, g::kBm)));
-    gemm_kernel<<<grid, g::kThreads, 0, static_cast<cudaStream_t>(stream)>>>(
-        g::Problem{m, n, k, a, a_scales, b, b_scales, c});
+    const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
+    if (tc) {
+        gemm_mma_kernel<<<grid, mm::kThreads, 0, static_cast<cudaStream_t>(stream)>>>(p);
+    } else {
+        gemm_kernel<<<grid, g::kThreads, 0, static_cast<cudaStream_t>(stream)>>>(p);
+    }
     return moe::cuda::fail(cudaGetLastError());
 }
 
-int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
-                                             int64_t offsets_count, int64_t n, int64_t k,
-                                             const uint8_t* a, int64_t a_count, const float* a_scales,
-                                             int64_t a_scales_count, const uint8_t* b, int64_t b_count,
-                                             const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
+int32_t grouped_impl(bool tc, int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count,
+                     int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                     const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c,
+                     int64_t c_count) {
     if (num_groups < 0 || offsets_count != num_groups + 1) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (offsets == nullptr) return MOE_STATUS_NULL_POINTER;
     if (offsets[0] != 0) return MOE_STATUS_BAD_BUFFER_SIZE;
@@ -81,6 +100,8 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64
     if (rows == 0 || n == 0) return MOE_STATUS_OK;
     if (tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+    if (tc)
+        if (const int32_t st = moe::cuda::require_fp8_mma(device); st != MOE_STATUS_OK) return st;
     const int64_t kc = g::chunks(k);
     const int64_t b_stride = n * k;
     const int64_t sb_stride = g::chunks(n) * kc;
@@ -99,10 +120,72 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64
         const g::Problem base{0, n, k, a + base_row * k, a_scales + base_row * kc, b + first * b_stride,
                               b_scales + first * sb_stride, c + base_row * n};
         const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(row_tiles));
-        grouped_kernel<<<grid, g::kThreads, 0, static_cast<cudaStream_t>(stream)>>>(base, groups, b_stride, sb_stride);
-        if (const int32_t st = moe::cuda::fail(cudaGetLastError()); st != MOE_STATUS_OK) return st;
+        const cudaStream_t st = static_cast<cudaStream_t>(stream);
+        if (tc) {
+            grouped_mma_kernel<<<grid, mm::kThreads, 0, st>>>(base, groups, b_stride, sb_stride);
+        } else {
+            grouped_kernel<<<grid, g::kThreads, 0, st>>>(base, groups, b_stride, sb_stride);
+        }
+        if (const int32_t e = moe::cuda::fail(cudaGetLastError()); e != MOE_STATUS_OK) return e;
     }
     return MOE_STATUS_OK;
+}
+
+static_assert(mm::kBm == g::kBm && mm::kBn == g::kBn, "both kernels tile 64 x 64, so the launch geometry is shared");
+
+}  // namespace
+
+namespace moe {
+namespace cuda {
+
+int32_t require_fp8_mma(int32_t device) {
+    int major = 0;
+    int minor = 0;
+    if (const int32_t s = fail(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device)); s != MOE_STATUS_OK)
+        return s;
+    if (const int32_t s = fail(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device)); s != MOE_STATUS_OK)
+        return s;
+    return major * 10 + minor >= 89 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
+}
+
+}  // namespace cuda
+}  // namespace moe
+
+#pragma GCC visibility push(default)
+extern "C" {
+
+int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
+                          const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                          const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                          float* c, int64_t c_count) {
+    return gemm_impl(false, device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
+                     b_scales_count, c, c_count);
+}
+
+int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
+                                             int64_t offsets_count, int64_t n, int64_t k,
+                                             const uint8_t* a, int64_t a_count, const float* a_scales,
+                                             int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                             const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
+    return grouped_impl(false, device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count,
+                        b, b_count, b_scales, b_scales_count, c, c_count);
+}
+
+int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
+                             const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                             const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                             float* c, int64_t c_count) {
+    return gemm_impl(true, device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
+                     b_scales_count, c, c_count);
+}
+
+int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
+                                                int64_t offsets_count, int64_t n, int64_t k,
+                                                const uint8_t* a, int64_t a_count, const float* a_scales,
+                                                int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                                const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
+    return grouped_impl(true, device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count,
+                        b, b_count, b_scales, b_scales_count, c, c_count);
 }
 
 }  // extern "C"

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "../shared/fp8_gemm_mma.cuh"
 #include "../shared/moe_layer.cuh"
 #include "cuda_status.cuh"
 #include "moe/moe.h"
@@ -61,13 +62,19 @@ __global__ void __launch_bounds__(L::kThreads) gather_kernel(L::Shape s, const u
     }
 }
 
-// blockIdx.x walks the worst-case row tiles (R / 64 + N); tiles past the last exit at once.
-__global__ void __launch_bounds__(g::kThreads) grouped_kernel(g::Problem base, const int64_t* offsets, const int64_t* tiles,
-                                                              int64_t n_groups) {
+// blockIdx.x walks the worst-case row tiles (R / 64 + N); tiles past the last exit at once. TC: the
+// tensor-core tile (128 threads) instead of the exact CUDA-core one (256).
+template <bool TC>
+__global__ void __launch_bounds__(TC ? moe::fp8mma::kThreads : g::kThreads) grouped_kernel(g::Problem base, const int64_t* offsets,
+                                                                                         const int64_t* tiles, int64_t n_groups) {
     g::Problem p;
     int64_t row0;
     if (!L::grouped_tile(base, offsets, tiles, n_groups, blockIdx.x, &p, &row0)) return;
-    g::run_tile(p, row0, static_cast<int64_t>(blockIdx.y) * g::kBn);
+    if constexpr (TC) {
+        moe::fp8mma::run_tile_mma(p, row0, static_cast<int64_t>(blockIdx.y) * g::kBn);
+    } else {
+        g::run_tile(p, row0, static_cast<int64_t>(blockIdx.y) * g::kBn);
+    }
 }
 
 __global__ void __launch_bounds__(L::kThreads) swiglu_kernel(int64_t bound, int64_t width, const int64_t* rows_at,
@@ -143,15 +150,20 @@ struct DeviceExec {
         const int64_t col_tiles = L::ceil_div(n, g::kBn);
         if (row_tiles > kMaxGrid || col_tiles > 65535) return MOE_STATUS_BAD_BUFFER_SIZE;
         const g::Problem base{0, n, k, a, sa, b, sb, c};
-        grouped_kernel<<<dim3(static_cast<unsigned>(row_tiles), static_cast<unsigned>(col_tiles)), g::kThreads, 0, stream>>>(
-            base, offsets, tiles, s.n);
+        const dim3 grid(static_cast<unsigned>(row_tiles), static_cast<unsigned>(col_tiles));
+        if (s.tc) {
+            grouped_kernel<true><<<grid, moe::fp8mma::kThreads, 0, stream>>>(base, offsets, tiles, s.n);
+        } else {
+            grouped_kernel<false><<<grid, g::kThreads, 0, stream>>>(base, offsets, tiles, s.n);
+        }
         return launched();
     }
 
-    int32_t gemm(int64_t m, int64_t n, int64_t k, const uint8_t* a, const float* sa, const uint8_t* b, const float* sb,
-                 float* c) {
+    int32_t gemm(const L::Shape& s, int64_t m, int64_t n, int64_t k, const uint8_t* a, const float* sa, const uint8_t* b,
+                 const float* sb, float* c) {
         const int64_t kc = g::chunks(k);
-        return moe_fp8_gemm_cuda(device, stream, m, n, k, a, m * k, sa, m * kc, b, n * k, sb, g::chunks(n) * kc, c, m * n);
+        return (s.tc ? moe_fp8_gemm_cuda_tc : moe_fp8_gemm_cuda)(device, stream, m, n, k, a, m * k, sa, m * kc, b, n * k, sb,
+                                                                  g::chunks(n) * kc, c, m * n);
     }
 
     int32_t swiglu(int64_t bound, int64_t width, const int64_t* rows_at, const float* h13, float* act) {
@@ -176,6 +188,8 @@ int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_arg
     if (const int32_t st = L::check_pointers(*args, s); st != MOE_STATUS_OK) return st;
     if (s.t == 0) return MOE_STATUS_OK;
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+    if (s.tc)
+        if (const int32_t st = moe::cuda::require_fp8_mma(device); st != MOE_STATUS_OK) return st;
     DeviceExec ex{device, static_cast<cudaStream_t>(stream)};
     return L::forward(ex, *args, s);
 }

@@ -28,6 +28,7 @@ constexpr int64_t kNoBadRow = INT64_MAX;
 
 struct Shape {
     int64_t t, h, i, is, n, k;
+    bool tc;  // tensor-core GEMMs
     MOE_HD int64_t rows() const { return t * k; }  // R: one row per (token, choice)
     MOE_HD int64_t plan_chunks() const { return (rows() + kPlanChunk - 1) / kPlanChunk; }
 };
@@ -85,9 +86,11 @@ inline int32_t shape_of(const moe_layer_args* a, Shape* out) {
     const int64_t lim = int64_t{1} << 24;
     if (a->tokens < 0 || a->tokens > lim || a->hidden < 1 || a->hidden > lim || a->intermediate < 1 ||
         a->intermediate > lim || a->intermediate % fp8gemm::kChunk != 0 || a->shared_intermediate < 0 ||
-        a->shared_intermediate > lim || a->shared_intermediate % fp8gemm::kChunk != 0)
+        a->shared_intermediate > lim || a->shared_intermediate % fp8gemm::kChunk != 0 ||
+        (a->tensor_cores != 0 && a->tensor_cores != 1))
         return MOE_STATUS_INVALID_CONFIG;
-    Shape s{a->tokens, a->hidden, a->intermediate, a->shared_intermediate, a->gate.num_experts, a->gate.topk};
+    Shape s{a->tokens, a->hidden, a->intermediate, a->shared_intermediate, a->gate.num_experts, a->gate.topk,
+            a->tensor_cores == 1};
     // The largest buffers are [R, 2I] and [R, H] floats: keep them (and the grids) far from overflow.
     int64_t widest = 2 * s.i > s.h ? 2 * s.i : s.h;
     widest = widest > 2 * s.is ? widest : 2 * s.is;
@@ -342,10 +345,10 @@ int32_t forward(Exec& ex, const moe_layer_args& a, const Shape& s) {
     if (s.is > 0) {
         // The shared expert on every token, from the same FP8 activations (a row's 1x128 tiles do not
         // depend on where the row sits, so this equals MoeLayer quantising x again).
-        if (!step(ex.gemm(s.t, 2 * s.is, s.h, b.xq, b.xqs, a.shared_w13, a.shared_w13_scales, b.sh13))) return st;
+        if (!step(ex.gemm(s, s.t, 2 * s.is, s.h, b.xq, b.xqs, a.shared_w13, a.shared_w13_scales, b.sh13))) return st;
         if (!step(ex.swiglu(s.t, s.is, nullptr, b.sh13, b.sact))) return st;
         if (!step(ex.quantize_rows(b.sact, s.t, s.is, b.saq, b.saqs, flag))) return st;
-        if (!step(ex.gemm(s.t, s.h, s.is, b.saq, b.saqs, a.shared_w2, a.shared_w2_scales, b.sy))) return st;
+        if (!step(ex.gemm(s, s.t, s.h, s.is, b.saq, b.saqs, a.shared_w2, a.shared_w2_scales, b.sy))) return st;
         shared = b.sy;
     }
     step(ex.combine(s, a.weights, b.row_of, b.y, shared, a.out));

@@ -178,6 +178,16 @@ public class moe_h {
         return MOE_STATUS_INTERNAL_ERROR;
     }
 
+    private static final int MOE_STATUS_UNSUPPORTED_GPU = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_STATUS_UNSUPPORTED_GPU 10
+     * }
+     */
+    public static int MOE_STATUS_UNSUPPORTED_GPU() {
+        return MOE_STATUS_UNSUPPORTED_GPU;
+    }
+
     private static final int MOE_SCORE_SIGMOID = (int)0L;
     /**
      * {@snippet lang=c :
@@ -1660,6 +1670,78 @@ public class moe_h {
         }
     }
 
+    private static class moe_fp8_gemm_cuda_tc_host {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_tc_host");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_gemm_cuda_tc_host$descriptor() {
+        return moe_fp8_gemm_cuda_tc_host.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_gemm_cuda_tc_host$handle() {
+        return moe_fp8_gemm_cuda_tc_host.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_gemm_cuda_tc_host$address() {
+        return moe_fp8_gemm_cuda_tc_host.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_gemm_cuda_tc_host(long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_gemm_cuda_tc_host.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_gemm_cuda_tc_host", m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class moe_layer_workspace_bytes {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
@@ -2931,6 +3013,156 @@ public class moe_h {
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda", device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_gemm_cuda_tc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_tc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_gemm_cuda_tc$descriptor() {
+        return moe_fp8_gemm_cuda_tc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_gemm_cuda_tc$handle() {
+        return moe_fp8_gemm_cuda_tc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_gemm_cuda_tc$address() {
+        return moe_fp8_gemm_cuda_tc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_gemm_cuda_tc(int device, MemorySegment stream, long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_gemm_cuda_tc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_gemm_cuda_tc", device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_grouped_gemm_contiguous_cuda_tc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cuda_tc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cuda_tc$descriptor() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_tc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cuda_tc$handle() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_tc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cuda_tc$address() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_tc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_grouped_gemm_contiguous_cuda_tc(int device, MemorySegment stream, long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_grouped_gemm_contiguous_cuda_tc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda_tc", device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
             }
             return (int)mh$.invokeExact(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
         } catch (Error | RuntimeException ex) {

@@ -20,6 +20,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int64_t hidden;
  *     int64_t intermediate;
  *     int64_t shared_intermediate;
+ *     int64_t tensor_cores;
  *     const float *x;
  *     const float *gate_weight;
  *     const float *gate_bias;
@@ -53,6 +54,7 @@ public class moe_layer_args {
         moe_h.C_LONG.withName("hidden"),
         moe_h.C_LONG.withName("intermediate"),
         moe_h.C_LONG.withName("shared_intermediate"),
+        moe_h.C_LONG.withName("tensor_cores"),
         moe_h.C_POINTER.withName("x"),
         moe_h.C_POINTER.withName("gate_weight"),
         moe_h.C_POINTER.withName("gate_bias"),
@@ -300,6 +302,50 @@ public class moe_layer_args {
         struct.set(shared_intermediate$LAYOUT, shared_intermediate$OFFSET, fieldValue);
     }
 
+    private static final OfLong tensor_cores$LAYOUT = (OfLong)$LAYOUT.select(groupElement("tensor_cores"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int64_t tensor_cores
+     * }
+     */
+    public static final OfLong tensor_cores$layout() {
+        return tensor_cores$LAYOUT;
+    }
+
+    private static final long tensor_cores$OFFSET = 72;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int64_t tensor_cores
+     * }
+     */
+    public static final long tensor_cores$offset() {
+        return tensor_cores$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int64_t tensor_cores
+     * }
+     */
+    public static long tensor_cores(MemorySegment struct) {
+        return struct.get(tensor_cores$LAYOUT, tensor_cores$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int64_t tensor_cores
+     * }
+     */
+    public static void tensor_cores(MemorySegment struct, long fieldValue) {
+        struct.set(tensor_cores$LAYOUT, tensor_cores$OFFSET, fieldValue);
+    }
+
     private static final AddressLayout x$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("x"));
 
     /**
@@ -312,7 +358,7 @@ public class moe_layer_args {
         return x$LAYOUT;
     }
 
-    private static final long x$OFFSET = 72;
+    private static final long x$OFFSET = 80;
 
     /**
      * Offset for field:
@@ -356,7 +402,7 @@ public class moe_layer_args {
         return gate_weight$LAYOUT;
     }
 
-    private static final long gate_weight$OFFSET = 80;
+    private static final long gate_weight$OFFSET = 88;
 
     /**
      * Offset for field:
@@ -400,7 +446,7 @@ public class moe_layer_args {
         return gate_bias$LAYOUT;
     }
 
-    private static final long gate_bias$OFFSET = 88;
+    private static final long gate_bias$OFFSET = 96;
 
     /**
      * Offset for field:
@@ -444,7 +490,7 @@ public class moe_layer_args {
         return w13$LAYOUT;
     }
 
-    private static final long w13$OFFSET = 96;
+    private static final long w13$OFFSET = 104;
 
     /**
      * Offset for field:
@@ -488,7 +534,7 @@ public class moe_layer_args {
         return w13_scales$LAYOUT;
     }
 
-    private static final long w13_scales$OFFSET = 104;
+    private static final long w13_scales$OFFSET = 112;
 
     /**
      * Offset for field:
@@ -532,7 +578,7 @@ public class moe_layer_args {
         return w2$LAYOUT;
     }
 
-    private static final long w2$OFFSET = 112;
+    private static final long w2$OFFSET = 120;
 
     /**
      * Offset for field:
@@ -576,7 +622,7 @@ public class moe_layer_args {
         return w2_scales$LAYOUT;
     }
 
-    private static final long w2_scales$OFFSET = 120;
+    private static final long w2_scales$OFFSET = 128;
 
     /**
      * Offset for field:
@@ -620,7 +666,7 @@ public class moe_layer_args {
         return shared_w13$LAYOUT;
     }
 
-    private static final long shared_w13$OFFSET = 128;
+    private static final long shared_w13$OFFSET = 136;
 
     /**
      * Offset for field:
@@ -664,7 +710,7 @@ public class moe_layer_args {
         return shared_w13_scales$LAYOUT;
     }
 
-    private static final long shared_w13_scales$OFFSET = 136;
+    private static final long shared_w13_scales$OFFSET = 144;
 
     /**
      * Offset for field:
@@ -708,7 +754,7 @@ public class moe_layer_args {
         return shared_w2$LAYOUT;
     }
 
-    private static final long shared_w2$OFFSET = 144;
+    private static final long shared_w2$OFFSET = 152;
 
     /**
      * Offset for field:
@@ -752,7 +798,7 @@ public class moe_layer_args {
         return shared_w2_scales$LAYOUT;
     }
 
-    private static final long shared_w2_scales$OFFSET = 152;
+    private static final long shared_w2_scales$OFFSET = 160;
 
     /**
      * Offset for field:
@@ -796,7 +842,7 @@ public class moe_layer_args {
         return out$LAYOUT;
     }
 
-    private static final long out$OFFSET = 160;
+    private static final long out$OFFSET = 168;
 
     /**
      * Offset for field:
@@ -840,7 +886,7 @@ public class moe_layer_args {
         return ids$LAYOUT;
     }
 
-    private static final long ids$OFFSET = 168;
+    private static final long ids$OFFSET = 176;
 
     /**
      * Offset for field:
@@ -884,7 +930,7 @@ public class moe_layer_args {
         return weights$LAYOUT;
     }
 
-    private static final long weights$OFFSET = 176;
+    private static final long weights$OFFSET = 184;
 
     /**
      * Offset for field:
@@ -928,7 +974,7 @@ public class moe_layer_args {
         return expert_load$LAYOUT;
     }
 
-    private static final long expert_load$OFFSET = 184;
+    private static final long expert_load$OFFSET = 192;
 
     /**
      * Offset for field:
@@ -972,7 +1018,7 @@ public class moe_layer_args {
         return diagnostics$LAYOUT;
     }
 
-    private static final long diagnostics$OFFSET = 192;
+    private static final long diagnostics$OFFSET = 200;
 
     /**
      * Offset for field:
@@ -1016,7 +1062,7 @@ public class moe_layer_args {
         return workspace$LAYOUT;
     }
 
-    private static final long workspace$OFFSET = 200;
+    private static final long workspace$OFFSET = 208;
 
     /**
      * Offset for field:
@@ -1060,7 +1106,7 @@ public class moe_layer_args {
         return workspace_bytes$LAYOUT;
     }
 
-    private static final long workspace_bytes$OFFSET = 208;
+    private static final long workspace_bytes$OFFSET = 216;
 
     /**
      * Offset for field:

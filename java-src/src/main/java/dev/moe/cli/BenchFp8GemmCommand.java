@@ -138,7 +138,11 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             }
         }
         if (cuda) {
-            results.add(cudaRow(a, w, offsets, flops, bytes));
+            results.add(cudaRow(a, w, offsets, flops, bytes, false));
+            Map<String, Object> tc = cudaRow(a, w, offsets, flops, bytes, true);
+            if (tc != null) {
+                results.add(tc);
+            }
         }
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("machine", MachineInfo.describe());
@@ -155,17 +159,24 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The CUDA kernel on device-resident operands: TFLOP/s against the GPU's FP8 peak and HBM bandwidth. */
-    private Map<String, Object> cudaRow(QuantizedTensor a, ExpertWeights w, int[] offsets, double flops, double bytes) {
+    /**
+     * A CUDA kernel on device-resident operands: TFLOP/s against the GPU's FP8 peak and HBM bandwidth.
+     * "cuda" is the exact CUDA-core kernel, "cuda-tc" the tensor-core one (null on GPUs without FP8 MMA).
+     */
+    private Map<String, Object> cudaRow(QuantizedTensor a, ExpertWeights w, int[] offsets, double flops, double bytes, boolean tc) {
         String device = CudaGemmRun.deviceName();
         double[] t;
-        try (CudaGemmRun run = new CudaGemmRun(a, w, offsets)) {
+        try (CudaGemmRun run = new CudaGemmRun(a, w, offsets, tc)) {
+            if (!run.supported()) {
+                spec.commandLine().getErr().printf("cuda-tc: %s has no FP8 tensor-core MMA (compute capability < 8.9), skipped%n", device);
+                return null;
+            }
             t = Timing.measure(run::run, seconds);
         }
         double median = Timing.median(t);
         double tflops = flops / median / 1e12;
         Map<String, Object> row = new LinkedHashMap<>();
-        row.put("backend", "cuda");
+        row.put("backend", tc ? "cuda-tc" : "cuda");
         row.put("device", device);
         row.put("median_s", median);
         row.put("min_s", t[0]);
@@ -202,8 +213,8 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         }
         for (Map<String, Object> r : results) {
             if (r.containsKey("device")) {
-                out.printf("cuda on %s: %.1f TFLOP/s; its \"of peak\" is of the FP8 dense peak (%.0f TFLOP/s), \"of read\" of HBM%n",
-                        r.get("device"), (Double) r.get("tflops"), (Double) r.get("fp8_peak_tflops"));
+                out.printf("%s on %s: %.1f TFLOP/s; its \"of peak\" is of the FP8 dense peak (%.0f TFLOP/s), \"of read\" of HBM%n",
+                        r.get("backend"), r.get("device"), (Double) r.get("tflops"), (Double) r.get("fp8_peak_tflops"));
             }
         }
         out.printf("written: %s%n", json);

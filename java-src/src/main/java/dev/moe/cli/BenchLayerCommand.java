@@ -60,6 +60,9 @@ final class BenchLayerCommand implements Callable<Integer> {
             description = "Largest batch run as a CUDA graph (default ${DEFAULT-VALUE}; 0: never).")
     int graphMaxTokens;
 
+    @Option(names = "--tensor-cores", description = "Also time cuda with the tensor-core GEMMs (reported as \"cuda-tc\").")
+    boolean tensorCores;
+
     @Option(names = "--seconds", defaultValue = "1", paramLabel = "S", description = "Time per backend and size (default ${DEFAULT-VALUE}).")
     double seconds;
 
@@ -94,26 +97,28 @@ final class BenchLayerCommand implements Callable<Integer> {
             float[] x = input(t);
             Double cpuSeconds = null;
             for (Backend b : chosen) {
-                double[] times;
-                if (b == Backend.CUDA) {
-                    try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, graphMaxTokens)) {
-                        times = Timing.measure(() -> gpu.forward(x, t), seconds);
+                for (boolean tc : b == Backend.CUDA && tensorCores ? new boolean[] {false, true} : new boolean[] {false}) {
+                    double[] times;
+                    if (b == Backend.CUDA) {
+                        try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, graphMaxTokens, tc)) {
+                            times = Timing.measure(() -> gpu.forward(x, t), seconds);
+                        }
+                    } else {
+                        MoeLayer layer = MoeLayer.create(w, b);
+                        times = Timing.measure(() -> layer.forward(x, t), seconds);
                     }
-                } else {
-                    MoeLayer layer = MoeLayer.create(w, b);
-                    times = Timing.measure(() -> layer.forward(x, t), seconds);
+                    double median = Timing.median(times);
+                    cpuSeconds = b == Backend.CPU ? Double.valueOf(median) : cpuSeconds;
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("backend", tc ? "cuda-tc" : b.cliName());
+                    row.put("tokens", t);
+                    row.put("median_s", median);
+                    row.put("min_s", times[0]);
+                    row.put("runs", times.length);
+                    row.put("tokens_per_s", t / median);
+                    row.put("cuda_graph", b == Backend.CUDA && t <= graphMaxTokens);
+                    results.add(row);
                 }
-                double median = Timing.median(times);
-                cpuSeconds = b == Backend.CPU ? Double.valueOf(median) : cpuSeconds;
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("backend", b.cliName());
-                row.put("tokens", t);
-                row.put("median_s", median);
-                row.put("min_s", times[0]);
-                row.put("runs", times.length);
-                row.put("tokens_per_s", t / median);
-                row.put("cuda_graph", b == Backend.CUDA && t <= graphMaxTokens);
-                results.add(row);
             }
             for (Map<String, Object> row : results) {
                 if (cpuSeconds != null && row.get("tokens").equals(t)) {

@@ -28,6 +28,7 @@ final class CudaGemmRun implements AutoCloseable {
     private final int n;
     private final int k;
     private final int experts;
+    private final boolean tensorCores;
     private final MemorySegment offsets;
     private final DeviceBuffer a;
     private final DeviceBuffer as;
@@ -35,8 +36,9 @@ final class CudaGemmRun implements AutoCloseable {
     private final DeviceBuffer bs;
     private final DeviceBuffer c;
 
-    CudaGemmRun(QuantizedTensor x, ExpertWeights w, int[] rowOffsets) {
+    CudaGemmRun(QuantizedTensor x, ExpertWeights w, int[] rowOffsets, boolean tensorCores) {
         this.stream = CudaStream.create(DEVICE);
+        this.tensorCores = tensorCores;
         this.m = x.rows();
         this.n = w.rows();
         this.k = x.cols();
@@ -61,16 +63,38 @@ final class CudaGemmRun implements AutoCloseable {
 
     /** One GEMM, waited for. */
     void run() {
-        long kc = (k + 127) / 128;
-        long nc = (n + 127) / 128;
-        int st = experts == 1
-                ? moe_h.moe_fp8_gemm_cuda(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(), as.bytes() / 4,
-                        b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n)
-                : moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, stream.handle(), experts, offsets, experts + 1, n, k, a.pointer(),
-                        a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(), (long) experts * nc * kc,
-                        c.pointer(), (long) m * n);
+        NativeStatus.check(launch(), tensorCores ? "FP8 GEMM on CUDA tensor cores" : "FP8 GEMM on CUDA");
+        stream.synchronize();
+    }
+
+    /** Whether this device runs the kernel (the tensor-core one needs compute capability 8.9+). */
+    boolean supported() {
+        int st = launch();
+        if (st == moe_h.MOE_STATUS_UNSUPPORTED_GPU()) {
+            return false;
+        }
         NativeStatus.check(st, "FP8 GEMM on CUDA");
         stream.synchronize();
+        return true;
+    }
+
+    private int launch() {
+        long kc = (k + 127) / 128;
+        long nc = (n + 127) / 128;
+        if (experts == 1) {
+            return tensorCores
+                    ? moe_h.moe_fp8_gemm_cuda_tc(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(), as.bytes() / 4,
+                            b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n)
+                    : moe_h.moe_fp8_gemm_cuda(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(), as.bytes() / 4,
+                            b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n);
+        }
+        return tensorCores
+                ? moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(DEVICE, stream.handle(), experts, offsets, experts + 1, n, k,
+                        a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(),
+                        (long) experts * nc * kc, c.pointer(), (long) m * n)
+                : moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, stream.handle(), experts, offsets, experts + 1, n, k,
+                        a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(),
+                        (long) experts * nc * kc, c.pointer(), (long) m * n);
     }
 
     /** Name of device 0. */

@@ -86,16 +86,16 @@ final class CudaFp8 {
     }
 
     /** C = A·Bᵀ on the GPU (operands already checked by {@link Fp8Gemm}). */
-    static float[] gemm(QuantizedTensor a, QuantizedTensor b) {
-        return grouped(a, new int[] {0, a.rows()}, new ExpertWeights(1, b.rows(), b.cols(), b.codes(), b.scales()), false);
+    static float[] gemm(QuantizedTensor a, QuantizedTensor b, boolean tensorCores) {
+        return grouped(a, new int[] {0, a.rows()}, new ExpertWeights(1, b.rows(), b.cols(), b.codes(), b.scales()), false, tensorCores);
     }
 
     /** Grouped contiguous GEMM on the GPU (operands already checked by {@link Fp8Gemm}). */
-    static float[] groupedContiguous(QuantizedTensor a, int[] offsets, ExpertWeights w) {
-        return grouped(a, offsets, w, true);
+    static float[] groupedContiguous(QuantizedTensor a, int[] offsets, ExpertWeights w, boolean tensorCores) {
+        return grouped(a, offsets, w, true, tensorCores);
     }
 
-    private static float[] grouped(QuantizedTensor a, int[] offsets, ExpertWeights w, boolean grouped) {
+    private static float[] grouped(QuantizedTensor a, int[] offsets, ExpertWeights w, boolean grouped, boolean tc) {
         long m = a.rows();
         long n = w.rows();
         long k = a.cols();
@@ -115,15 +115,22 @@ final class CudaFp8 {
                 for (int i = 0; i < off.length; i++) {
                     off[i] = offsets[i];
                 }
-                st = moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, stream.handle(), w.experts(),
-                        host.allocateFrom(ValueLayout.JAVA_LONG, off), off.length, n, k, da.pointer(), a.codes().length,
-                        dsa.pointer(), a.scales().length, db.pointer(), w.codes().length, dsb.pointer(), w.scales().length,
-                        dc.pointer(), m * n);
+                MemorySegment ho = host.allocateFrom(ValueLayout.JAVA_LONG, off);
+                st = tc
+                        ? moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(DEVICE, stream.handle(), w.experts(), ho, off.length, n, k,
+                                da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length,
+                                dsb.pointer(), w.scales().length, dc.pointer(), m * n)
+                        : moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, stream.handle(), w.experts(), ho, off.length, n, k,
+                                da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length,
+                                dsb.pointer(), w.scales().length, dc.pointer(), m * n);
             } else {
-                st = moe_h.moe_fp8_gemm_cuda(DEVICE, stream.handle(), m, n, k, da.pointer(), a.codes().length, dsa.pointer(),
-                        a.scales().length, db.pointer(), w.codes().length, dsb.pointer(), w.scales().length, dc.pointer(), m * n);
+                st = tc
+                        ? moe_h.moe_fp8_gemm_cuda_tc(DEVICE, stream.handle(), m, n, k, da.pointer(), a.codes().length, dsa.pointer(),
+                                a.scales().length, db.pointer(), w.codes().length, dsb.pointer(), w.scales().length, dc.pointer(), m * n)
+                        : moe_h.moe_fp8_gemm_cuda(DEVICE, stream.handle(), m, n, k, da.pointer(), a.codes().length, dsa.pointer(),
+                                a.scales().length, db.pointer(), w.codes().length, dsb.pointer(), w.scales().length, dc.pointer(), m * n);
             }
-            NativeStatus.check(st, grouped ? "moe_fp8_grouped_gemm_contiguous_cuda" : "moe_fp8_gemm_cuda");
+            NativeStatus.check(st, (grouped ? "moe_fp8_grouped_gemm_contiguous_cuda" : "moe_fp8_gemm_cuda") + (tc ? "_tc" : ""));
             MemorySegment hc = host.allocate(ValueLayout.JAVA_FLOAT, m * n);
             dc.copyTo(hc, stream);
             stream.synchronize();

@@ -20,10 +20,16 @@ import dev.moe.routing.Backend;
 public final class Fp8Gemm {
     private final Backend backend;
     private final boolean vector;
+    private final boolean tensorCores;
 
     private Fp8Gemm(Backend backend, boolean vector) {
+        this(backend, vector, false);
+    }
+
+    private Fp8Gemm(Backend backend, boolean vector, boolean tensorCores) {
         this.backend = backend;
         this.vector = vector;
+        this.tensorCores = tensorCores;
     }
 
     /**
@@ -50,6 +56,22 @@ public final class Fp8Gemm {
         return new Fp8Gemm(Backend.JAVA, true);
     }
 
+    /**
+     * The CUDA GEMMs on FP8 tensor cores (mma.sync, compute capability 8.9 or newer; device 0): each
+     * 128-wide k chunk is summed by the tensor cores and promoted to FP32 on the CUDA cores, so results are
+     * close to {@link Fp8GemmReference}, not bit-identical. Dense and grouped-contiguous only.
+     *
+     * @throws dev.moe.routing.BackendUnavailableException when the CUDA backend is not usable
+     */
+    public static Fp8Gemm cudaTensorCores() {
+        return new Fp8Gemm(Fp8Backends.resolve(Backend.CUDA, "FP8 GEMM", true), false, true);
+    }
+
+    /** Whether this instance runs on tensor cores ({@link #cudaTensorCores()}). */
+    public boolean isTensorCores() {
+        return tensorCores;
+    }
+
     /** Whether {@link #vector()} can be used in this JVM. */
     public static boolean vectorApiAvailable() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
@@ -72,7 +94,7 @@ public final class Fp8Gemm {
             return NativeFp8Gemm.gemm(a, b);
         }
         if (backend == Backend.CUDA) {
-            return CudaFp8.gemm(a, b);
+            return CudaFp8.gemm(a, b, tensorCores);
         }
         return vector ? Fp8GemmVector.gemm(a, b) : Fp8GemmReference.gemm(a, b);
     }
@@ -154,7 +176,7 @@ public final class Fp8Gemm {
             return NativeFp8Gemm.groupedContiguous(a, offsets, w);
         }
         if (backend == Backend.CUDA) {
-            return CudaFp8.groupedContiguous(a, offsets, w);
+            return CudaFp8.groupedContiguous(a, offsets, w, tensorCores);
         }
         float[] c = new float[a.rows() * w.rows()];
         for (int e = 0; e < w.experts(); e++) {

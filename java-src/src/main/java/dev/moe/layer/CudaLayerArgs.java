@@ -73,21 +73,26 @@ final class CudaLayerArgs {
     static long workspaceBytes(MoeLayerWeights w, int tokens) {
         MoeNative.cpu();  // moe_layer_workspace_bytes lives in the CPU library
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment args = struct(arena, w, tokens, Map.of(), 0);
+            MemorySegment args = struct(arena, w, tokens, false, Map.of(), 0);
             MemorySegment out = arena.allocate(ValueLayout.JAVA_LONG);
             NativeStatus.check(moe_h.moe_layer_workspace_bytes(args, out), "moe_layer_workspace_bytes");
             return out.get(ValueLayout.JAVA_LONG, 0);
         }
     }
 
-    /** A moe_layer_args for {@code tokens} tokens with the given pointers (absent slots are NULL). */
-    static MemorySegment struct(Arena arena, MoeLayerWeights w, int tokens, Map<Slot, MemorySegment> ptr, long workspaceBytes) {
+    /**
+     * A moe_layer_args for {@code tokens} tokens with the given pointers (absent slots are NULL), on the
+     * tensor-core GEMMs or the exact ones.
+     */
+    static MemorySegment struct(Arena arena, MoeLayerWeights w, int tokens, boolean tensorCores, Map<Slot, MemorySegment> ptr,
+                                long workspaceBytes) {
         MemorySegment a = moe_layer_args.allocate(arena);
         NativeGateConfig.write(w.config(), moe_layer_args.gate(a));
         moe_layer_args.tokens(a, tokens);
         moe_layer_args.hidden(a, w.hidden());
         moe_layer_args.intermediate(a, w.intermediate());
         moe_layer_args.shared_intermediate(a, w.hasSharedExpert() ? w.sharedW2().cols() : 0);
+        moe_layer_args.tensor_cores(a, tensorCores ? 1 : 0);
         MemorySegment nul = MemorySegment.NULL;
         moe_layer_args.x(a, ptr.getOrDefault(Slot.X, nul));
         moe_layer_args.gate_weight(a, ptr.getOrDefault(Slot.GATE, nul));

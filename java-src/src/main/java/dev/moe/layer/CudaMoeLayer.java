@@ -37,6 +37,7 @@ public final class CudaMoeLayer implements AutoCloseable {
     private final MoeLayerWeights w;
     private final int device;
     private final int graphMaxTokens;
+    private final boolean tensorCores;
     private final DeviceArena weightArena;
     private final CudaStream stream;
     private final Map<Slot, MemorySegment> weightPointers = new EnumMap<>(Slot.class);
@@ -46,10 +47,11 @@ public final class CudaMoeLayer implements AutoCloseable {
     private int capacity;
     private boolean closed;
 
-    private CudaMoeLayer(MoeLayerWeights w, int device, int graphMaxTokens) {
+    private CudaMoeLayer(MoeLayerWeights w, int device, int graphMaxTokens, boolean tensorCores) {
         this.w = w;
         this.device = device;
         this.graphMaxTokens = graphMaxTokens;
+        this.tensorCores = tensorCores;
         this.weightArena = new DeviceArena(device);
         CudaStream s = null;
         try (Arena host = Arena.ofConfined()) {
@@ -72,11 +74,20 @@ public final class CudaMoeLayer implements AutoCloseable {
 
     /**
      * The layer on CUDA device {@code device}, running batches of up to {@code graphMaxTokens} tokens as
-     * CUDA graphs (0 for never).
+     * CUDA graphs (0 for never), with the exact GEMMs (bit-identical to {@link MoeLayer}).
      *
      * @throws CudaException when the device is not usable or its memory does not hold the weights
      */
     public static CudaMoeLayer create(MoeLayerWeights weights, int device, int graphMaxTokens) {
+        return create(weights, device, graphMaxTokens, false);
+    }
+
+    /**
+     * As {@link #create(MoeLayerWeights, int, int)}; with {@code tensorCores} the expert GEMMs run on FP8
+     * tensor cores (compute capability 8.9+), close to {@link MoeLayer} but not bit-identical (see
+     * {@link dev.moe.fp8.Fp8Gemm#cudaTensorCores()}).
+     */
+    public static CudaMoeLayer create(MoeLayerWeights weights, int device, int graphMaxTokens, boolean tensorCores) {
         Objects.requireNonNull(weights, "weights");
         if (device < 0) {
             throw new IllegalArgumentException("device must be >= 0, got " + device);
@@ -84,7 +95,7 @@ public final class CudaMoeLayer implements AutoCloseable {
         if (graphMaxTokens < 0) {
             throw new IllegalArgumentException("graphMaxTokens must be >= 0, got " + graphMaxTokens);
         }
-        return new CudaMoeLayer(weights, device, graphMaxTokens);
+        return new CudaMoeLayer(weights, device, graphMaxTokens, tensorCores);
     }
 
     /** The layer on device 0 with the default graph threshold. */
@@ -98,6 +109,11 @@ public final class CudaMoeLayer implements AutoCloseable {
 
     public int device() {
         return device;
+    }
+
+    /** Whether the expert GEMMs run on tensor cores. */
+    public boolean tensorCores() {
+        return tensorCores;
     }
 
     /** The largest batch run as a CUDA graph. */
@@ -158,7 +174,7 @@ public final class CudaMoeLayer implements AutoCloseable {
         call.get(Slot.LOAD).clear(stream);
         Map<Slot, MemorySegment> ptr = new EnumMap<>(weightPointers);
         call.forEach((slot, b) -> ptr.put(slot, b.pointer()));
-        MemorySegment args = CudaLayerArgs.struct(host, w, tokens, ptr, call.get(Slot.WORKSPACE).bytes());
+        MemorySegment args = CudaLayerArgs.struct(host, w, tokens, tensorCores, ptr, call.get(Slot.WORKSPACE).bytes());
         NativeStatus.check(moe_h.moe_layer_forward_cuda(device, stream.handle(), args), "moe_layer_forward_cuda");
     }
 
@@ -239,9 +255,10 @@ public final class CudaMoeLayer implements AutoCloseable {
 
     /**
      * The GPU pipeline's code run on the host ({@code moe_layer_forward_cuda_host}): the same kernels'
-     * per-thread code, block by block. For tests on machines without a GPU; slow.
+     * per-thread code, block by block (tensor-core MMAs emulated, summing in increasing k). For tests on
+     * machines without a GPU; slow.
      */
-    static MoeLayer.Output forwardOnHost(MoeLayerWeights w, float[] x, int tokens) {
+    static MoeLayer.Output forwardOnHost(MoeLayerWeights w, float[] x, int tokens, boolean tensorCores) {
         MoeLayer.checkInput(x, tokens, w.hidden());
         int k = w.config().topk();
         int n = w.config().numExperts();
@@ -251,7 +268,7 @@ public final class CudaMoeLayer implements AutoCloseable {
                 ptr.put(e.getKey(), host.allocate(Math.max(1, e.getValue()), 256));
             }
             MemorySegment.copy(x, 0, ptr.get(Slot.X), ValueLayout.JAVA_FLOAT, 0, x.length);
-            MemorySegment args = CudaLayerArgs.struct(host, w, tokens, ptr, CudaLayerArgs.workspaceBytes(w, tokens));
+            MemorySegment args = CudaLayerArgs.struct(host, w, tokens, tensorCores, ptr, CudaLayerArgs.workspaceBytes(w, tokens));
             int status = moe_h.moe_layer_forward_cuda_host(args);
             MemorySegment diag = ptr.get(Slot.DIAGNOSTICS);
             if (status == moe_h.MOE_STATUS_NON_FINITE_INPUT() && tokens > 0) {

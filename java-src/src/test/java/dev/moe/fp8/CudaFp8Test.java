@@ -92,6 +92,40 @@ class CudaFp8Test {
                 Fp8Gemm.create(Backend.CUDA).groupedContiguous(a, offsets, w));
     }
 
+    /** |x| of every element: the codes without their sign bits (scales are positive). */
+    static QuantizedTensor abs(QuantizedTensor q) {
+        byte[] c = q.codes().clone();
+        for (int i = 0; i < c.length; i++) {
+            c[i] = (byte) (c[i] & 0x7f);
+        }
+        return new QuantizedTensor(q.rows(), q.cols(), q.block(), q.pow2(), c, q.scales());
+    }
+
+    /**
+     * Tensor cores: each output within 2^-10 of sum_k |a_k||b_k| of the reference (the tensor core adds a
+     * 128-product chunk in its own order and internal precision before the FP32 promotion).
+     */
+    @ParameterizedTest(name = "tensor-core gemm m={0} n={1} k={2}")
+    @org.junit.jupiter.params.provider.CsvSource({"1, 1, 1", "63, 65, 31", "65, 130, 300", "128, 4096, 7168", "300, 257, 1000"})
+    void tensorCoreGemmIsCloseToTheReference(int m, int n, int k) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(m + 7L * n + 31L * k);
+        QuantizedTensor a = CudaGemmHostTest.random(rnd, m, k, Fp8Block.ROW_1X128, true);
+        QuantizedTensor b = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        float[] want = Fp8GemmReference.gemm(a, b);
+        float[] bound = Fp8GemmReference.gemm(abs(a), abs(b));
+        float[] got = Fp8Gemm.cudaTensorCores().gemm(a, b);
+        for (int i = 0; i < want.length; i++) {
+            double tol = 0x1p-10 * bound[i] + 1e-30;
+            if (!(Math.abs(got[i] - want[i]) <= tol)) {
+                throw new AssertionError("element " + i + ": tensor cores " + got[i] + ", reference " + want[i] + ", tolerance " + tol);
+            }
+        }
+        int[] offsets = {0, m / 3, m / 3, m};
+        ExpertWeights w = ExpertWeights.of(java.util.List.of(b, b, b));
+        float[] grouped = Fp8Gemm.cudaTensorCores().groupedContiguous(a, offsets, w);
+        assertArrayEquals(got, grouped, "grouped = dense when every expert has the same weights");
+    }
+
     @Test
     void nonFiniteInputSetsTheFlag() {
         int rows = 130;

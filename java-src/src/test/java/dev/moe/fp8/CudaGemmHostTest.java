@@ -37,13 +37,24 @@ class CudaGemmHostTest {
     }
 
     static float[] hostCuda(QuantizedTensor a, QuantizedTensor b) {
+        return hostCuda(a, b, false);
+    }
+
+    /** The exact kernel's (or, with tc, the tensor-core kernel's) block code run on the host. */
+    static float[] hostCuda(QuantizedTensor a, QuantizedTensor b, boolean tc) {
         MoeNative.cpu();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, (long) a.rows() * b.rows()));
-            int st = moe_h.moe_fp8_gemm_cuda_host(a.rows(), b.rows(), a.cols(), arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()),
-                    a.codes().length, arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length,
-                    arena.allocateFrom(ValueLayout.JAVA_BYTE, b.codes()), b.codes().length,
-                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, b.scales()), b.scales().length, c, (long) a.rows() * b.rows());
+            MemorySegment ac = arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes());
+            MemorySegment as = arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales());
+            MemorySegment bc = arena.allocateFrom(ValueLayout.JAVA_BYTE, b.codes());
+            MemorySegment bs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, b.scales());
+            long cn = (long) a.rows() * b.rows();
+            int st = tc
+                    ? moe_h.moe_fp8_gemm_cuda_tc_host(a.rows(), b.rows(), a.cols(), ac, a.codes().length, as, a.scales().length, bc,
+                            b.codes().length, bs, b.scales().length, c, cn)
+                    : moe_h.moe_fp8_gemm_cuda_host(a.rows(), b.rows(), a.cols(), ac, a.codes().length, as, a.scales().length, bc,
+                            b.codes().length, bs, b.scales().length, c, cn);
             assertEquals(moe_h.MOE_STATUS_OK(), st);
             return c.asSlice(0, 4L * a.rows() * b.rows()).toArray(ValueLayout.JAVA_FLOAT);
         }
@@ -57,6 +68,22 @@ class CudaGemmHostTest {
         QuantizedTensor a = random(rnd, m, k, Fp8Block.ROW_1X128, true);
         QuantizedTensor b = random(rnd, n, k, Fp8Block.TILE_128X128, false);
         assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b));
+    }
+
+    /**
+     * The tensor-core kernel's staging, fragment and promotion code with mma.sync emulated from its PTX
+     * layout (products in increasing k): bit-identical to the reference on partial tiles, k not a multiple
+     * of 16 (the byte staging path) and several chunks. A wrong fragment index moves products between
+     * outputs and fails this.
+     */
+    @ParameterizedTest(name = "tensor cores m={0} n={1} k={2}")
+    @CsvSource({"1, 1, 1", "16, 8, 32", "63, 65, 31", "64, 64, 129", "65, 130, 300", "130, 7, 256", "3, 200, 1000",
+        "128, 128, 384"})
+    void hostRunOfTheTensorCoreKernelEqualsTheReferenceBitForBit(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(m * 17L + n * 5L + k);
+        QuantizedTensor a = random(rnd, m, k, Fp8Block.ROW_1X128, true);
+        QuantizedTensor b = random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b, true));
     }
 
     @Test

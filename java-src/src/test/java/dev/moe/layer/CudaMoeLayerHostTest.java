@@ -48,9 +48,13 @@ class CudaMoeLayerHostTest {
     }
 
     static void assertSameAsJava(MoeLayerWeights w, int tokens, long seed) {
+        assertSameAsJava(w, tokens, seed, false);
+    }
+
+    static void assertSameAsJava(MoeLayerWeights w, int tokens, long seed, boolean tensorCores) {
         float[] x = input(tokens, w.hidden(), seed);
         MoeLayer.Output want = MoeLayer.create(w, Backend.JAVA).forwardWithRouting(x, tokens);
-        MoeLayer.Output got = CudaMoeLayer.forwardOnHost(w, x, tokens);
+        MoeLayer.Output got = CudaMoeLayer.forwardOnHost(w, x, tokens, tensorCores);
         assertArrayEquals(want.routing().ids(), got.routing().ids(), "ids");
         assertArrayEquals(want.routing().weights(), got.routing().weights(), "weights");
         assertArrayEquals(want.routing().expertLoad(), got.routing().expertLoad(), "load");
@@ -62,6 +66,14 @@ class CudaMoeLayerHostTest {
     void v3LikeEqualsTheJavaLayerBitForBit(int tokens, int hidden, boolean shared) {
         MoeLayerWeights w = MoeLayerWeights.synthetic(V3_LIKE, hidden, 128, shared, 11 + tokens);
         assertSameAsJava(w, tokens, tokens * 3L + hidden);
+    }
+
+    /** The tensor-core GEMM tiles (MMAs emulated in increasing k) inside the pipeline: still the java layer's bits. */
+    @ParameterizedTest(name = "tensor cores T={0} H={1} shared={2}")
+    @CsvSource({"37, 200, true", "300, 136, false"})
+    void tensorCoreGemmsInThePipeline(int tokens, int hidden, boolean shared) {
+        MoeLayerWeights w = MoeLayerWeights.synthetic(V3_LIKE, hidden, 128, shared, 21 + tokens);
+        assertSameAsJava(w, tokens, tokens + 5L, true);
     }
 
     @Test
@@ -80,7 +92,7 @@ class CudaMoeLayerHostTest {
     @Test
     void emptyBatch() {
         MoeLayerWeights w = MoeLayerWeights.synthetic(V3_LIKE, 64, 128, true, 3);
-        MoeLayer.Output got = CudaMoeLayer.forwardOnHost(w, new float[0], 0);
+        MoeLayer.Output got = CudaMoeLayer.forwardOnHost(w, new float[0], 0, false);
         assertEquals(0, got.hidden().length);
         assertEquals(0, Arrays.stream(got.routing().expertLoad()).sum());
     }
@@ -93,7 +105,7 @@ class CudaMoeLayerHostTest {
         MoeLayerWeights w = new MoeLayerWeights(s.config(), 64, 128, gate, s.gateBias(), s.w13(), s.w2(), null, null);
         float[] x = input(5, 64, 1);
         Arrays.fill(x, 3 * 64, 4 * 64, 3e38f);
-        ArithmeticException e = assertThrows(ArithmeticException.class, () -> CudaMoeLayer.forwardOnHost(w, x, 5));
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> CudaMoeLayer.forwardOnHost(w, x, 5, false));
         assertTrue(e.getMessage().contains("token 3"), e.getMessage());
     }
 
@@ -104,13 +116,16 @@ class CudaMoeLayerHostTest {
         long big = CudaLayerArgs.workspaceBytes(w, 1000);
         assertTrue(small > 0 && big > 50 * small, small + " / " + big);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment args = CudaLayerArgs.struct(arena, w, 4, Map.of(), 0);
+            MemorySegment args = CudaLayerArgs.struct(arena, w, 4, false, Map.of(), 0);
             MemorySegment bytes = arena.allocate(ValueLayout.JAVA_LONG);
             moe_layer_args.intermediate(args, 100);  // not a multiple of 128
             assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes));
             moe_layer_args.intermediate(args, 128);
             assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_layer_workspace_bytes(args, bytes));
             assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_layer_forward_cuda_host(args), "no buffers given");
+            moe_layer_args.tensor_cores(args, 2);
+            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes), "tensor_cores is 0 or 1");
+            moe_layer_args.tensor_cores(args, 0);
             moe_layer_args.tokens(args, -1);
             assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_forward_cuda_host(args));
         }

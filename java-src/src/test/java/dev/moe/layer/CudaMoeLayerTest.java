@@ -47,6 +47,30 @@ class CudaMoeLayerTest {
         }
     }
 
+    /** Tensor-core GEMMs: the same routing (the gate is exact), outputs within 1 % of the largest |y|. */
+    @Test
+    void tensorCoreLayerIsCloseToTheJavaLayer() {
+        MoeLayerWeights w = MoeLayerWeights.synthetic(CudaMoeLayerHostTest.V3_LIKE, 256, 256, true, 9);
+        try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, 64, true)) {
+            for (int tokens : new int[] {16, 500}) {
+                float[] x = CudaMoeLayerHostTest.input(tokens, w.hidden(), tokens);
+                MoeLayer.Output want = MoeLayer.create(w, Backend.JAVA).forwardWithRouting(x, tokens);
+                MoeLayer.Output got = gpu.forward(x, tokens);
+                assertArrayEquals(want.routing().ids(), got.routing().ids(), "ids");
+                float max = 0;
+                for (float v : want.hidden()) {
+                    max = Math.max(max, Math.abs(v));
+                }
+                for (int i = 0; i < want.hidden().length; i++) {
+                    if (!(Math.abs(want.hidden()[i] - got.hidden()[i]) <= 0.01f * max)) {
+                        throw new AssertionError("T=" + tokens + " element " + i + ": " + got.hidden()[i] + " vs " + want.hidden()[i]
+                                + " (max |y| " + max + ")");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void softmaxWithoutBias() {
         MoeLayerWeights w = CudaMoeLayerHostTest.withoutBias(
