@@ -12,6 +12,11 @@ import java.util.stream.*;
 import static java.lang.foreign.ValueLayout.*;
 import static java.lang.foreign.MemoryLayout.PathElement.*;
 
+/**
+ * Bindings of {@code native/include/moe/moe.h} (libmoe and libmoe_cuda), in jextract's shape: the
+ * {@code MOE_*} constants, the C type layouts and, per C function, a static method with its descriptor,
+ * downcall handle and address. Arguments are passed to C unchecked. Internal; see the package description.
+ */
 public class moe_h {
 
     moe_h() {

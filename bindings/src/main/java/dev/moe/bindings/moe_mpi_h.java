@@ -12,6 +12,11 @@ import java.util.stream.*;
 import static java.lang.foreign.ValueLayout.*;
 import static java.lang.foreign.MemoryLayout.PathElement.*;
 
+/**
+ * Bindings of {@code native/include/moe/moe_mpi.h} (the MPI shim libmoe_mpi), in jextract's shape: the
+ * {@code MOE_MPI_*} constants and, per C function, a static method with its descriptor, downcall handle
+ * and address. Arguments are passed to C unchecked. Internal; see the package description.
+ */
 public class moe_mpi_h {
 
     moe_mpi_h() {
