@@ -45,7 +45,18 @@ public final class NativeLibraryLoader {
 
     private NativeLibraryLoader() {}
 
-    /** Loads {@code name} ("moe" or "moe_cuda") once per process, or throws with every place tried. */
+    /**
+     * Loads a library once per process, or throws with every place tried. Thread-safe. A failure is
+     * cached too: later calls throw again without retrying. A library given by {@value #PATH_PROPERTY}
+     * that fails to load is an error, never a fallback to another copy. Before {@code libmoe} is loaded,
+     * {@code GOMP_SPINCOUNT=10000} is set in the process environment unless {@code OMP_WAIT_POLICY} or
+     * {@code GOMP_SPINCOUNT} is already set.
+     *
+     * @param name the base name: {@code moe}, {@code moe_cuda} or {@code moe_mpi}
+     * @return the loaded library, its file and where it was found
+     * @throws NativeLibraryException if no copy can be loaded, or the loaded copy's ABI version differs
+     *         from the bindings'
+     */
     public static synchronized LoadedLibrary load(String name) {
         Object cached = CACHE.get(name);
         if (cached instanceof LoadedLibrary lib) {

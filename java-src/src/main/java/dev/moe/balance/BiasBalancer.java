@@ -16,6 +16,16 @@ public final class BiasBalancer {
     private long step;
     private long tokensSeen;
 
+    /**
+     * A controller with every bias at the rule's neutral value (0 for additive rules, 1 for
+     * {@link BiasUpdateRule#MULTIPLICATIVE}), at step 0 with no tokens seen.
+     *
+     * @param layers     number of MoE layers, &ge; 1
+     * @param numExperts N, routed experts per layer, &ge; 1
+     * @param rule       how the bias moves after each step
+     * @param schedule   γ as a function of the tokens seen
+     * @throws IllegalArgumentException if {@code layers} or {@code numExperts} is less than 1
+     */
     public BiasBalancer(int layers, int numExperts, BiasUpdateRule rule, GammaSchedule schedule) {
         if (layers < 1 || numExperts < 1) {
             throw new IllegalArgumentException("need at least one layer and one expert, got " + layers + " x " + numExperts);
@@ -29,7 +39,15 @@ public final class BiasBalancer {
         this.schedule = schedule;
     }
 
-    /** Restores a controller from a saved state. */
+    /**
+     * Restores a controller from a saved state (copying its bias). The rule name stored in the state is
+     * not checked against {@code rule}.
+     *
+     * @param state    the saved state, e.g. from {@link BiasStateFile#load}
+     * @param rule     the update rule to continue with
+     * @param schedule the γ schedule to continue with
+     * @return a controller at the saved step, tokens seen and bias
+     */
     public static BiasBalancer restore(BiasState state, BiasUpdateRule rule, GammaSchedule schedule) {
         BiasBalancer b = new BiasBalancer(state.layers(), state.numExperts(), rule, schedule);
         for (int l = 0; l < state.layers(); l++) {
@@ -40,39 +58,57 @@ public final class BiasBalancer {
         return b;
     }
 
-    /** The live bias of one layer (float [N]); read it to route the next step, do not modify it. */
+    /**
+     * The live bias of one layer; read it to route the next step, do not modify it. The array is
+     * updated in place by {@link #endStep}.
+     *
+     * @param layer layer index, 0 &le; layer &lt; {@link #layers()}
+     * @return float [N], the layer's bias
+     */
     public float[] bias(int layer) {
         return bias[layer];
     }
 
+    /** {@return the number of MoE layers} */
     public int layers() {
         return bias.length;
     }
 
+    /** {@return N, the number of experts per layer} */
     public int numExperts() {
         return bias[0].length;
     }
 
+    /** {@return the number of steps ended so far} */
     public long step() {
         return step;
     }
 
+    /** {@return the tokens counted by {@link #endStep} so far (drives the γ schedule)} */
     public long tokensSeen() {
         return tokensSeen;
     }
 
+    /** {@return the update rule} */
     public BiasUpdateRule rule() {
         return rule;
     }
 
-    /** γ that the next {@link #endStep} will use. */
+    /** {@return γ that the next {@link #endStep} will use} */
     public float currentGamma() {
         return schedule.gammaAt(tokensSeen);
     }
 
     /**
-     * Ends a training step: updates every layer's bias from its counts (int64 [layers][N]) with the
-     * γ the schedule gives at the tokens seen so far, then counts {@code tokensInStep}.
+     * Ends a training step: updates every layer's bias from its counts with the γ the schedule gives at
+     * the tokens seen so far, then counts {@code tokensInStep}. A layer whose counts sum to 0, or any
+     * layer when γ is 0, keeps its bias.
+     *
+     * @param counts       int64 [layers][N], per-expert token counts of this step (global batch), each &ge; 0
+     * @param tokensInStep tokens trained on in this step, &ge; 0
+     * @throws IllegalArgumentException if the shape of {@code counts} does not match, a count is
+     *         negative, or {@code tokensInStep} is negative (a layer may already have been updated
+     *         when a later layer's counts are rejected)
      */
     public void endStep(long[][] counts, long tokensInStep) {
         if (counts.length != bias.length) {
@@ -102,7 +138,7 @@ public final class BiasBalancer {
         tokensSeen += tokensInStep;
     }
 
-    /** A snapshot of the state, for {@link BiasStateFile#save}. */
+    /** {@return a deep copy of the state, for {@link BiasStateFile#save}} */
     public BiasState snapshot() {
         float[][] copy = new float[bias.length][];
         for (int l = 0; l < bias.length; l++) {

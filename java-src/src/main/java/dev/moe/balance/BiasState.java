@@ -10,10 +10,12 @@ package dev.moe.balance;
  */
 public record BiasState(long step, long tokensSeen, String rule, float[][] bias) {
 
+    /** {@return the number of layers, {@code bias.length}} */
     public int layers() {
         return bias.length;
     }
 
+    /** {@return N, the length of a layer's bias (0 if there are no layers)} */
     public int numExperts() {
         return bias.length == 0 ? 0 : bias[0].length;
     }

@@ -28,7 +28,15 @@ public final class BiasStateFile {
 
     private BiasStateFile() {}
 
-    /** Writes {@code state} to {@code file} atomically. */
+    /**
+     * Writes {@code state} to {@code file} atomically (a reader sees the old file or the new one, never
+     * a mix).
+     *
+     * @param file  the destination; replaced if it exists
+     * @param state the state to write
+     * @throws IllegalArgumentException if the bias rows are ragged
+     * @throws IOException if writing fails
+     */
     public static void save(Path file, BiasState state) throws IOException {
         byte[] rule = state.rule().getBytes(StandardCharsets.UTF_8);
         int layers = state.layers();
@@ -50,7 +58,14 @@ public final class BiasStateFile {
         AtomicFiles.write(file, buf.array());
     }
 
-    /** Reads and validates a state file. */
+    /**
+     * Reads and validates a state file.
+     *
+     * @param file the file to read
+     * @return the state it holds
+     * @throws IOException if the file cannot be read, or is corrupt: bad magic, unsupported version,
+     *         implausible sizes, wrong length, a non-finite bias or a checksum mismatch (the message says which)
+     */
     public static BiasState load(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);

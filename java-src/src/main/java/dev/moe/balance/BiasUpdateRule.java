@@ -8,17 +8,20 @@ import dev.moe.routing.BiasMode;
  */
 public interface BiasUpdateRule {
 
-    /** The name used in state files and on the command line. */
+    /** {@return the name used in state files and on the command line} */
     String name();
 
     /**
      * Updates {@code bias} in place from this step's per-expert {@code counts} (Σ counts &gt; 0).
      *
-     * @param gamma the update speed γ (u in [LF])
+     * @param bias   float [N], the layer's bias, updated in place
+     * @param counts int64 [N], tokens routed to each expert in this step
+     * @param gamma  the update speed γ (u in [LF])
+     * @throws IllegalArgumentException if γ is out of the rule's range ({@link #MULTIPLICATIVE} needs γ &lt; 1)
      */
     void apply(float[] bias, long[] counts, float gamma);
 
-    /** How the bias this rule maintains combines with the scores when selecting experts. */
+    /** {@return how the bias this rule maintains combines with the scores when selecting experts} */
     default BiasMode mode() {
         return BiasMode.ADD;
     }
@@ -115,7 +118,13 @@ public interface BiasUpdateRule {
         return sum;
     }
 
-    /** The rule with this name: {@code sign} or {@code proportional}. */
+    /**
+     * The rule with this name.
+     *
+     * @param name {@code sign}, {@code proportional} or {@code multiplicative}
+     * @return the rule
+     * @throws IllegalArgumentException if the name is none of these
+     */
     static BiasUpdateRule byName(String name) {
         return switch (name) {
             case "sign" -> SIGN;

@@ -10,6 +10,11 @@ package dev.moe.balance;
  */
 public record GammaSchedule(float gamma, long freezeAfterTokens) {
 
+    /**
+     * Validates the schedule.
+     *
+     * @throws IllegalArgumentException if γ is negative or not finite, or the freeze point is negative
+     */
     public GammaSchedule {
         if (!Float.isFinite(gamma) || gamma < 0) {
             throw new IllegalArgumentException("gamma must be finite and >= 0, got " + gamma);
@@ -19,17 +24,27 @@ public record GammaSchedule(float gamma, long freezeAfterTokens) {
         }
     }
 
-    /** A constant γ, never frozen. */
+    /**
+     * A constant γ, never frozen.
+     *
+     * @param gamma the update speed, finite and &ge; 0
+     * @return the schedule
+     */
     public static GammaSchedule constant(float gamma) {
         return new GammaSchedule(gamma, Long.MAX_VALUE);
     }
 
-    /** DeepSeek-V3's schedule: 0.001 for the first 14.3T tokens, then frozen. */
+    /** {@return DeepSeek-V3's schedule: 0.001 for the first 14.3T tokens, then frozen} */
     public static GammaSchedule deepseekV3() {
         return new GammaSchedule(0.001f, 14_300_000_000_000L);
     }
 
-    /** γ for a step that starts after {@code tokensSeen} tokens. */
+    /**
+     * γ for a step that starts after {@code tokensSeen} tokens.
+     *
+     * @param tokensSeen tokens trained on before the step
+     * @return {@code gamma} before the freeze point, else 0
+     */
     public float gammaAt(long tokensSeen) {
         return tokensSeen < freezeAfterTokens ? gamma : 0f;
     }

@@ -20,6 +20,12 @@ public final class MoeCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /**
+     * The entry point of {@code ./moe}: runs the CLI on the standard streams and exits the JVM with its
+     * exit code. Uses the CLI's logback configuration unless {@code logback.configurationFile} is set.
+     *
+     * @param args the command line
+     */
     public static void main(String[] args) {
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", "dev/moe/cli/logback-cli.xml");
@@ -27,12 +33,24 @@ public final class MoeCli implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the CLI and returns its exit code (used by tests too). */
+    /**
+     * Runs the CLI on the standard streams and returns its exit code (used by tests too); does not exit.
+     *
+     * @param args the command line
+     * @return 0 success, 1 runtime failure, 2 bad usage or input
+     */
     public static int run(String... args) {
         return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
     }
 
-    /** Runs the CLI with the given output streams and returns its exit code. */
+    /**
+     * Runs the CLI with the given output streams and returns its exit code; does not exit.
+     *
+     * @param out receives normal output
+     * @param err receives error messages (one line each, prefixed {@code moe:})
+     * @param args the command line
+     * @return 0 success, 1 runtime failure, 2 bad usage or input
+     */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new MoeCli());
         cli.setOut(out);

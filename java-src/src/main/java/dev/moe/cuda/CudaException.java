@@ -4,6 +4,11 @@ package dev.moe.cuda;
 public final class CudaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message the failed call and the CUDA error
+     */
     public CudaException(String message) {
         super(message);
     }

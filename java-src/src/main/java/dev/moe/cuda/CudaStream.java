@@ -16,7 +16,14 @@ public final class CudaStream implements AutoCloseable {
         this.handle = handle;
     }
 
-    /** A new stream on {@code device}. */
+    /**
+     * A new stream on {@code device}. Close it to destroy the stream.
+     *
+     * @param device the CUDA device ordinal
+     * @return the stream
+     * @throws dev.moe.nativelib.NativeLibraryException if the CUDA library cannot be loaded
+     * @throws CudaException if there is no usable GPU or cudaStreamCreate fails
+     */
     public static CudaStream create(int device) {
         CudaCalls.load();
         try (Arena arena = Arena.ofConfined()) {
@@ -26,11 +33,17 @@ public final class CudaStream implements AutoCloseable {
         }
     }
 
+    /** {@return the CUDA device ordinal of this stream} */
     public int device() {
         return device;
     }
 
-    /** The cudaStream_t, as passed to the C ABI. */
+    /**
+     * The cudaStream_t, as passed to the C ABI.
+     *
+     * @return the stream handle (an address, not dereferenceable from Java)
+     * @throws IllegalStateException if the stream is closed
+     */
     public MemorySegment handle() {
         if (handle == null) {
             throw new IllegalStateException("stream is closed");
@@ -38,11 +51,21 @@ public final class CudaStream implements AutoCloseable {
         return handle;
     }
 
-    /** Waits until everything enqueued so far has finished. */
+    /**
+     * Waits until everything enqueued so far has finished.
+     *
+     * @throws IllegalStateException if the stream is closed
+     * @throws CudaException if the synchronisation reports a CUDA error
+     */
     public void synchronize() {
         CudaCalls.check(moe_h.moe_cuda_stream_synchronize(device, handle()), "cudaStreamSynchronize");
     }
 
+    /**
+     * Destroys the stream; later calls do nothing.
+     *
+     * @throws CudaException if cudaStreamDestroy fails
+     */
     @Override
     public void close() {
         if (handle != null) {

@@ -17,16 +17,31 @@ public final class DeviceArena implements AutoCloseable {
     private final List<DeviceBuffer> buffers = new ArrayList<>();
     private boolean closed;
 
+    /**
+     * An empty arena on {@code device}.
+     *
+     * @param device the CUDA device ordinal
+     * @throws dev.moe.nativelib.NativeLibraryException if the CUDA library cannot be loaded
+     */
     public DeviceArena(int device) {
         CudaCalls.load();
         this.device = device;
     }
 
+    /** {@return the CUDA device ordinal of this arena} */
     public int device() {
         return device;
     }
 
-    /** {@code bytes} of device memory (at least 256-byte aligned, as cudaMalloc gives). */
+    /**
+     * Allocates device memory owned by this arena (cudaMalloc; a zero-byte request still allocates one byte).
+     *
+     * @param bytes the size, &ge; 0
+     * @return the buffer, at least 256-byte aligned, valid until this arena closes
+     * @throws IllegalStateException if the arena is closed
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     * @throws CudaException if cudaMalloc fails (e.g. out of device memory)
+     */
     public DeviceBuffer allocate(long bytes) {
         if (closed) {
             throw new IllegalStateException("device arena is closed");
@@ -43,7 +58,11 @@ public final class DeviceArena implements AutoCloseable {
         }
     }
 
-    /** Frees every buffer (cudaFree waits for work that uses them). */
+    /**
+     * Frees every buffer (cudaFree waits for work that uses them). Later calls do nothing.
+     *
+     * @throws CudaException for the first cudaFree that failed, after trying to free all of them
+     */
     @Override
     public void close() {
         if (closed) {

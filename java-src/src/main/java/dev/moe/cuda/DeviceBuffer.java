@@ -14,21 +14,42 @@ import dev.moe.bindings.moe_h;
  */
 public record DeviceBuffer(int device, MemorySegment pointer, long bytes) {
 
-    /** Enqueues a copy of all of {@code host} (native memory, at most {@link #bytes}) to the start of this buffer. */
+    /**
+     * Enqueues a copy of all of {@code host} to the start of this buffer.
+     *
+     * @param host   native (off-heap) memory of at most {@link #bytes} bytes; keep it alive until the
+     *               stream is synchronised
+     * @param stream the stream to enqueue on
+     * @throws IllegalArgumentException if {@code host} is a heap segment or larger than this buffer
+     * @throws CudaException if the copy cannot be enqueued
+     */
     public void copyFrom(MemorySegment host, CudaStream stream) {
         requireHost(host);
         CudaCalls.check(moe_h.moe_cuda_memcpy(device, stream.handle(), pointer, host, host.byteSize(), moe_h.MOE_CUDA_H2D()),
                 "cudaMemcpyAsync(host to device)");
     }
 
-    /** Enqueues a copy of the first {@code host.byteSize()} bytes of this buffer into {@code host}. */
+    /**
+     * Enqueues a copy of the first {@code host.byteSize()} bytes of this buffer into {@code host}.
+     *
+     * @param host   native (off-heap) memory of at most {@link #bytes} bytes; its contents are valid
+     *               once the stream is synchronised
+     * @param stream the stream to enqueue on
+     * @throws IllegalArgumentException if {@code host} is a heap segment or larger than this buffer
+     * @throws CudaException if the copy cannot be enqueued
+     */
     public void copyTo(MemorySegment host, CudaStream stream) {
         requireHost(host);
         CudaCalls.check(moe_h.moe_cuda_memcpy(device, stream.handle(), host, pointer, host.byteSize(), moe_h.MOE_CUDA_D2H()),
                 "cudaMemcpyAsync(device to host)");
     }
 
-    /** Enqueues zeroing the whole buffer. */
+    /**
+     * Enqueues zeroing the whole buffer.
+     *
+     * @param stream the stream to enqueue on
+     * @throws CudaException if the memset cannot be enqueued
+     */
     public void clear(CudaStream stream) {
         CudaCalls.check(moe_h.moe_cuda_memset(device, stream.handle(), pointer, 0, bytes), "cudaMemsetAsync");
     }

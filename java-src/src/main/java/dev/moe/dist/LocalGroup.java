@@ -28,11 +28,25 @@ public final class LocalGroup {
         this.timeoutNanos = timeout.toNanos();
     }
 
-    /** {@code size} communicators of one group; collectives time out after 60 s. */
+    /**
+     * {@code size} communicators of one group; collectives time out after 60 s.
+     *
+     * @param size the number of ranks, &ge; 1
+     * @return communicator r is rank r (an immutable list)
+     * @throws IllegalArgumentException if {@code size} is below 1
+     */
     public static List<Communicator> create(int size) {
         return create(size, Duration.ofSeconds(60));
     }
 
+    /**
+     * {@code size} communicators of one group, with a time limit for each wait in a collective.
+     *
+     * @param size    the number of ranks, &ge; 1
+     * @param timeout how long a rank waits for the others in a collective before the group fails
+     * @return communicator r is rank r (an immutable list)
+     * @throws IllegalArgumentException if {@code size} is below 1
+     */
     public static List<Communicator> create(int size, Duration timeout) {
         if (size < 1) {
             throw new IllegalArgumentException("a group needs at least one rank, got " + size);

@@ -36,9 +36,13 @@ public final class MpiCommunicator implements Communicator {
     }
 
     /**
-     * This process's communicator over MPI_COMM_WORLD, initialising MPI on first use. Throws
-     * {@link CommunicatorException} with the fix when the run was not started by a launcher (mpirun)
-     * or when MPI or the shim cannot be loaded.
+     * This process's communicator over MPI_COMM_WORLD, initialising MPI on first use; later calls return
+     * the same instance.
+     *
+     * @return the world communicator
+     * @throws CommunicatorException with the fix when the run was not started by a launcher (mpirun),
+     *         when MPI or the shim cannot be loaded, when MPI_Init fails, or when MPI was already
+     *         finalised in this process
      */
     public static synchronized MpiCommunicator world() {
         return world(System.getenv());
@@ -75,7 +79,12 @@ public final class MpiCommunicator implements Communicator {
         }
     }
 
-    /** Whether the environment says a launcher started this process as one rank of a job. */
+    /**
+     * Whether the environment says a launcher started this process as one rank of a job.
+     *
+     * @param env the environment, e.g. {@link System#getenv()}
+     * @return true if any of the launcher variables (Open MPI, PMIx, Hydra/PMI) is set
+     */
     public static boolean startedByLauncher(Map<String, String> env) {
         return LAUNCHER_VARIABLES.stream().anyMatch(env::containsKey);
     }

@@ -18,10 +18,14 @@ public final class Eplb {
      * Plans the placement.
      *
      * @param weight      [L][N] estimated load of each logical expert per layer (finite, &ge; 0)
-     * @param numReplicas R physical expert slots
-     * @param numGroups   G expert groups
-     * @param numNodes    nodes
+     * @param numReplicas R physical expert slots, a multiple of P and &ge; N
+     * @param numGroups   G expert groups, dividing N
+     * @param numNodes    nodes, dividing P
      * @param numGpus     P GPUs
+     * @return the plan, with R/P slots per GPU
+     * @throws IllegalArgumentException if the loads are empty, ragged, negative or not finite, or the
+     *         counts do not divide as required (for the hierarchical policy N and R must also be
+     *         multiples of the node count)
      */
     public static ExpertPlacementPlan rebalance(float[][] weight, int numReplicas, int numGroups, int numNodes, int numGpus) {
         validate(weight, numReplicas, numGroups, numNodes, numGpus);
@@ -51,7 +55,13 @@ public final class Eplb {
         return new ExpertPlacementPlan(phy2log, log2phy, logcnt);
     }
 
-    /** True when {@link #rebalance} uses the hierarchical policy for these arguments. */
+    /**
+     * Whether {@link #rebalance} uses the hierarchical policy for these arguments.
+     *
+     * @param numGroups G expert groups
+     * @param numNodes  nodes
+     * @return true when G is a multiple of the node count
+     */
     public static boolean isHierarchical(int numGroups, int numNodes) {
         return numGroups % numNodes == 0;
     }

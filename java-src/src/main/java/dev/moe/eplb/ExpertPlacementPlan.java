@@ -9,7 +9,13 @@ package dev.moe.eplb;
  */
 public record ExpertPlacementPlan(int[][] phy2log, int[][][] log2phy, int[][] logcnt) {
 
-    /** Load of each GPU per layer: each replica carries its expert's load divided by the replica count. */
+    /**
+     * Load of each GPU per layer: each replica carries its expert's load divided by the replica count.
+     *
+     * @param weight  [L][N] load of each logical expert per layer
+     * @param numGpus P, dividing R
+     * @return double [L][P]
+     */
     public double[][] gpuLoads(float[][] weight, int numGpus) {
         int layers = phy2log.length;
         int slots = phy2log[0].length;

@@ -19,6 +19,12 @@ public final class BlockQuantizer {
     /**
      * Quantises x [rows, cols] (C order).
      *
+     * @param x     float [rows*cols], row-major, every value finite
+     * @param rows  number of rows, &ge; 0
+     * @param cols  number of columns, &ge; 0
+     * @param block the tile shape
+     * @param pow2  round each scale up to a power of two
+     * @return the codes and scales (new arrays)
      * @throws IllegalArgumentException if the shape does not match {@code x.length}
      * @throws NonFiniteTensorException naming the first NaN or infinite element
      */
@@ -52,7 +58,13 @@ public final class BlockQuantizer {
         return new QuantizedTensor(rows, cols, block, pow2, codes, scales);
     }
 
-    /** {@code max(amax, 1e-4f) / 448f}, rounded up to a power of two when {@code pow2}. */
+    /**
+     * The scale of a tile: {@code max(amax, 1e-4f) / 448f}, rounded up to a power of two when {@code pow2}.
+     *
+     * @param amax the largest magnitude in the tile, finite and &ge; 0
+     * @param pow2 round up to a power of two
+     * @return the scale, positive
+     */
     public static float tileScale(float amax, boolean pow2) {
         float scale = Math.max(amax, AMAX_FLOOR) / E4m3.MAX;
         return pow2 ? ceilPow2(scale) : scale;
@@ -61,6 +73,10 @@ public final class BlockQuantizer {
     /**
      * 2^ceil(log2 s) for a positive normal float, exactly: s itself if its significand is 1, else the
      * next power of two (clear the significand bits, add one to the exponent).
+     *
+     * @param s a positive normal float
+     * @return the smallest power of two &ge; s
+     * @throws IllegalArgumentException if {@code s} is not a positive, finite normal float
      */
     public static float ceilPow2(float s) {
         if (!(s >= Float.MIN_NORMAL) || !Float.isFinite(s)) {
@@ -73,7 +89,12 @@ public final class BlockQuantizer {
         return Float.intBitsToFloat((bits & 0xff800000) + 0x800000);
     }
 
-    /** decode(q) * scale of its tile, for every element, in C order. */
+    /**
+     * Dequantises: decode(q) * scale of its tile, for every element.
+     *
+     * @param t a quantised matrix
+     * @return float [rows*cols], row-major
+     */
     public static float[] dequantize(QuantizedTensor t) {
         float[] out = new float[t.codes().length];
         for (int r = 0; r < t.rows(); r++) {

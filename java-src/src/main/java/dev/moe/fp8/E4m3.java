@@ -35,6 +35,9 @@ public final class E4m3 {
      * <p>Works on the float's bits with exact integer arithmetic: in the normal range the 23-bit
      * significand is rounded to 3 bits (a carry moves into the exponent, which is rebiased from 127 to
      * 7); below 2^−6, |x| is rounded to a multiple of the subnormal step 2^−9.
+     *
+     * @param x any float, including ±∞ and NaN
+     * @return the code; {@link #NAN} for NaN
      */
     public static byte encode(float x) {
         int bits = Float.floatToRawIntBits(x);
@@ -67,7 +70,12 @@ public final class E4m3 {
         return (byte) (sign | q);
     }
 
-    /** The exact value of an E4M3 code; {@code 0x7F} and {@code 0xFF} give {@link Float#NaN}. */
+    /**
+     * The exact value of an E4M3 code.
+     *
+     * @param code an E4M3 code
+     * @return its value; {@code 0x7F} and {@code 0xFF} give {@link Float#NaN}
+     */
     public static float decode(byte code) {
         int c = code & 0xff;
         int mag = c & 0x7f;
@@ -80,7 +88,12 @@ public final class E4m3 {
         return (c & 0x80) != 0 ? -v : v;
     }
 
-    /** True for the two NaN codes. */
+    /**
+     * Whether a code is NaN.
+     *
+     * @param code an E4M3 code
+     * @return true for the two NaN codes, {@code 0x7F} and {@code 0xFF}
+     */
     public static boolean isNaN(byte code) {
         return (code & 0x7f) == 0x7f;
     }

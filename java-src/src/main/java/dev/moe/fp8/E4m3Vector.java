@@ -19,7 +19,13 @@ public final class E4m3Vector {
 
     private E4m3Vector() {}
 
-    /** out[i] = E4m3.encode(in[i]) for i in [0, in.length). */
+    /**
+     * out[i] = E4m3.encode(in[i]) for i in [0, in.length); entries of {@code out} beyond are left as they are.
+     *
+     * @param in  the values
+     * @param out receives the codes; at least as long as {@code in}
+     * @throws IllegalArgumentException if {@code out} is shorter than {@code in}
+     */
     public static void encode(float[] in, byte[] out) {
         if (out.length < in.length) {
             throw new IllegalArgumentException("output holds " + out.length + " codes, input " + in.length + " floats");

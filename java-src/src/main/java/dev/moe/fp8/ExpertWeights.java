@@ -15,6 +15,11 @@ import java.util.Objects;
  */
 public record ExpertWeights(int experts, int rows, int cols, byte[] codes, float[] scales) {
 
+    /**
+     * Checks that the arrays have the sizes the shape needs (the arrays are kept, not copied).
+     *
+     * @throws IllegalArgumentException if a dimension is negative or an array has the wrong length
+     */
     public ExpertWeights {
         Objects.requireNonNull(codes, "codes");
         Objects.requireNonNull(scales, "scales");
@@ -31,7 +36,14 @@ public record ExpertWeights(int experts, int rows, int cols, byte[] codes, float
         }
     }
 
-    /** Stacks per-expert weights, each [N, K] quantised 128×128, all of one shape. */
+    /**
+     * Stacks per-expert weights, each [N, K] quantised 128×128, all of one shape (copying them).
+     *
+     * @param perExpert the weights of expert 0, 1, ... E−1
+     * @return the stacked weights
+     * @throws IllegalArgumentException if the list is empty, or an expert's shape or block differs from
+     *         expert 0's or is not 128×128
+     */
     public static ExpertWeights of(List<QuantizedTensor> perExpert) {
         if (perExpert.isEmpty()) {
             throw new IllegalArgumentException("at least one expert is needed");

@@ -25,12 +25,12 @@ public enum Fp8Block {
         this.nativeCode = nativeCode;
     }
 
-    /** The command-line name, {@code 1x128} or {@code 128x128}. */
+    /** {@return the command-line name, {@code 1x128} or {@code 128x128}} */
     public String cliName() {
         return cliName;
     }
 
-    /** Rows per tile (1 or 128). */
+    /** {@return rows per tile (1 or 128)} */
     public int tileRows() {
         return tileRows;
     }
@@ -40,17 +40,38 @@ public enum Fp8Block {
         return nativeCode;
     }
 
-    /** The shape of the scale matrix for an [rows, cols] input: {ceil(rows/tileRows), ceil(cols/128)}. */
+    /**
+     * The shape of the scale matrix for an [rows, cols] input.
+     *
+     * @param rows input rows, &ge; 0
+     * @param cols input columns, &ge; 0
+     * @return {ceil(rows/tileRows), ceil(cols/128)}
+     * @throws IllegalArgumentException if a dimension is negative
+     */
     public long[] scaleShape(long rows, long cols) {
         return new long[] {ceilDiv(rows, tileRows), ceilDiv(cols, TILE_COLS)};
     }
 
-    /** Number of scales for an [rows, cols] input. */
+    /**
+     * Number of scales for an [rows, cols] input.
+     *
+     * @param rows input rows, &ge; 0
+     * @param cols input columns, &ge; 0
+     * @return ceil(rows/tileRows) · ceil(cols/128)
+     * @throws IllegalArgumentException if a dimension is negative
+     * @throws ArithmeticException if the count overflows a long
+     */
     public long scaleCount(long rows, long cols) {
         return Math.multiplyExact(ceilDiv(rows, tileRows), ceilDiv(cols, TILE_COLS));
     }
 
-    /** Parses {@code 1x128} or {@code 128x128}. */
+    /**
+     * Parses {@code 1x128} or {@code 128x128}, ignoring case and surrounding white space.
+     *
+     * @param name the command-line name
+     * @return the block shape
+     * @throws IllegalArgumentException if the name is neither
+     */
     public static Fp8Block parse(String name) {
         for (Fp8Block b : values()) {
             if (b.cliName.equals(name.trim().toLowerCase(Locale.ROOT))) {

@@ -8,8 +8,9 @@ import dev.moe.routing.Backend;
 
 /**
  * FP8 block-scaled GEMMs on a chosen backend ({@code java}: {@link Fp8GemmReference}; {@code cpu}:
- * the native AVX2 kernel). C = A·Bᵀ with A [M, K] quantised 1×128 (activations) and B [N, K]
- * quantised 128×128 (weights, one row per output channel), FP32 accumulation promoted per 128-K chunk.
+ * the native AVX2 kernel; {@code cuda}: the CUDA kernel, dense and grouped-contiguous). C = A·Bᵀ with
+ * A [M, K] quantised 1×128 (activations) and B [N, K] quantised 128×128 (weights, one row per output
+ * channel), FP32 accumulation promoted per 128-K chunk.
  * Grouped over experts in two layouts: contiguous (rows of A sorted by expert, with offsets; prefill
  * and training) and masked (a fixed number of row slots per expert with counts; decode).
  *
@@ -36,6 +37,10 @@ public final class Fp8Gemm {
      * A GEMM on {@code backend}; AUTO is cpu when the native library loads, else java. CUDA (named
      * explicitly) runs the dense and grouped-contiguous GEMMs on device 0; AUTO does not pick it yet,
      * because the CUDA GEMM has so far been validated only by running its block code on the host.
+     *
+     * @param backend JAVA, CPU, CUDA or AUTO
+     * @return the GEMM
+     * @throws dev.moe.routing.BackendUnavailableException if a backend named explicitly cannot run here
      */
     public static Fp8Gemm create(Backend backend) {
         Objects.requireNonNull(backend, "backend");
@@ -47,6 +52,7 @@ public final class Fp8Gemm {
      * {@code --add-modules jdk.incubator.vector}; dense {@link #gemm(QuantizedTensor, QuantizedTensor)}
      * only (the other methods run the scalar reference).
      *
+     * @return the Vector API GEMM, on the JAVA backend
      * @throws UnsupportedOperationException if the module is not present
      */
     public static Fp8Gemm vector() {
@@ -72,22 +78,31 @@ public final class Fp8Gemm {
         return tensorCores;
     }
 
-    /** Whether {@link #vector()} can be used in this JVM. */
+    /**
+     * {@return whether {@link #vector()} can be used in this JVM (the {@code jdk.incubator.vector} module is present)}
+     */
     public static boolean vectorApiAvailable() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     }
 
-    /** Whether this instance is the Vector API implementation. */
+    /** {@return whether this instance is the Vector API implementation} */
     public boolean isVector() {
         return vector;
     }
 
-    /** The concrete backend (JAVA, CPU or CUDA). */
+    /** {@return the concrete backend (JAVA, CPU or CUDA)} */
     public Backend backend() {
         return backend;
     }
 
-    /** C float [M, N] = A·Bᵀ. */
+    /**
+     * C = A·Bᵀ.
+     *
+     * @param a activations [M, K] in 1×128 tiles
+     * @param b weights [N, K] in 128×128 blocks
+     * @return C float [M, N], row-major
+     * @throws IllegalArgumentException if the tile shapes or K do not match, a code is NaN or a scale is not finite
+     */
     public float[] gemm(QuantizedTensor a, QuantizedTensor b) {
         checkPair(a, b);
         if (backend == Backend.CPU) {
@@ -100,11 +115,21 @@ public final class Fp8Gemm {
     }
 
     /**
-     * Zero-copy dense GEMM on native memory, the hot path for callers that keep operands off-heap:
-     * A codes [M, K] and 1×128 scales [M, ceil(K/128)], B codes [N, K] and 128×128 scales
-     * [ceil(N/128), ceil(K/128)], C float [M, N] (overwritten). Segment sizes and scales are checked;
-     * the codes are not scanned for NaN codes on this path (the kernel stays memory-safe for any byte,
-     * NaN codes just give unspecified values). On the java backend the segments are copied to arrays.
+     * Zero-copy dense GEMM on native memory, the hot path for callers that keep operands off-heap.
+     * Segment sizes and scales are checked; on the cpu backend the codes are not scanned for NaN codes
+     * (the kernel stays memory-safe for any byte, NaN codes just give unspecified values). On the java
+     * and cuda backends the segments are copied to arrays (and NaN codes are rejected).
+     *
+     * @param m       M, rows of A and C
+     * @param n       N, rows of B, columns of C
+     * @param k       K, the inner dimension
+     * @param aCodes  A codes [M, K]
+     * @param aScales A 1×128 scales float [M, ceil(K/128)]
+     * @param bCodes  B codes [N, K]
+     * @param bScales B 128×128 scales float [ceil(N/128), ceil(K/128)]
+     * @param c       C float [M, N], overwritten
+     * @throws IllegalArgumentException if a dimension is negative, a segment's size does not match its
+     *         shape, or a scale is not finite
      */
     public void gemm(int m, int n, int k, MemorySegment aCodes, MemorySegment aScales, MemorySegment bCodes,
                      MemorySegment bScales, MemorySegment c) {
@@ -131,8 +156,19 @@ public final class Fp8Gemm {
 
     /**
      * Zero-copy grouped GEMM, contiguous layout, on native memory (see {@link #groupedContiguous(QuantizedTensor,
-     * int[], ExpertWeights)} for the layout): {@code offsets} int [E+1], A codes [M, K] and scales, weights
-     * codes [E, N, K] and scales [E, ceil(N/128), ceil(K/128)], C float [M, N]. cpu backend only.
+     * int[], ExpertWeights)} for the layout). cpu backend only.
+     *
+     * @param offsets int [E+1], offsets[0] = 0, non-decreasing, offsets[E] = M
+     * @param n       N, output channels per expert
+     * @param k       K, the inner dimension
+     * @param aCodes  A codes [M, K]
+     * @param aScales A 1×128 scales float [M, ceil(K/128)]
+     * @param wCodes  weight codes [E, N, K]
+     * @param wScales weight scales float [E, ceil(N/128), ceil(K/128)]
+     * @param c       C float [M, N], overwritten
+     * @throws IllegalArgumentException if the offsets are invalid, a segment's size does not match its
+     *         shape, or a scale is not finite
+     * @throws UnsupportedOperationException if this GEMM's backend is not cpu
      */
     public void groupedContiguous(int[] offsets, int n, int k, MemorySegment aCodes, MemorySegment aScales,
                                   MemorySegment wCodes, MemorySegment wScales, MemorySegment c) {
@@ -165,9 +201,14 @@ public final class Fp8Gemm {
 
     /**
      * Grouped, contiguous layout: expert e multiplies rows {@code offsets[e] .. offsets[e+1]-1} of A
-     * by its weights. Returns C float [M, N], rows in A's order.
+     * by its weights.
      *
+     * @param a       activations [M, K] in 1×128 tiles, rows sorted by expert
      * @param offsets int [E+1], offsets[0] = 0, non-decreasing, offsets[E] = M
+     * @param w       the E experts' weights [E, N, K]
+     * @return C float [M, N], rows in A's order
+     * @throws IllegalArgumentException if the tile shapes, K or the offsets do not match, a code is NaN
+     *         or a scale is not finite
      */
     public float[] groupedContiguous(QuantizedTensor a, int[] offsets, ExpertWeights w) {
         checkGrouped(a, w);
@@ -187,8 +228,17 @@ public final class Fp8Gemm {
     }
 
     /**
-     * Grouped, masked layout: A holds E blocks of {@code maxM} row slots ([E·maxM, K]); expert e uses
-     * its first {@code counts[e]} slots. Returns C float [E·maxM, N] with unused slots 0.
+     * Grouped, masked layout: A holds E blocks of {@code maxM} row slots; expert e uses its first
+     * {@code counts[e]} slots.
+     *
+     * @param a      activations [E·maxM, K] in 1×128 tiles
+     * @param maxM   row slots per expert, &ge; 0
+     * @param counts int [E], rows used per expert, each in 0..maxM
+     * @param w      the E experts' weights [E, N, K]
+     * @return C float [E·maxM, N], with unused slots 0
+     * @throws IllegalArgumentException if the shapes, K or the counts do not match, a code is NaN or a
+     *         scale is not finite
+     * @throws UnsupportedOperationException on the cuda backend (no masked CUDA kernel yet)
      */
     public float[] groupedMasked(QuantizedTensor a, int maxM, int[] counts, ExpertWeights w) {
         checkGrouped(a, w);

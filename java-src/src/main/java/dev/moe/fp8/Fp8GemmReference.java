@@ -18,7 +18,14 @@ public final class Fp8GemmReference {
 
     private Fp8GemmReference() {}
 
-    /** C float [M, N] = A·Bᵀ; see {@link Fp8Gemm#gemm} for the checks. */
+    /**
+     * C = A·Bᵀ; see {@link Fp8Gemm#gemm(QuantizedTensor, QuantizedTensor)} for the checks.
+     *
+     * @param a activations [M, K] in 1×128 tiles
+     * @param b weights [N, K] in 128×128 blocks
+     * @return C float [M, N], row-major
+     * @throws IllegalArgumentException if the tile shapes or K do not match, a code is NaN or a scale is not finite
+     */
     public static float[] gemm(QuantizedTensor a, QuantizedTensor b) {
         Fp8Gemm.checkPair(a, b);
         float[] c = new float[a.rows() * b.rows()];

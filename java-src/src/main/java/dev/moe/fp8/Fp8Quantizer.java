@@ -19,12 +19,18 @@ public final class Fp8Quantizer {
         this.backend = backend;
     }
 
-    /** A quantizer on {@code backend} (AUTO resolved as described above). */
+    /**
+     * A quantizer on {@code backend} (AUTO resolved as described above). Instances are immutable and thread-safe.
+     *
+     * @param backend JAVA, CPU, CUDA or AUTO
+     * @return the quantizer
+     * @throws BackendUnavailableException if a backend named explicitly cannot run here
+     */
     public static Fp8Quantizer create(Backend backend) {
         return new Fp8Quantizer(Fp8Backends.resolve(backend, "FP8 quantisation", true));
     }
 
-    /** The concrete backend this quantizer runs on (JAVA, CPU or CUDA). */
+    /** {@return the concrete backend this quantizer runs on (JAVA, CPU or CUDA)} */
     public Backend backend() {
         return backend;
     }
@@ -32,6 +38,12 @@ public final class Fp8Quantizer {
     /**
      * Quantises x [rows, cols] (C order) in {@code block} tiles.
      *
+     * @param x     float [rows*cols], row-major, every value finite
+     * @param rows  number of rows, &ge; 0
+     * @param cols  number of columns, &ge; 0
+     * @param block the tile shape
+     * @param pow2  round each scale up to a power of two ("ue8m0" scales)
+     * @return the codes and scales (new arrays)
      * @throws IllegalArgumentException if the shape does not match {@code x.length}
      * @throws NonFiniteTensorException naming the first NaN or infinite element
      */
@@ -47,9 +59,18 @@ public final class Fp8Quantizer {
      * Quantises x float32 [rows, cols] (C order, native byte order) into {@code q} (rows * cols code
      * bytes) and {@code scales} ({@link Fp8Block#scaleCount} floats). On the cpu backend the segments are
      * used in place (they must be off-heap, floats 4-byte aligned), so a memory-mapped input is never
-     * copied; the java backend copies through arrays and so needs fewer than 2^31 elements.
+     * copied; the cuda backend copies through native memory to the device; the java backend copies
+     * through arrays and so needs fewer than 2^31 elements.
      *
-     * @throws IllegalArgumentException if the shape and the segment sizes disagree
+     * @param x      float32 [rows, cols], every value finite
+     * @param rows   number of rows, &ge; 0
+     * @param cols   number of columns, &ge; 0
+     * @param block  the tile shape
+     * @param pow2   round each scale up to a power of two
+     * @param q      receives the E4M3 codes, exactly rows * cols bytes
+     * @param scales receives the tile scales, exactly {@code block.scaleCount(rows, cols)} floats
+     * @throws IllegalArgumentException if the shape and the segment sizes disagree (or, on cpu, a
+     *         segment is not native)
      * @throws NonFiniteTensorException naming the first NaN or infinite element
      */
     public void quantize(MemorySegment x, long rows, long cols, Fp8Block block, boolean pow2, MemorySegment q,
@@ -79,7 +100,11 @@ public final class Fp8Quantizer {
 
     /**
      * E4M3-encodes every float of {@code in} into the byte at the same index of {@code out} (no
-     * scaling): the native codec on cpu, {@link E4m3#encode} on java. Segments must be native on cpu.
+     * scaling): the native codec on cpu and cuda, {@link E4m3#encode} on java. Segments must be native on cpu.
+     *
+     * @param in  float32 values, native byte order
+     * @param out receives one code per float
+     * @throws IllegalArgumentException if {@code out} does not hold exactly one byte per float of {@code in}
      */
     public void encode(MemorySegment in, MemorySegment out) {
         if (out.byteSize() * Float.BYTES != in.byteSize()) {

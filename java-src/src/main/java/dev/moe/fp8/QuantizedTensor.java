@@ -16,7 +16,11 @@ import java.util.Objects;
  * @param scales tile scales, {@code block.scaleCount(rows, cols)} of them
  */
 public record QuantizedTensor(int rows, int cols, Fp8Block block, boolean pow2, byte[] codes, float[] scales) {
-    /** Checks that the arrays have the sizes the shape needs. */
+    /**
+     * Checks that the arrays have the sizes the shape needs (the arrays are kept, not copied).
+     *
+     * @throws IllegalArgumentException if a dimension is negative or an array has the wrong length
+     */
     public QuantizedTensor {
         Objects.requireNonNull(block, "block");
         if (rows < 0 || cols < 0) {
@@ -31,7 +35,13 @@ public record QuantizedTensor(int rows, int cols, Fp8Block block, boolean pow2, 
         }
     }
 
-    /** The scale of the tile holding element (row, col). */
+    /**
+     * The scale of the tile holding element (row, col).
+     *
+     * @param row element row, 0..rows−1
+     * @param col element column, 0..cols−1
+     * @return the tile's FP32 scale
+     */
     public float scaleAt(int row, int col) {
         int tilesPerRow = Math.ceilDiv(cols, Fp8Block.TILE_COLS);
         return scales[(row / block.tileRows()) * tilesPerRow + col / Fp8Block.TILE_COLS];

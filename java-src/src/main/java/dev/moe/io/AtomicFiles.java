@@ -21,15 +21,36 @@ public final class AtomicFiles {
     /** Writes a file's contents into an open channel. */
     @FunctionalInterface
     public interface ChannelWriter {
+        /**
+         * Writes the whole contents into {@code channel}, a new, empty temporary file opened for writing.
+         * The channel is forced and closed by the caller.
+         *
+         * @param channel the temporary file
+         * @throws IOException if writing fails; the target is then left untouched
+         */
         void write(FileChannel channel) throws IOException;
     }
 
-    /** Atomically replaces {@code target} with {@code bytes}. */
+    /**
+     * Atomically replaces {@code target} with {@code bytes}.
+     *
+     * @param target the file to create or replace; its directory must exist
+     * @param bytes  the complete new contents
+     * @throws IOException if the file cannot be written; an existing target is then unchanged
+     */
     public static void write(Path target, byte[] bytes) throws IOException {
         write(target, ch -> writeFully(ch, ByteBuffer.wrap(bytes)));
     }
 
-    /** Atomically replaces {@code target} with what {@code body} writes. */
+    /**
+     * Atomically replaces {@code target} with what {@code body} writes. The temporary file gets
+     * ordinary permissions (rw-rw-rw- narrowed by the umask) where the file system is POSIX.
+     *
+     * @param target the file to create or replace; its directory must exist
+     * @param body   writes the complete new contents
+     * @throws IOException if the file cannot be written or {@code body} fails; an existing target is
+     *         then unchanged (an unchecked exception from {@code body} is rethrown the same way)
+     */
     public static void write(Path target, ChannelWriter body) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
@@ -51,7 +72,13 @@ public final class AtomicFiles {
         syncDirectory(dir);
     }
 
-    /** Writes all of {@code buffer}. */
+    /**
+     * Writes all of {@code buffer}, looping over short writes.
+     *
+     * @param channel the channel to write to, at its current position
+     * @param buffer  the bytes from its position to its limit; its position ends at the limit
+     * @throws IOException if a write fails
+     */
     public static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
             channel.write(buffer);

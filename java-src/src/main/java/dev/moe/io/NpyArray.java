@@ -38,13 +38,13 @@ public record NpyArray(NpyDType dtype, long[] shape, MemorySegment data) {
         }
     }
 
-    /** Returns a copy of the shape. */
+    /** {@return a copy of the shape} */
     @Override
     public long[] shape() {
         return shape.clone();
     }
 
-    /** Returns the number of dimensions (0 for a scalar). */
+    /** {@return the number of dimensions (0 for a scalar)} */
     public int rank() {
         return shape.length;
     }
@@ -61,12 +61,12 @@ public record NpyArray(NpyDType dtype, long[] shape, MemorySegment data) {
         return shape[axis];
     }
 
-    /** Returns the number of elements: the product of the dimensions (1 for a scalar). */
+    /** {@return the number of elements: the product of the dimensions (1 for a scalar)} */
     public long elementCount() {
         return elementCount(shape);
     }
 
-    /** Returns the shape as Python writes a tuple: {@code ()}, {@code (5,)}, {@code (3, 4)}. */
+    /** {@return the shape as Python writes a tuple: {@code ()}, {@code (5,)}, {@code (3, 4)}} */
     public String shapeString() {
         return formatShape(shape);
     }

@@ -35,22 +35,22 @@ public enum NpyDType {
         this.layout = layout.withOrder(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Returns the NumPy type string, e.g. {@code "<f4"}. */
+    /** {@return the NumPy type string, e.g. {@code "<f4"}} */
     public String descr() {
         return descr;
     }
 
-    /** Returns the size of one element in bytes. */
+    /** {@return the size of one element in bytes} */
     public int itemSize() {
         return (int) layout.byteSize();
     }
 
-    /** Returns the NumPy type name, e.g. {@code "float32"}. */
+    /** {@return the NumPy type name, e.g. {@code "float32"}} */
     public String typeName() {
         return typeName;
     }
 
-    /** Returns the little-endian, byte-aligned layout of one element, for reading array data. */
+    /** {@return the little-endian, byte-aligned layout of one element, for reading array data} */
     public ValueLayout layout() {
         return layout;
     }

@@ -35,12 +35,12 @@ public final class NpyFormatException extends IOException {
         this.problem = problem;
     }
 
-    /** Returns the file that could not be read (may be {@code null} after deserialization). */
+    /** {@return the file that could not be read (may be {@code null} after deserialization)} */
     public Path file() {
         return file;
     }
 
-    /** Returns what is wrong with the file, without the file name prefix. */
+    /** {@return what is wrong with the file, without the file name prefix} */
     public String problem() {
         return problem;
     }

@@ -40,8 +40,12 @@ import dev.moe.topology.Topology;
  * Expert weights are held in full on every rank (only the local experts are used).
  */
 public final class ExpertParallelMoeLayer {
-    /** How expert outputs travel back (see the class comment). */
-    public enum Combine { EXACT, REDUCED_FP32, REDUCED_BF16 }
+    /**
+     * How expert outputs travel back (see the class comment): {@code EXACT} returns every expert row in
+     * FP32; {@code REDUCED_FP32} and {@code REDUCED_BF16} return one partial sum per token copy and node,
+     * in FP32 or BF16.
+     */
+    public enum Combine { /** Exact FP32 rows. */ EXACT, /** Per-node sums in FP32. */ REDUCED_FP32, /** Per-node sums in BF16. */ REDUCED_BF16 }
 
     /**
      * What one forward moved, from this rank's point of view (self-sends excluded).
@@ -59,18 +63,30 @@ public final class ExpertParallelMoeLayer {
     public record Traffic(long tokens, long assignmentsRouted, long assignmentsComputed, long dispatchCopiesInterNode,
                           long dispatchCopiesIntraNode, long dispatchBytesInterNode, long dispatchBytesIntraNode,
                           long combineBytesInterNode, long combineBytesIntraNode) {
-        /** As a vector, for all-reducing over ranks. */
+        /** {@return the nine counters as a vector in component order, for all-reducing over ranks} */
         public long[] toArray() {
             return new long[] {tokens, assignmentsRouted, assignmentsComputed, dispatchCopiesInterNode, dispatchCopiesIntraNode,
                 dispatchBytesInterNode, dispatchBytesIntraNode, combineBytesInterNode, combineBytesIntraNode};
         }
 
+        /**
+         * The inverse of {@link #toArray()}.
+         *
+         * @param v the nine counters in component order
+         * @return the traffic record
+         */
         public static Traffic fromArray(long[] v) {
             return new Traffic(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
         }
     }
 
-    /** The output, the routing behind it, and what the forward moved. */
+    /**
+     * The output, the routing behind it, and what the forward moved.
+     *
+     * @param hidden  y float [T, H] of this rank's tokens, row-major
+     * @param routing the gate's choice for this rank's tokens
+     * @param traffic what this rank sent and computed
+     */
     public record Output(float[] hidden, RoutingResult routing, Traffic traffic) {}
 
     private final MoeLayer layer;
@@ -93,7 +109,17 @@ public final class ExpertParallelMoeLayer {
 
     /**
      * A layer whose experts sit on the ranks of {@code comm} as {@code placement} places them on GPUs
-     * (one rank per GPU: {@code placement.gpus()} must equal the number of ranks).
+     * (one rank per GPU: {@code placement.gpus()} must equal the number of ranks). Not collective.
+     *
+     * @param weights   the full layer's weights (the same on every rank)
+     * @param backend   the backend for the local gate, quantisation and GEMMs
+     * @param comm      the process group, one rank per GPU of {@code placement}
+     * @param placement which GPU (rank) holds each expert, and which ranks form a node
+     * @param combine   how expert outputs travel back
+     * @return the layer
+     * @throws IllegalArgumentException if the placement's GPU count differs from the number of ranks or
+     *         its expert count from the layer's
+     * @throws dev.moe.routing.BackendUnavailableException if a backend named explicitly cannot run here
      */
     public static ExpertParallelMoeLayer create(MoeLayerWeights weights, Backend backend, Communicator comm, Topology placement,
                                                 Combine combine) {
@@ -111,15 +137,26 @@ public final class ExpertParallelMoeLayer {
         return new ExpertParallelMoeLayer(MoeLayer.create(weights, backend), comm, placement, combine);
     }
 
+    /** {@return the concrete backend of the local computation} */
     public Backend backend() {
         return layer.backend();
     }
 
+    /** {@return where the experts live} */
     public Topology placement() {
         return placement;
     }
 
-    /** Runs the layer on this rank's x float [T, H] (T may differ between ranks, and be 0). Collective. */
+    /**
+     * Runs the layer on this rank's tokens. Collective: every rank of the group must call it, in the
+     * same order as its other collectives.
+     *
+     * @param x      float [T, H] of this rank, row-major, every value finite
+     * @param tokens T, which may differ between ranks, and be 0
+     * @return y float [T, H] in this rank's token order, the routing and the traffic
+     * @throws IllegalArgumentException if {@code x} is not [T, H] or holds a non-finite value
+     * @throws CommunicatorException if a collective fails or token conservation is broken
+     */
     public Output forward(float[] x, int tokens) {
         layer.checkInput(x, tokens);
         RoutingResult routing = layer.route(x, tokens);

@@ -35,30 +35,59 @@ public final class MoeLayer {
         this.gemm = gemm;
     }
 
-    /** A layer running on {@code backend} (java, cpu, or auto = cpu when the native library loads). */
+    /**
+     * A layer running on {@code backend}: java, cpu or cuda (gate, quantisation and GEMMs all on that
+     * backend), or auto = cpu when the native library loads, else java.
+     *
+     * @param weights the layer's weights (kept, not copied)
+     * @param backend the backend
+     * @return the layer
+     * @throws dev.moe.routing.BackendUnavailableException if a backend named explicitly cannot run here
+     */
     public static MoeLayer create(MoeLayerWeights weights, Backend backend) {
         Objects.requireNonNull(weights, "weights");
         Fp8Gemm g = Fp8Gemm.create(backend);
         return new MoeLayer(weights, Routers.create(weights.config(), g.backend()), Fp8Quantizer.create(g.backend()), g);
     }
 
+    /** {@return the concrete backend the layer runs on} */
     public Backend backend() {
         return gemm.backend();
     }
 
+    /** {@return the layer's weights} */
     public MoeLayerWeights weights() {
         return w;
     }
 
-    /** The output and the routing behind it. */
+    /**
+     * The output and the routing behind it.
+     *
+     * @param hidden  y float [T, H], row-major
+     * @param routing the gate's choice for the T tokens
+     */
     public record Output(float[] hidden, RoutingResult routing) {}
 
-    /** Runs the layer on x float [T, H]; returns y float [T, H]. */
+    /**
+     * Runs the layer.
+     *
+     * @param x      float [T, H], row-major, every value finite
+     * @param tokens T, &ge; 0
+     * @return y float [T, H], row-major (a new array)
+     * @throws IllegalArgumentException if {@code x} is not [T, H] or holds a non-finite value
+     */
     public float[] forward(float[] x, int tokens) {
         return forwardWithRouting(x, tokens).hidden();
     }
 
-    /** As {@link #forward}, also returning the routing. */
+    /**
+     * As {@link #forward}, also returning the routing.
+     *
+     * @param x      float [T, H], row-major, every value finite
+     * @param tokens T, &ge; 0
+     * @return y float [T, H] and the routing
+     * @throws IllegalArgumentException if {@code x} is not [T, H] or holds a non-finite value
+     */
     public Output forwardWithRouting(float[] x, int tokens) {
         checkInput(x, tokens);
         RoutingResult routing = route(x, tokens);

@@ -31,7 +31,17 @@ public final class MoeLayerCheckpoint {
         return "model.layers." + layer + ".mlp.";
     }
 
-    /** Reads layer {@code layer} from {@code file}; N, H and I come from the tensors and must fit {@code config}. */
+    /**
+     * Reads layer {@code layer} from {@code file}; N, H and I come from the tensors and must fit
+     * {@code config}. The weights are copied to the heap, so the file may be closed afterwards.
+     *
+     * @param file   an open checkpoint
+     * @param layer  the layer index L in the tensor names
+     * @param config the routing configuration the layer is used with
+     * @return the layer's weights
+     * @throws IllegalArgumentException if a tensor is missing or has the wrong dtype or shape, N differs
+     *         from the configuration, or the weights do not form a valid layer
+     */
     public static MoeLayerWeights load(SafetensorsFile file, int layer, RoutingConfig config) {
         String p = prefix(layer);
         SafetensorsTensor gate = file.tensor(p + "gate.weight");
@@ -86,7 +96,15 @@ public final class MoeLayerCheckpoint {
         return new QuantizedTensor(2 * w1.rows(), w1.cols(), Fp8Block.TILE_128X128, w1.pow2(), codes, scales);
     }
 
-    /** Adds layer {@code layer} of {@code w} to {@code out} under the names {@link #load} reads (gate as BF16 if asked). */
+    /**
+     * Adds layer {@code layer} of {@code w} to {@code out} under the names {@link #load} reads.
+     *
+     * @param out      the writer to add the tensors to
+     * @param layer    the layer index L in the tensor names
+     * @param w        the weights
+     * @param gateBf16 store the router weight as BF16 (rounded) instead of F32
+     * @throws IllegalArgumentException if a tensor name is already used in {@code out}
+     */
     public static void write(SafetensorsWriter out, int layer, MoeLayerWeights w, boolean gateBf16) {
         String p = prefix(layer);
         int n = w.config().numExperts();

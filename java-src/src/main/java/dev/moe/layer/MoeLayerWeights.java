@@ -33,6 +33,12 @@ import dev.moe.routing.RoutingConfig;
 public record MoeLayerWeights(RoutingConfig config, int hidden, int intermediate, float[] gate, float[] gateBias,
                               ExpertWeights w13, ExpertWeights w2, QuantizedTensor sharedW13, QuantizedTensor sharedW2) {
 
+    /**
+     * Checks the shapes against each other and the configuration (the arrays are kept, not copied).
+     *
+     * @throws IllegalArgumentException if H or I is below 1, I is not a multiple of 128, an array or
+     *         expert matrix has the wrong shape, or only one of the shared expert's matrices is given
+     */
     public MoeLayerWeights {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(gate, "gate");
@@ -77,7 +83,7 @@ public record MoeLayerWeights(RoutingConfig config, int hidden, int intermediate
         }
     }
 
-    /** Whether the layer has a shared expert. */
+    /** {@return whether the layer has a shared expert} */
     public boolean hasSharedExpert() {
         return sharedW13 != null;
     }
@@ -86,6 +92,15 @@ public record MoeLayerWeights(RoutingConfig config, int hidden, int intermediate
      * Random weights of the given shape, the same for a seed on every machine (benchmarks, distributed
      * runs where every rank builds the same layer): router N(0, 0.1²), bias N(0, 0.02²), w13 N(0, 0.06²),
      * w2 N(0, 0.08²), quantised to FP8 in 128×128 blocks; one shared expert of width I if asked.
+     * Experts are generated in parallel.
+     *
+     * @param config       the routing configuration (N experts)
+     * @param hidden       H, &ge; 1
+     * @param intermediate I, a positive multiple of 128
+     * @param sharedExpert whether to add a shared expert of width I
+     * @param seed         the random seed
+     * @return the weights
+     * @throws IllegalArgumentException if H or I is out of range
      */
     public static MoeLayerWeights synthetic(RoutingConfig config, int hidden, int intermediate, boolean sharedExpert, long seed) {
         int n = config.numExperts();

@@ -11,7 +11,10 @@ import dev.moe.routing.RoutingResult;
  */
 public interface AuxLoss {
 
-    /** The loss's coefficient α: the value of the loss under perfectly balanced routing. */
+    /**
+     * {@return the loss's coefficient α (for a sum, the sum of the parts'): the value of the loss under
+     * perfectly balanced routing}
+     */
     double coefficient();
 
     /**
@@ -19,7 +22,12 @@ public interface AuxLoss {
      * ({@link ExpertSelection#of(RoutingResult)}); {@link SequenceBalanceLoss} instead takes the
      * plain top-K of the scores and ignores {@code routing}.
      *
-     * @param logits z, double [T*N]
+     * @param logits  z, double [T*N] row-major
+     * @param tokens  T
+     * @param routing the router's result for these T tokens
+     * @return the selection of the T tokens
+     * @throws NullPointerException if {@code routing} is null where it is needed
+     * @throws IllegalArgumentException if {@code routing} does not cover T tokens
      */
     default ExpertSelection select(double[] logits, int tokens, RoutingResult routing) {
         Objects.requireNonNull(routing, "routing");
@@ -36,6 +44,9 @@ public interface AuxLoss {
      * @param logits    z, double [T*N] row-major, finite
      * @param tokens    T (0 gives value 0 and an empty gradient)
      * @param selection what the T tokens selected
+     * @return the value and a freshly allocated gradient, double [T*N]
+     * @throws IllegalArgumentException if the shapes disagree, a logit is not finite, or the loss's
+     *         device count does not divide N
      */
     AuxLossResult compute(double[] logits, int tokens, ExpertSelection selection);
 
@@ -44,7 +55,10 @@ public interface AuxLoss {
      * {@code compute(z, T, select(z, T, routing))} with z widened to double.
      *
      * @param logits  z, float [T*N] row-major
+     * @param tokens  T
      * @param routing the routing of these logits ({@code null} allowed where {@link #select} ignores it)
+     * @return the value and a freshly allocated gradient, double [T*N]
+     * @throws IllegalArgumentException as {@link #select} and {@link #compute(double[], int, ExpertSelection)}
      */
     default AuxLossResult compute(float[] logits, int tokens, RoutingResult routing) {
         double[] z = AuxLosses.widen(logits);

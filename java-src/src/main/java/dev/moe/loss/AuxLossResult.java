@@ -13,12 +13,23 @@ package dev.moe.loss;
  */
 public record AuxLossResult(double value, double[] gradLogits, double gradNorm) {
 
-    /** A result whose {@code gradNorm} is computed from {@code gradLogits}. */
+    /**
+     * A result whose {@code gradNorm} is computed from {@code gradLogits}.
+     *
+     * @param value      L
+     * @param gradLogits ∂L/∂z, double [T*N] (kept, not copied)
+     * @return the result
+     */
     public static AuxLossResult of(double value, double[] gradLogits) {
         return new AuxLossResult(value, gradLogits, l2Norm(gradLogits));
     }
 
-    /** The Euclidean norm of {@code v}. */
+    /**
+     * The Euclidean norm.
+     *
+     * @param v a vector
+     * @return ‖v‖₂ (0 for an empty vector)
+     */
     public static double l2Norm(double[] v) {
         double sum = 0.0;
         for (double x : v) {

@@ -16,6 +16,9 @@ public final class AuxLosses {
      * The DeepSeek-V2 training objective's three balance terms (spec §f.1), L_ExpBal + L_DevBal +
      * L_CommBal with α1 = 0.003, α2 = 0.05, α3 = 0.02, the configuration's groups as the D devices, its
      * kept groups as the device limit M, and its score function.
+     *
+     * @param config the routing configuration the losses apply to
+     * @return the sum of the three losses
      */
     public static AuxLoss deepseekV2(RoutingConfig config) {
         Objects.requireNonNull(config, "config");
@@ -31,6 +34,10 @@ public final class AuxLosses {
      * {@code compute(double[], int, ExpertSelection)} gives every part the same selection, and
      * {@code select} answers the first part's selection (so do not mix {@link SequenceBalanceLoss},
      * which selects its own top-K, with router-selection losses when calling those two).
+     *
+     * @param parts the losses to add, at least one
+     * @return the sum, immutable
+     * @throws IllegalArgumentException if no loss is given
      */
     public static AuxLoss sum(AuxLoss... parts) {
         List<AuxLoss> list = List.of(parts);
@@ -45,11 +52,16 @@ public final class AuxLosses {
      * lengths, the loss is computed over each sequence on its own, and the values (and hence the
      * gradients) are averaged over the sequences. The selection is made once for the whole batch by
      * {@link AuxLoss#select} and sliced. For a {@link #sum} each part is averaged with its own
-     * selection and the results are added.
+     * selection and the results are added. Sequences are computed in parallel, but the result does not
+     * depend on the thread count.
      *
+     * @param loss            the loss to apply per sequence
      * @param logits          z, float [T*N] with T the sum of the lengths
      * @param routing         the routing of the whole batch (may be null for {@link SequenceBalanceLoss})
      * @param sequenceLengths the lengths, each &ge; 1
+     * @return the mean value and its gradient, double [T*N]
+     * @throws IllegalArgumentException if no length is given, a length is below 1, or the length of
+     *         {@code logits} is not a multiple of T
      */
     public static AuxLossResult meanOverSequences(AuxLoss loss, float[] logits, RoutingResult routing,
                                                   int... sequenceLengths) {
@@ -100,7 +112,12 @@ public final class AuxLosses {
         return AuxLossResult.of(value, grad);
     }
 
-    /** float[] to double[], exactly. */
+    /**
+     * Converts float[] to double[], exactly.
+     *
+     * @param v the values
+     * @return a new array of the same values as doubles
+     */
     public static double[] widen(float[] v) {
         double[] d = new double[v.length];
         for (int i = 0; i < v.length; i++) {

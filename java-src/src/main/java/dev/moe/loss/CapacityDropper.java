@@ -69,59 +69,118 @@ public final class CapacityDropper {
         this.capacityFactor = capacityFactor;
     }
 
-    /** A dropper that never drops (DeepSeek-V3). */
+    /**
+     * A dropper that never drops (DeepSeek-V3).
+     *
+     * @param numExperts N, &ge; 1
+     * @return the dropper
+     * @throws IllegalArgumentException if N &lt; 1
+     */
     public static CapacityDropper noDrop(int numExperts) {
         return new CapacityDropper(Mode.NO_DROP, numExperts, 1, DEFAULT_CAPACITY_FACTOR);
     }
 
-    /** DeepSeek-V2 device-level dropping with capacity factor 1.0. */
+    /**
+     * DeepSeek-V2 device-level dropping with capacity factor 1.0.
+     *
+     * @param numExperts N, &ge; 1
+     * @param numDevices D, &ge; 1, dividing N
+     * @return the dropper
+     * @throws IllegalArgumentException if N &lt; 1 or D does not divide N
+     */
     public static CapacityDropper deviceLevel(int numExperts, int numDevices) {
         return deviceLevel(numExperts, numDevices, DEFAULT_CAPACITY_FACTOR);
     }
 
-    /** DeepSeek-V2 device-level dropping; N must be a multiple of D. */
+    /**
+     * DeepSeek-V2 device-level dropping; N must be a multiple of D.
+     *
+     * @param numExperts     N, &ge; 1
+     * @param numDevices     D, &ge; 1, dividing N
+     * @param capacityFactor cf, finite and &gt; 0
+     * @return the dropper
+     * @throws IllegalArgumentException if an argument is out of range
+     */
     public static CapacityDropper deviceLevel(int numExperts, int numDevices, double capacityFactor) {
         return new CapacityDropper(Mode.DEVICE_LEVEL, numExperts, numDevices, capacityFactor);
     }
 
-    /** Megatron-style expert-level dropping with capacity factor 1.0. */
+    /**
+     * Megatron-style expert-level dropping with capacity factor 1.0.
+     *
+     * @param numExperts N, &ge; 1
+     * @return the dropper
+     * @throws IllegalArgumentException if N &lt; 1
+     */
     public static CapacityDropper expertLevel(int numExperts) {
         return expertLevel(numExperts, DEFAULT_CAPACITY_FACTOR);
     }
 
-    /** Megatron-style expert-level dropping ("probs" policy). */
+    /**
+     * Megatron-style expert-level dropping ("probs" policy).
+     *
+     * @param numExperts     N, &ge; 1
+     * @param capacityFactor cf, finite and &gt; 0
+     * @return the dropper
+     * @throws IllegalArgumentException if an argument is out of range
+     */
     public static CapacityDropper expertLevel(int numExperts, double capacityFactor) {
         return new CapacityDropper(Mode.EXPERT_LEVEL, numExperts, 1, capacityFactor);
     }
 
+    /** {@return how capacity is enforced} */
     public Mode mode() {
         return mode;
     }
 
+    /** {@return N, the number of experts} */
     public int numExperts() {
         return numExperts;
     }
 
-    /** D (1 unless device-level). */
+    /** {@return D (1 unless device-level)} */
     public int numDevices() {
         return numDevices;
     }
 
+    /** {@return the capacity factor cf (1.0 for {@link Mode#NO_DROP})} */
     public double capacityFactor() {
         return capacityFactor;
     }
 
-    /** The device budget ceil(cf · assignments / D). */
+    /**
+     * The device budget ceil(cf · assignments / D), computed in double.
+     *
+     * @param capacityFactor cf
+     * @param assignments    A, the routed assignments of the step
+     * @param numDevices     D
+     * @return the budget per device, saturated at {@link Integer#MAX_VALUE}
+     */
     public static int deviceBudget(double capacityFactor, long assignments, int numDevices) {
         return saturatedCeil(capacityFactor * assignments / numDevices);
     }
 
-    /** The expert capacity ceil(T·K/N · cf). */
+    /**
+     * The expert capacity ceil(T·K/N · cf), computed in double.
+     *
+     * @param capacityFactor cf
+     * @param tokens         T
+     * @param topk           K
+     * @param numExperts     N
+     * @return the capacity per expert, saturated at {@link Integer#MAX_VALUE}
+     */
     public static int expertCapacity(double capacityFactor, int tokens, int topk, int numExperts) {
         return saturatedCeil((double) tokens * topk / numExperts * capacityFactor);
     }
 
-    /** Applies capacity to a router's result. */
+    /**
+     * Applies capacity to a router's result.
+     *
+     * @param routing the routing of T tokens over this dropper's N experts
+     * @return the routing left after dropping (copies; {@code routing} is not modified)
+     * @throws IllegalArgumentException if the routing's N differs from this dropper's, or as
+     *         {@link #apply(int, int, int[], float[])}
+     */
     public DropResult apply(RoutingResult routing) {
         Objects.requireNonNull(routing, "routing");
         if (routing.expertLoad().length != numExperts) {
@@ -133,8 +192,13 @@ public final class CapacityDropper {
     /**
      * Applies capacity to T tokens' K choices.
      *
+     * @param tokens  T, &ge; 0
+     * @param topk    K, &ge; 1
      * @param ids     int [T*K], each −1 or in 0..N−1
      * @param weights float [T*K], finite: the affinities
+     * @return the routing left after dropping (copies; the arguments are not modified)
+     * @throws IllegalArgumentException if the lengths are not T*K, an id is out of range or a weight
+     *         is not finite
      */
     public DropResult apply(int tokens, int topk, int[] ids, float[] weights) {
         Objects.requireNonNull(ids, "ids");

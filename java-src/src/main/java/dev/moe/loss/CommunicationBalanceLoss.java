@@ -16,9 +16,13 @@ public final class CommunicationBalanceLoss extends MeanScoreLoss {
     private final int devicesPerToken;
 
     /**
-     * @param alpha3          the coefficient α3
-     * @param numDevices      D; N must be a multiple of it
+     * A communication balance loss.
+     *
+     * @param alpha3          the coefficient α3, finite and &ge; 0
+     * @param numDevices      D; N must be a multiple of it (checked when computing)
      * @param devicesPerToken M, the device limit of the routing (1..D)
+     * @param scoreFunction   how logits become scores
+     * @throws IllegalArgumentException if an argument is out of range
      */
     public CommunicationBalanceLoss(double alpha3, int numDevices, int devicesPerToken, ScoreFunction scoreFunction) {
         super(alpha3, scoreFunction, false);
@@ -29,23 +33,38 @@ public final class CommunicationBalanceLoss extends MeanScoreLoss {
         this.devicesPerToken = devicesPerToken;
     }
 
-    /** DeepSeek-V2: α3 = 0.02, softmax, D devices, M devices per token. */
+    /**
+     * DeepSeek-V2: α3 = 0.02, softmax, D devices, M devices per token.
+     *
+     * @param numDevices      D
+     * @param devicesPerToken M, 1..D
+     * @return the loss
+     */
     public static CommunicationBalanceLoss deepseekV2(int numDevices, int devicesPerToken) {
         return new CommunicationBalanceLoss(AuxLossCoefficients.V2_COMMUNICATION, numDevices, devicesPerToken,
                 ScoreFunction.SOFTMAX);
     }
 
-    /** D. */
+    /** {@return D, the number of devices} */
     public int numDevices() {
         return numDevices;
     }
 
-    /** M. */
+    /** {@return M, the device limit per token} */
     public int devicesPerToken() {
         return devicesPerToken;
     }
 
-    /** f''_d = D/(M·T) · (tokens device d receives), double [D]; all zero when T = 0. */
+    /**
+     * f''_d = D/(M·T) · (tokens device d receives); a token counts once per device however many of
+     * its experts are there.
+     *
+     * @param selection       what the T tokens selected
+     * @param numDevices      D, dividing N
+     * @param devicesPerToken M
+     * @return double [D]; all zero when T = 0
+     * @throws IllegalArgumentException if D does not divide N
+     */
     public static double[] receiveFractions(ExpertSelection selection, int numDevices, int devicesPerToken) {
         int size = deviceSize(selection.numExperts(), numDevices);
         double[] f = new double[numDevices];

@@ -12,8 +12,12 @@ public final class DeviceBalanceLoss extends MeanScoreLoss {
     private final int numDevices;
 
     /**
-     * @param alpha2     the coefficient α2
-     * @param numDevices D; N must be a multiple of it
+     * A device-level balance loss.
+     *
+     * @param alpha2        the coefficient α2, finite and &ge; 0
+     * @param numDevices    D; N must be a multiple of it (checked when computing)
+     * @param scoreFunction how logits become scores
+     * @throws IllegalArgumentException if α2 is negative or not finite, or D &lt; 1
      */
     public DeviceBalanceLoss(double alpha2, int numDevices, ScoreFunction scoreFunction) {
         super(alpha2, scoreFunction, false);
@@ -23,17 +27,29 @@ public final class DeviceBalanceLoss extends MeanScoreLoss {
         this.numDevices = numDevices;
     }
 
-    /** DeepSeek-V2: α2 = 0.05, softmax, D devices. */
+    /**
+     * DeepSeek-V2: α2 = 0.05, softmax, D devices.
+     *
+     * @param numDevices D
+     * @return the loss
+     */
     public static DeviceBalanceLoss deepseekV2(int numDevices) {
         return new DeviceBalanceLoss(AuxLossCoefficients.V2_DEVICE, numDevices, ScoreFunction.SOFTMAX);
     }
 
-    /** D. */
+    /** {@return D, the number of devices} */
     public int numDevices() {
         return numDevices;
     }
 
-    /** f'_d = mean of f_j over the experts of device d, double [D]. */
+    /**
+     * f'_d, the mean of f_j over the experts of device d.
+     *
+     * @param selection  what the T tokens selected
+     * @param numDevices D, dividing N
+     * @return double [D]; all zero when T = 0
+     * @throws IllegalArgumentException if D does not divide N
+     */
     public static double[] deviceFractions(ExpertSelection selection, int numDevices) {
         int size = deviceSize(selection.numExperts(), numDevices);
         double[] f = selection.expertFractions();

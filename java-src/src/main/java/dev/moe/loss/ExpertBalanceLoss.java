@@ -11,17 +11,23 @@ import dev.moe.routing.ScoreFunction;
  */
 public final class ExpertBalanceLoss extends MeanScoreLoss {
 
-    /** A loss with coefficient α1 over scores from {@code scoreFunction}. */
+    /**
+     * A loss with coefficient α1 over scores from {@code scoreFunction}.
+     *
+     * @param alpha1        the coefficient α1, finite and &ge; 0
+     * @param scoreFunction how logits become scores
+     * @throws IllegalArgumentException if α1 is negative or not finite
+     */
     public ExpertBalanceLoss(double alpha1, ScoreFunction scoreFunction) {
         super(alpha1, scoreFunction, false);
     }
 
-    /** DeepSeek-V2: α1 = 0.003, softmax. */
+    /** {@return the DeepSeek-V2 loss: α1 = 0.003, softmax} */
     public static ExpertBalanceLoss deepseekV2() {
         return new ExpertBalanceLoss(AuxLossCoefficients.V2_EXPERT, ScoreFunction.SOFTMAX);
     }
 
-    /** DeepSeek-V2-Lite: α1 = 0.001, softmax. */
+    /** {@return the DeepSeek-V2-Lite loss: α1 = 0.001, softmax} */
     public static ExpertBalanceLoss deepseekV2Lite() {
         return new ExpertBalanceLoss(AuxLossCoefficients.V2_LITE_EXPERT, ScoreFunction.SOFTMAX);
     }

@@ -20,7 +20,12 @@ import dev.moe.routing.RoutingResult;
  */
 public record ExpertSelection(int tokens, int numExperts, int topk, int[] ids) {
 
-    /** Validates and copies {@code ids}. */
+    /**
+     * Validates and copies {@code ids}.
+     *
+     * @throws IllegalArgumentException if T &lt; 0, N &lt; 1, K &lt; 1 or K &gt; N, {@code ids} is not of
+     *         length T*K, an id is out of range, or a token selects an expert twice
+     */
     public ExpertSelection {
         Objects.requireNonNull(ids, "ids");
         if (tokens < 0 || numExperts < 1 || topk < 1) {
@@ -51,7 +56,13 @@ public record ExpertSelection(int tokens, int numExperts, int topk, int[] ids) {
         }
     }
 
-    /** The selection a router made; N is the length of its expert-load histogram. */
+    /**
+     * The selection a router made; N is the length of its expert-load histogram.
+     *
+     * @param routing the router's result
+     * @return the selection
+     * @throws IllegalArgumentException if the ids are invalid (see the canonical constructor)
+     */
     public static ExpertSelection of(RoutingResult routing) {
         Objects.requireNonNull(routing, "routing");
         return new ExpertSelection(routing.numTokens(), routing.expertLoad().length, routing.topk(), routing.ids());
@@ -61,9 +72,14 @@ public record ExpertSelection(int tokens, int numExperts, int topk, int[] ids) {
      * The plain top-K of the scores of every token, with no groups and no bias, ties to the lower
      * index (spec §f.2). Both score functions are strictly increasing in a token's own logit, so
      * the K largest scores are the K largest logits; ranking the logits avoids ties that exist only
-     * because a score saturated in floating point.
+     * because a score saturated in floating point. Tokens are ranked in parallel.
      *
-     * @param logits z, [T*N] row-major, finite
+     * @param logits     z, [T*N] row-major, finite
+     * @param tokens     T
+     * @param numExperts N
+     * @param topk       K, 1..N
+     * @return the selection, each token's ids by logit descending
+     * @throws IllegalArgumentException if the length of {@code logits} is not T*N or K is out of range
      */
     public static ExpertSelection topK(double[] logits, int tokens, int numExperts, int topk) {
         if (tokens < 0 || numExperts < 1 || (long) tokens * numExperts != logits.length) {
@@ -98,18 +114,24 @@ public record ExpertSelection(int tokens, int numExperts, int topk, int[] ids) {
         return new ExpertSelection(tokens, numExperts, topk, ids);
     }
 
-    /** Expert id of choice {@code q} of token {@code t} (−1 if absent). */
+    /**
+     * The expert id of one choice.
+     *
+     * @param t token index
+     * @param q choice index, 0..K−1
+     * @return the expert id of choice {@code q} of token {@code t} (−1 if absent)
+     */
     public int id(int t, int q) {
         return ids[t * topk + q];
     }
 
-    /** A copy of the ids. */
+    /** {@return a copy of the ids, int [T*K]} */
     @Override
     public int[] ids() {
         return ids.clone();
     }
 
-    /** How many tokens selected each expert, long [N]. */
+    /** {@return how many tokens selected each expert, long [N]} */
     public long[] counts() {
         long[] c = new long[numExperts];
         for (int e : ids) {
@@ -121,8 +143,10 @@ public record ExpertSelection(int tokens, int numExperts, int topk, int[] ids) {
     }
 
     /**
-     * f_i = N/(K·T) · Σ_t 1[token t selects i], double [N] (spec §f.1): 1 for every expert when the
-     * load is perfectly balanced. All zero when T = 0.
+     * f_i = N/(K·T) · Σ_t 1[token t selects i] (spec §f.1): 1 for every expert when the
+     * load is perfectly balanced.
+     *
+     * @return double [N]; all zero when T = 0
      */
     public double[] expertFractions() {
         double[] f = new double[numExperts];
@@ -137,7 +161,14 @@ public record ExpertSelection(int tokens, int numExperts, int topk, int[] ids) {
         return f;
     }
 
-    /** Tokens {@code from} (inclusive) to {@code to} (exclusive) as a selection of their own. */
+    /**
+     * Tokens {@code from} (inclusive) to {@code to} (exclusive) as a selection of their own.
+     *
+     * @param from first token, inclusive
+     * @param to   last token, exclusive
+     * @return the sub-selection
+     * @throws IndexOutOfBoundsException if the range is not within 0..T
+     */
     public ExpertSelection slice(int from, int to) {
         Objects.checkFromToIndex(from, to, tokens);
         return new ExpertSelection(to - from, numExperts, topk, Arrays.copyOfRange(ids, from * topk, to * topk));

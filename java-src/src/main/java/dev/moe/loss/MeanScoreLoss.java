@@ -13,7 +13,9 @@ import dev.moe.routing.ScoreFunction;
  * (S_t = Σ_j s_{j,t}); then through the score function's Jacobian into z.
  */
 abstract class MeanScoreLoss implements AuxLoss {
+    /** The coefficient α. */
     protected final double alpha;
+    /** How logits become scores. */
     protected final ScoreFunction scoreFunction;
     private final boolean normalised;
 
@@ -31,7 +33,7 @@ abstract class MeanScoreLoss implements AuxLoss {
         return alpha;
     }
 
-    /** The score function the logits go through. */
+    /** {@return the score function the logits go through} */
     public final ScoreFunction scoreFunction() {
         return scoreFunction;
     }

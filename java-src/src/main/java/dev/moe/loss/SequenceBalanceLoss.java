@@ -26,9 +26,13 @@ public final class SequenceBalanceLoss extends MeanScoreLoss {
     private final int topk;
 
     /**
-     * @param alpha      the coefficient α
-     * @param numExperts N
-     * @param topk       K of the top-K behind f
+     * A sequence-wise balance loss.
+     *
+     * @param alpha         the coefficient α, finite and &ge; 0
+     * @param numExperts    N
+     * @param topk          K of the top-K behind f, 1..N
+     * @param scoreFunction how logits become scores
+     * @throws IllegalArgumentException if an argument is out of range
      */
     public SequenceBalanceLoss(double alpha, int numExperts, int topk, ScoreFunction scoreFunction) {
         super(alpha, scoreFunction, true);
@@ -39,28 +43,42 @@ public final class SequenceBalanceLoss extends MeanScoreLoss {
         this.topk = topk;
     }
 
-    /** The loss with coefficient α for a routing configuration's N, K and score function. */
+    /**
+     * The loss with coefficient α for a routing configuration's N, K and score function.
+     *
+     * @param config the routing configuration
+     * @param alpha  the coefficient α
+     * @return the loss
+     */
     public static SequenceBalanceLoss forConfig(RoutingConfig config, double alpha) {
         Objects.requireNonNull(config, "config");
         return new SequenceBalanceLoss(alpha, config.numExperts(), config.topk(), config.scoreFunction());
     }
 
-    /** DeepSeek-V3: α = 0.0001, N 256, K 8, sigmoid. */
+    /** {@return the DeepSeek-V3 loss: α = 0.0001, N 256, K 8, sigmoid} */
     public static SequenceBalanceLoss deepseekV3() {
         return forConfig(RoutingConfig.deepseekV3(), AuxLossCoefficients.V3_SEQUENCE);
     }
 
-    /** N. */
+    /** {@return N, the number of experts} */
     public int numExperts() {
         return numExperts;
     }
 
-    /** K. */
+    /** {@return K of the top-K behind f} */
     public int topk() {
         return topk;
     }
 
-    /** The plain top-K of the logits' scores; {@code routing} is not used and may be null. */
+    /**
+     * The plain top-K of the logits' scores; {@code routing} is not used and may be null.
+     *
+     * @param logits  z, double [T*N] row-major, finite
+     * @param tokens  T
+     * @param routing ignored
+     * @return the top-K selection, ties to the lower index
+     * @throws IllegalArgumentException if the length of {@code logits} is not T*N
+     */
     @Override
     public ExpertSelection select(double[] logits, int tokens, RoutingResult routing) {
         return ExpertSelection.topK(logits, tokens, numExperts, topk);

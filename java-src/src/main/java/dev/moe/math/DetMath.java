@@ -23,7 +23,12 @@ public final class DetMath {
     private static final float P4 = 1.6666665459e-1f;
     private static final float P5 = 5.0000001201e-1f;
 
-    /** e^x for x &le; 0 (−∞ gives 0). Not defined for positive x: the gate never needs it. */
+    /**
+     * e^x for x &le; 0 (−∞ gives 0). Not defined for positive x: the gate never needs it.
+     *
+     * @param x the exponent, &le; 0
+     * @return e^x, within about 1 ulp, the same on every platform
+     */
     public static float expNonPositive(float x) {
         x = x < EXP_LOWEST ? EXP_LOWEST : x;
         float n = (float) Math.rint(x * LOG2E);
@@ -41,7 +46,12 @@ public final class DetMath {
         return (y * pow2(n1)) * pow2(ni - n1);
     }
 
-    /** Logistic sigmoid, overflow-safe: 1/(1+e^−z) for z &ge; 0, e^z/(1+e^z) for z &lt; 0. */
+    /**
+     * Logistic sigmoid, overflow-safe: 1/(1+e^−z) for z &ge; 0, e^z/(1+e^z) for z &lt; 0.
+     *
+     * @param z the logit
+     * @return σ(z) in [0, 1]
+     */
     public static float sigmoid(float z) {
         float e = expNonPositive(-Math.abs(z));
         float d = 1.0f + e;
@@ -51,6 +61,11 @@ public final class DetMath {
     /**
      * Sum in eight interleaved lanes (lane = i mod 8, increasing i) combined pairwise; the order the
      * vectorised kernels use, so sums are identical across backends.
+     *
+     * @param v    the values
+     * @param from first index, inclusive
+     * @param to   last index, exclusive
+     * @return the sum of {@code v[from..to)}
      */
     public static float laneSum8(float[] v, int from, int to) {
         float[] lanes = new float[8];

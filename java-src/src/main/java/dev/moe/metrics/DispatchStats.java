@@ -24,8 +24,15 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
                             long intraNodeForwards, long tokens) {
 
     /**
-     * Dispatch statistics of {@code ids} (int [T, K]); token t starts on GPU {@code t mod gpus}
-     * (tokens spread round-robin over the data-parallel ranks).
+     * Dispatch statistics of a routed batch; token t starts on GPU {@code t mod gpus} (tokens spread
+     * round-robin over the data-parallel ranks).
+     *
+     * @param ids      int [T, K] row-major expert ids (−1 for a dropped assignment), heap or native
+     * @param tokens   T
+     * @param k        K, choices per token
+     * @param topology where the experts live
+     * @return the statistics
+     * @throws IndexOutOfBoundsException if {@code ids} holds fewer than T·K ints or an id is outside the topology
      */
     public static DispatchStats of(MemorySegment ids, long tokens, int k, Topology topology) {
         return of(ids, tokens, k, topology, 0);
@@ -34,6 +41,14 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
     /**
      * As {@link #of(MemorySegment, long, int, Topology)} for a shard of a batch whose first token has
      * index {@code firstToken} in the whole batch (token t starts on GPU {@code (firstToken + t) mod gpus}).
+     *
+     * @param ids        int [T, K] row-major expert ids of the shard (−1 for a dropped assignment)
+     * @param tokens     T, tokens in the shard
+     * @param k          K, choices per token
+     * @param topology   where the experts live
+     * @param firstToken index of the shard's first token in the whole batch
+     * @return the statistics of the shard
+     * @throws IndexOutOfBoundsException if {@code ids} holds fewer than T·K ints or an id is outside the topology
      */
     public static DispatchStats of(MemorySegment ids, long tokens, int k, Topology topology, long firstToken) {
         long[] gpuLoad = new long[topology.gpus()];
@@ -77,7 +92,7 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
         return new DispatchStats(gpuLoad, nodeLoad, hist, cross, forwards, tokens);
     }
 
-    /** Mean number of nodes a token reaches. */
+    /** {@return the mean number of nodes a token reaches (0 for an empty batch)} */
     public double meanNodesPerToken() {
         if (tokens == 0) {
             return 0.0;
@@ -89,7 +104,7 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
         return (double) acc / tokens;
     }
 
-    /** The largest number of nodes any token reached. */
+    /** {@return the largest number of nodes any token reached} */
     public int maxNodesPerToken() {
         for (int j = nodesPerToken.length - 1; j > 0; j--) {
             if (nodesPerToken[j] > 0) {

@@ -7,6 +7,9 @@ public final class LoadMetrics {
     /**
      * MaxVio = (max_i load_i − mean load) / mean load, mean = Σ load / N (the perfectly balanced
      * load). 0 for an empty batch (spec §k #10: no metric without tokens).
+     *
+     * @param load long [N], assignments per expert (or per GPU, node...)
+     * @return MaxVio, &ge; 0
      */
     public static double maxVio(long[] load) {
         long sum = 0;
@@ -23,9 +26,15 @@ public final class LoadMetrics {
     }
 
     /**
-     * MaxVio_computation-batch ([LF] §5.1): the routed ids (int [T, K], −1 skipped) cut into
-     * consecutive batches of {@code batch} tokens (a partial tail is ignored), MaxVio of each, averaged.
-     * 0 if not even one batch fits.
+     * MaxVio_computation-batch ([LF] §5.1): the routed ids cut into consecutive batches of
+     * {@code batch} tokens (a partial tail is ignored), MaxVio of each, averaged.
+     *
+     * @param ids        int [T*K], row-major expert ids; −1 is skipped
+     * @param topk       K, &ge; 1
+     * @param numExperts N; every id must be below it
+     * @param batch      tokens per computation batch, &ge; 1
+     * @return the mean MaxVio over the batches; 0 if not even one batch fits
+     * @throws IllegalArgumentException if {@code batch} or {@code topk} is below 1
      */
     public static double maxVioPerBatch(int[] ids, int topk, int numExperts, int batch) {
         if (batch < 1 || topk < 1) {
@@ -47,7 +56,12 @@ public final class LoadMetrics {
         return batches == 0 ? 0.0 : acc / batches;
     }
 
-    /** MaxVio per layer, averaged over the layers that saw tokens (spec §e.5). */
+    /**
+     * MaxVio per layer, averaged over the layers that saw tokens (spec §e.5).
+     *
+     * @param loadPerLayer long [layers][N], assignments per expert of each layer
+     * @return the mean MaxVio; 0 if no layer saw tokens
+     */
     public static double maxVio(long[][] loadPerLayer) {
         double acc = 0;
         int layers = 0;
@@ -64,7 +78,12 @@ public final class LoadMetrics {
         return layers == 0 ? 0.0 : acc / layers;
     }
 
-    /** Relative load of each unit: load / mean load ([V3R] Fig. 9); all zeros for an empty batch. */
+    /**
+     * Relative load of each unit: load / mean load ([V3R] Fig. 9).
+     *
+     * @param load long [N], assignments per unit
+     * @return double [N]; all zeros for an empty batch
+     */
     public static double[] relative(long[] load) {
         long sum = 0;
         for (long l : load) {

@@ -13,12 +13,18 @@ public enum Backend {
     /** CUDA if a GPU is usable, else CPU, else Java; the choice is logged at INFO. */
     AUTO;
 
-    /** The command-line name. */
+    /** {@return the command-line name: the constant's name in lower case} */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Parses {@code java|cpu|cuda|auto}. */
+    /**
+     * Parses {@code java|cpu|cuda|auto}, ignoring case and surrounding white space.
+     *
+     * @param name the command-line name
+     * @return the backend
+     * @throws IllegalArgumentException if the name is not one of the four
+     */
     public static Backend parse(String name) {
         for (Backend b : values()) {
             if (b.cliName().equals(name.trim().toLowerCase(Locale.ROOT))) {

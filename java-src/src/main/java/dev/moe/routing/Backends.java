@@ -18,7 +18,11 @@ public final class Backends {
 
     private Backends() {}
 
-    /** The status of {@link Backend#JAVA}, {@link Backend#CPU} and {@link Backend#CUDA}. */
+    /**
+     * The status of {@link Backend#JAVA}, {@link Backend#CPU} and {@link Backend#CUDA}, probed once per process.
+     *
+     * @return the three statuses, in that order
+     */
     public static List<BackendStatus> all() {
         List<BackendStatus> out = new ArrayList<>();
         for (Backend b : new Backend[] {Backend.JAVA, Backend.CPU, Backend.CUDA}) {
@@ -27,12 +31,23 @@ public final class Backends {
         return out;
     }
 
-    /** The status of one concrete backend (AUTO is resolved by {@link Routers}). */
+    /**
+     * The status of one concrete backend (AUTO is resolved by {@link Routers}). The first call for a backend
+     * probes it (loads the native library, counts GPUs); later calls return the cached result. Thread-safe.
+     *
+     * @param backend JAVA, CPU or CUDA
+     * @return whether it is usable here, and why (not)
+     * @throws IllegalArgumentException if {@code backend} is {@link Backend#AUTO}
+     */
     public static synchronized BackendStatus status(Backend backend) {
         return CACHE.computeIfAbsent(backend, Backends::probe);
     }
 
-    /** The name of the CPU kernel variant in use ("avx2" or "portable"). */
+    /**
+     * The name of the CPU kernel variant in use, as chosen by the native library at load time.
+     *
+     * @return {@code "avx2"} or {@code "portable"}
+     */
     public static String cpuKernelName() {
         return moe_h.moe_cpu_kernel() == moe_h.MOE_CPU_KERNEL_AVX2() ? "avx2" : "portable";
     }

@@ -12,17 +12,23 @@ public enum BiasMode {
     /** sel = s · b, b starts at 1 ([LF] §4.3 multiplicative variant). */
     MULTIPLY;
 
-    /** The command-line name: {@code add} or {@code multiply}. */
+    /** {@return the command-line name: {@code add} or {@code multiply}} */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** The bias value that leaves selection unchanged: 0 for ADD, 1 for MULTIPLY. */
+    /** {@return the bias value that leaves selection unchanged: 0 for ADD, 1 for MULTIPLY} */
     public float neutral() {
         return this == ADD ? 0f : 1f;
     }
 
-    /** sel for one expert. */
+    /**
+     * The selection score of one expert.
+     *
+     * @param score the expert's affinity score s
+     * @param bias  the expert's selection bias b
+     * @return sel = s + b (ADD) or s · b (MULTIPLY)
+     */
     public float apply(float score, float bias) {
         return this == ADD ? score + bias : score * bias;
     }

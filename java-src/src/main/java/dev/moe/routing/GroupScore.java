@@ -16,7 +16,7 @@ public enum GroupScore {
         this.code = code;
     }
 
-    /** The MOE_GROUP_SCORE_* code of the C ABI. */
+    /** {@return the MOE_GROUP_SCORE_* code of the C ABI} */
     public int code() {
         return code;
     }

@@ -4,6 +4,11 @@ package dev.moe.routing;
 public final class InvalidConfigException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message which rule the configuration breaks, and the offending values
+     */
     public InvalidConfigException(String message) {
         super(message);
     }

@@ -4,9 +4,18 @@ package dev.moe.routing;
 public final class NonFiniteInputException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** The first offending token row. */
     private final long row;
+    /** The first offending expert column in that row, or -1 if none was found. */
     private final int column;
 
+    /**
+     * Creates the exception; the message names the position and the value.
+     *
+     * @param row    the token row holding the value
+     * @param column the expert column of the value in that row
+     * @param value  the value (NaN or infinite)
+     */
     public NonFiniteInputException(long row, int column, float value) {
         super("logits row " + row + " has a non-finite value (" + value + ") at expert " + column
                 + "; non-finite logits are rejected, never routed");
@@ -14,12 +23,12 @@ public final class NonFiniteInputException extends IllegalArgumentException {
         this.column = column;
     }
 
-    /** The first offending token row. */
+    /** {@return the first offending token row} */
     public long row() {
         return row;
     }
 
-    /** The first offending expert column in that row. */
+    /** {@return the first offending expert column in that row} */
     public int column() {
         return column;
     }

@@ -9,10 +9,10 @@ import java.lang.foreign.MemorySegment;
  */
 public interface Router {
 
-    /** The configuration this router applies. */
+    /** {@return the configuration this router applies} */
     RoutingConfig config();
 
-    /** The backend doing the work (never {@link Backend#AUTO}). */
+    /** {@return the backend doing the work (never {@link Backend#AUTO})} */
     Backend backend();
 
     /**
@@ -33,10 +33,15 @@ public interface Router {
                     MemorySegment outWeights, MemorySegment expertLoad);
 
     /**
-     * Convenience: routes logits held in a float array of T·N values.
+     * Convenience: routes logits held in a float array of T·N values. Allocates the results; works with
+     * every backend (native backends copy the arrays through native memory).
      *
-     * @param logits float [T*N]
+     * @param logits float [T*N], row-major; every value must be finite
      * @param bias   float [N] or {@code null}
+     * @return ids, weights and the per-expert load of the T tokens
+     * @throws NonFiniteInputException if a logit is NaN or infinite
+     * @throws IllegalArgumentException if the length of {@code logits} is not a multiple of N, {@code bias}
+     *         is not of length N, or a bias value is not finite
      */
     RoutingResult route(float[] logits, float[] bias);
 }

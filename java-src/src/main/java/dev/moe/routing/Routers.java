@@ -13,6 +13,11 @@ public final class Routers {
      * A router for {@code config} on {@code backend}. A backend named explicitly that cannot run here
      * throws {@link BackendUnavailableException}; only {@link Backend#AUTO} chooses (CUDA, else CPU,
      * else Java) and logs its choice at INFO.
+     *
+     * @param config  the routing configuration
+     * @param backend the backend, or {@link Backend#AUTO}
+     * @return a thread-safe router on the concrete backend (a CUDA router uses device 0)
+     * @throws BackendUnavailableException if the concrete backend is not usable here
      */
     public static Router create(RoutingConfig config, Backend backend) {
         Backend concrete = backend == Backend.AUTO ? resolveAuto() : backend;
@@ -28,12 +33,21 @@ public final class Routers {
         };
     }
 
-    /** The pure-Java reference router. */
+    /**
+     * The pure-Java reference router, available everywhere.
+     *
+     * @param config the routing configuration
+     * @return a reference router for it
+     */
     public static Router reference(RoutingConfig config) {
         return new ReferenceRouter(config);
     }
 
-    /** The backend AUTO stands for on this machine. */
+    /**
+     * The backend AUTO stands for on this machine: CUDA if usable, else CPU, else JAVA. Logs the choice at INFO.
+     *
+     * @return a concrete backend
+     */
     public static Backend resolveAuto() {
         for (Backend b : new Backend[] {Backend.CUDA, Backend.CPU}) {
             BackendStatus s = Backends.status(b);

@@ -62,19 +62,33 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
         }
     }
 
-    /** DeepSeek-V3 (671B): N 256, G 8, M 4, K 8, sigmoid, top-2-sum group score, renormalise, ρ 2.5. */
+    /**
+     * DeepSeek-V3 (671B): N 256, G 8, M 4, K 8, sigmoid, top-2-sum group score, renormalise, ρ 2.5.
+     *
+     * @return the DeepSeek-V3 configuration
+     */
     public static RoutingConfig deepseekV3() {
         return builder().experts(256).groups(8).topkGroups(4).topk(8).scoreFunction(ScoreFunction.SIGMOID)
                 .groupScore(GroupScore.TOP_J_SUM).groupTopJ(2).normalize(true).routeScale(2.5f).build();
     }
 
-    /** DeepSeek-V2 (236B): N 160, G 8, M 3, K 6, softmax, max group score, no renormalisation, ρ 16. */
+    /**
+     * DeepSeek-V2 (236B): N 160, G 8, M 3, K 6, softmax, max group score, no renormalisation, ρ 16.
+     *
+     * @return the DeepSeek-V2 configuration
+     */
     public static RoutingConfig deepseekV2() {
         return builder().experts(160).groups(8).topkGroups(3).topk(6).scoreFunction(ScoreFunction.SOFTMAX)
                 .groupScore(GroupScore.MAX).normalize(false).routeScale(16.0f).build();
     }
 
-    /** A preset by name: {@code deepseek-v3} or {@code deepseek-v2}. */
+    /**
+     * A preset by name, ignoring case.
+     *
+     * @param name {@code deepseek-v3} or {@code deepseek-v2}
+     * @return the preset's configuration
+     * @throws InvalidConfigException if the name is neither
+     */
     public static RoutingConfig preset(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "deepseek-v3" -> deepseekV3();
@@ -83,22 +97,27 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
         };
     }
 
-    /** Experts per group, N/G. */
+    /** {@return experts per group, N/G} */
     public int groupSize() {
         return numExperts / numGroups;
     }
 
-    /** True when groups restrict the choice (M &lt; G). */
+    /** {@return true when groups restrict the choice (M &lt; G)} */
     public boolean groupLimited() {
         return topkGroups < numGroups;
     }
 
-    /** A builder with no values set. */
+    /** {@return a new builder; values not set default to DeepSeek-V3's} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding this configuration's values, to override some of them. */
+    /**
+     * A builder holding this configuration's values, to override some of them. J is carried over as an
+     * explicit value only for {@link GroupScore#TOP_J_SUM}.
+     *
+     * @return a new builder
+     */
     public Builder toBuilder() {
         Builder b = new Builder().experts(numExperts).groups(numGroups).topkGroups(topkGroups).topk(topk)
                 .scoreFunction(scoreFunction).groupScore(groupScore).normalize(normalize).routeScale(routeScale).biasMode(biasMode);
@@ -131,31 +150,67 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
 
         private Builder() {}
 
+        /**
+         * Sets N, the number of routed experts.
+         *
+         * @param n N
+         * @return this builder
+         */
         public Builder experts(int n) {
             this.numExperts = n;
             return this;
         }
 
+        /**
+         * Sets G, the number of expert groups.
+         *
+         * @param g G
+         * @return this builder
+         */
         public Builder groups(int g) {
             this.numGroups = g;
             return this;
         }
 
+        /**
+         * Sets M, the number of groups kept per token.
+         *
+         * @param m M
+         * @return this builder
+         */
         public Builder topkGroups(int m) {
             this.topkGroups = m;
             return this;
         }
 
+        /**
+         * Sets K, the number of experts chosen per token.
+         *
+         * @param k K
+         * @return this builder
+         */
         public Builder topk(int k) {
             this.topk = k;
             return this;
         }
 
+        /**
+         * Sets how logits become scores.
+         *
+         * @param f the score function
+         * @return this builder
+         */
         public Builder scoreFunction(ScoreFunction f) {
             this.scoreFunction = f;
             return this;
         }
 
+        /**
+         * Sets how groups are ranked.
+         *
+         * @param s the group score
+         * @return this builder
+         */
         public Builder groupScore(GroupScore s) {
             this.groupScore = s;
             return this;
@@ -164,34 +219,65 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
         /**
          * Sets J of {@link GroupScore#TOP_J_SUM} explicitly. Unset, J = K/M, and K must then be a
          * multiple of M (spec §k #6).
+         *
+         * @param j J, the number of largest scores summed per group
+         * @return this builder
          */
         public Builder groupTopJ(int j) {
             this.groupTopJ = j;
             return this;
         }
 
-        /** Forgets an explicit J so that it is derived as K/M again. */
+        /**
+         * Forgets an explicit J so that it is derived as K/M again.
+         *
+         * @return this builder
+         */
         public Builder deriveGroupTopJ() {
             this.groupTopJ = null;
             return this;
         }
 
+        /**
+         * Sets whether the K chosen weights are renormalised to sum to 1.
+         *
+         * @param normalize true to renormalise
+         * @return this builder
+         */
         public Builder normalize(boolean normalize) {
             this.normalize = normalize;
             return this;
         }
 
+        /**
+         * Sets ρ, the factor applied to the final weights.
+         *
+         * @param rho ρ, finite and &gt; 0
+         * @return this builder
+         */
         public Builder routeScale(float rho) {
             this.routeScale = rho;
             return this;
         }
 
+        /**
+         * Sets how a selection bias combines with the scores.
+         *
+         * @param mode the bias mode
+         * @return this builder
+         */
         public Builder biasMode(BiasMode mode) {
             this.biasMode = mode;
             return this;
         }
 
-        /** Validates and builds. */
+        /**
+         * Validates and builds. Setters do not validate; this does, with the rules of the record's canonical
+         * constructor plus the K mod M rule when J is derived.
+         *
+         * @return the configuration
+         * @throws InvalidConfigException if the values break a rule of spec §k
+         */
         public RoutingConfig build() {
             int j = 1;
             if (groupScore == GroupScore.TOP_J_SUM) {

@@ -13,12 +13,24 @@ package dev.moe.routing;
  */
 public record RoutingResult(int numTokens, int topk, int[] ids, float[] weights, long[] expertLoad, GateStats stats) {
 
-    /** Expert id of choice {@code k} of token {@code t}. */
+    /**
+     * The expert id of one choice.
+     *
+     * @param t token index, 0 &le; t &lt; T
+     * @param k choice index, 0 &le; k &lt; K
+     * @return the expert id of choice {@code k} of token {@code t}
+     */
     public int id(int t, int k) {
         return ids[t * topk + k];
     }
 
-    /** Gate weight of choice {@code k} of token {@code t}. */
+    /**
+     * The gate weight of one choice.
+     *
+     * @param t token index, 0 &le; t &lt; T
+     * @param k choice index, 0 &le; k &lt; K
+     * @return the gate weight of choice {@code k} of token {@code t}
+     */
     public float weight(int t, int k) {
         return weights[t * topk + k];
     }

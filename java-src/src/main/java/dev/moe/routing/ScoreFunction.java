@@ -15,17 +15,23 @@ public enum ScoreFunction {
         this.code = code;
     }
 
-    /** The MOE_SCORE_* code of the C ABI. */
+    /** {@return the MOE_SCORE_* code of the C ABI} */
     public int code() {
         return code;
     }
 
-    /** The command-line name: {@code sigmoid} or {@code softmax}. */
+    /** {@return the command-line name: {@code sigmoid} or {@code softmax}} */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Parses a command-line name. */
+    /**
+     * Parses a command-line name (exact, lower case).
+     *
+     * @param name {@code sigmoid} or {@code softmax}
+     * @return the score function
+     * @throws IllegalArgumentException if the name is neither
+     */
     public static ScoreFunction parse(String name) {
         for (ScoreFunction f : values()) {
             if (f.cliName().equals(name)) {

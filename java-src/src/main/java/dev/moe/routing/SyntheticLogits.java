@@ -13,7 +13,16 @@ import java.util.SplittableRandom;
 public final class SyntheticLogits {
     private SyntheticLogits() {}
 
-    /** float [tokens, numExperts] logits in a native segment of {@code arena}. */
+    /**
+     * Generates logits into native memory. The same arguments always give the same values.
+     *
+     * @param arena      the arena that allocates (and owns) the returned segment
+     * @param tokens     T, the number of token rows
+     * @param numExperts N, the number of experts (columns)
+     * @param skew       standard deviation of the per-expert popularity offset (0 for no skew)
+     * @param seed       the random seed
+     * @return float [T, N] logits, row-major, in a native segment of {@code arena} of exactly 4·T·N bytes
+     */
     public static MemorySegment generate(Arena arena, long tokens, int numExperts, float skew, long seed) {
         MemorySegment out = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, tokens * numExperts))
                 .asSlice(0, 4L * tokens * numExperts);
@@ -27,7 +36,15 @@ public final class SyntheticLogits {
         return out;
     }
 
-    /** The same logits as a float array. */
+    /**
+     * The same logits as {@link #generate(Arena, long, int, float, long)}, as a float array.
+     *
+     * @param tokens     T, the number of token rows
+     * @param numExperts N, the number of experts (columns)
+     * @param skew       standard deviation of the per-expert popularity offset (0 for no skew)
+     * @param seed       the random seed
+     * @return float [T*N] logits, row-major
+     */
     public static float[] generate(int tokens, int numExperts, float skew, long seed) {
         try (Arena arena = Arena.ofConfined()) {
             return generate(arena, tokens, numExperts, skew, seed).toArray(ValueLayout.JAVA_FLOAT);

@@ -23,7 +23,7 @@ public enum SafetensorsDType {
         this.size = size;
     }
 
-    /** Bytes per element. */
+    /** {@return bytes per element} */
     public int size() {
         return size;
     }

@@ -46,7 +46,16 @@ public final class SafetensorsFile {
         this.metadata = metadata;
     }
 
-    /** Maps and validates {@code path}; the tensors stay valid while {@code arena} is open. */
+    /**
+     * Maps and validates {@code path}; the tensors stay valid while {@code arena} is open. Nothing is
+     * copied but the header.
+     *
+     * @param path  the file to open
+     * @param arena the arena that owns the mapping; closing it unmaps the file
+     * @return the opened file, with an immutable view of its tensors and metadata
+     * @throws SafetensorsFormatException if the file is not well formed (see the class description)
+     * @throws IOException if the file cannot be read or mapped
+     */
     public static SafetensorsFile open(Path path, Arena arena) throws IOException {
         MemorySegment file;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -159,20 +168,33 @@ public final class SafetensorsFile {
         }
     }
 
+    /** {@return the file this was opened from} */
     public Path path() {
         return path;
     }
 
-    /** Tensor names in header order. */
+    /** {@return the tensor names in header order (an immutable list)} */
     public List<String> names() {
         return List.copyOf(tensors.keySet());
     }
 
+    /**
+     * Whether the file holds a tensor of this name.
+     *
+     * @param name the tensor name
+     * @return true if the header lists it
+     */
     public boolean contains(String name) {
         return tensors.containsKey(name);
     }
 
-    /** The tensor named {@code name}; an error naming the file if absent. */
+    /**
+     * The tensor named {@code name}.
+     *
+     * @param name the tensor name
+     * @return the tensor, a view of the mapping
+     * @throws IllegalArgumentException naming the file if there is no such tensor
+     */
     public SafetensorsTensor tensor(String name) {
         SafetensorsTensor t = tensors.get(name);
         if (t == null) {
@@ -181,7 +203,7 @@ public final class SafetensorsFile {
         return t;
     }
 
-    /** The header's __metadata__ (string to string), possibly empty. */
+    /** {@return the header's __metadata__ (string to string, unmodifiable), possibly empty} */
     public Map<String, String> metadata() {
         return metadata;
     }

@@ -17,7 +17,7 @@ public record SafetensorsTensor(String name, SafetensorsDType dtype, long[] shap
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Number of elements. */
+    /** {@return the number of elements: the product of the dimensions (1 for a scalar)} */
     public long elementCount() {
         long n = 1;
         for (long d : shape) {
@@ -26,17 +26,30 @@ public record SafetensorsTensor(String name, SafetensorsDType dtype, long[] shap
         return n;
     }
 
-    /** Dimension {@code i}. */
+    /**
+     * The size of one dimension.
+     *
+     * @param i the dimension, from 0
+     * @return its size
+     * @throws ArrayIndexOutOfBoundsException if {@code i} is not a dimension
+     */
     public long dim(int i) {
         return shape[i];
     }
 
-    /** The shape as text, e.g. {@code [256, 7168]}. */
+    /** {@return the shape as text, e.g. {@code [256, 7168]}} */
     public String shapeString() {
         return Arrays.toString(shape);
     }
 
-    /** Checks dtype and shape, naming the tensor in the error. */
+    /**
+     * Checks dtype and shape, naming the tensor in the error.
+     *
+     * @param want the required dtype
+     * @param dims the required shape
+     * @return this tensor
+     * @throws IllegalArgumentException if the dtype or the shape differs
+     */
     public SafetensorsTensor require(SafetensorsDType want, long... dims) {
         if (dtype != want || !Arrays.equals(shape, dims)) {
             throw new IllegalArgumentException("tensor '" + name + "': expected " + want + " " + Arrays.toString(dims) + ", got "
@@ -45,7 +58,13 @@ public record SafetensorsTensor(String name, SafetensorsDType dtype, long[] shap
         return this;
     }
 
-    /** The elements as FP32 (F32 as is; BF16 and F16 widened exactly). Copies into the heap. */
+    /**
+     * The elements as FP32 (F32 as is; BF16 and F16 widened exactly). Copies into the heap.
+     *
+     * @return the elements in row-major order
+     * @throws IllegalArgumentException if the dtype is not F32, BF16 or F16
+     * @throws IllegalStateException if there are too many elements for a Java array
+     */
     public float[] toFloatArray() {
         long n = elementCount();
         if (n > Integer.MAX_VALUE - 8) {
@@ -69,7 +88,7 @@ public record SafetensorsTensor(String name, SafetensorsDType dtype, long[] shap
         return out;
     }
 
-    /** The raw bytes (e.g. E4M3 codes), copied into the heap. */
+    /** {@return the raw bytes (e.g. E4M3 codes), copied into the heap} */
     public byte[] toByteArray() {
         return data.toArray(ValueLayout.JAVA_BYTE);
     }

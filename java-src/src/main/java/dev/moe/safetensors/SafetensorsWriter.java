@@ -20,6 +20,7 @@ import dev.moe.io.AtomicFiles;
  * Builds a safetensors file in memory and writes it atomically (temp file, fsync, rename), for tests
  * and tools that make their own small checkpoints. Tensors are laid out in the order added; the
  * header is padded with spaces to a multiple of 8 bytes, as the reference implementation does.
+ * Create one with {@code new SafetensorsWriter()}; not thread-safe.
  */
 public final class SafetensorsWriter {
     private final Map<String, Entry> entries = new LinkedHashMap<>();
@@ -27,7 +28,17 @@ public final class SafetensorsWriter {
 
     private record Entry(SafetensorsDType dtype, long[] shape, byte[] bytes) {}
 
-    /** Adds raw little-endian bytes of {@code dtype} with {@code shape}. */
+    /**
+     * Adds raw little-endian bytes of {@code dtype} with {@code shape} (both copied).
+     *
+     * @param name  the tensor name, not {@code __metadata__} and not used before
+     * @param dtype the element type
+     * @param bytes exactly element count × {@code dtype.size()} bytes, row-major
+     * @param shape the dimensions, each &ge; 0 (none for a scalar)
+     * @return this writer
+     * @throws IllegalArgumentException if the name is taken or reserved, a dimension is negative or the
+     *         byte count does not match
+     */
     public SafetensorsWriter add(String name, SafetensorsDType dtype, byte[] bytes, long... shape) {
         Objects.requireNonNull(name, "name");
         if (name.equals("__metadata__") || entries.containsKey(name)) {
@@ -48,14 +59,30 @@ public final class SafetensorsWriter {
         return this;
     }
 
-    /** Adds FP32 values. */
+    /**
+     * Adds FP32 values.
+     *
+     * @param name   the tensor name, not {@code __metadata__} and not used before
+     * @param values the elements, row-major
+     * @param shape  the dimensions, holding exactly {@code values.length} elements
+     * @return this writer
+     * @throws IllegalArgumentException as {@link #add}
+     */
     public SafetensorsWriter addF32(String name, float[] values, long... shape) {
         ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(values);
         return add(name, SafetensorsDType.F32, b.array(), shape);
     }
 
-    /** Adds values as BF16, rounding each to nearest even (NaN stays NaN). */
+    /**
+     * Adds values as BF16, rounding each to nearest even (NaN stays NaN).
+     *
+     * @param name   the tensor name, not {@code __metadata__} and not used before
+     * @param values the elements, row-major
+     * @param shape  the dimensions, holding exactly {@code values.length} elements
+     * @return this writer
+     * @throws IllegalArgumentException as {@link #add}
+     */
     public SafetensorsWriter addBf16(String name, float[] values, long... shape) {
         ByteBuffer b = ByteBuffer.allocate(2 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
@@ -64,13 +91,20 @@ public final class SafetensorsWriter {
         return add(name, SafetensorsDType.BF16, b.array(), shape);
     }
 
-    /** Adds a metadata entry (string to string). */
+    /**
+     * Adds a metadata entry (string to string); a later value for the same key replaces the earlier.
+     *
+     * @param key   the key
+     * @param value the value
+     * @return this writer
+     * @throws NullPointerException if the key or the value is null
+     */
     public SafetensorsWriter metadata(String key, String value) {
         metadata.put(Objects.requireNonNull(key), Objects.requireNonNull(value));
         return this;
     }
 
-    /** The file's bytes. */
+    /** {@return the complete file: header size, header padded with spaces to a multiple of 8, then the data} */
     public byte[] toBytes() {
         ObjectMapper om = new ObjectMapper();
         ObjectNode header = om.createObjectNode();
@@ -106,7 +140,12 @@ public final class SafetensorsWriter {
         return out.toByteArray();
     }
 
-    /** Writes the file atomically: all of it or nothing. */
+    /**
+     * Writes the file atomically: all of it or nothing.
+     *
+     * @param path the file to create or replace
+     * @throws IOException if the file cannot be written; an existing file is then unchanged
+     */
     public void write(Path path) throws IOException {
         AtomicFiles.write(path, toBytes());
     }

@@ -11,10 +11,18 @@ public enum BalancerKind {
     /** No balancing: the router's own preferences decide. */
     NONE;
 
+    /** {@return the command-line name: {@code loss-free}, {@code aux-loss} or {@code none}} */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
+    /**
+     * Parses a command-line name (exact).
+     *
+     * @param name {@code loss-free}, {@code aux-loss} or {@code none}
+     * @return the balancer kind
+     * @throws IllegalArgumentException if the name is none of these
+     */
     public static BalancerKind parse(String name) {
         for (BalancerKind b : values()) {
             if (b.cliName().equals(name)) {

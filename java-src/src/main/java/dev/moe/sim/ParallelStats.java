@@ -13,12 +13,12 @@ import java.util.Arrays;
  */
 public record ParallelStats(int ranks, int tokensPerRank, long[] stepNanos, long allReduceBytesPerStep, int biasChecks) {
 
-    /** Mean seconds per step. */
+    /** {@return the mean seconds per step (0 without steps)} */
     public double meanStepSeconds() {
         return Arrays.stream(stepNanos).average().orElse(0) / 1e9;
     }
 
-    /** Median seconds per step. */
+    /** {@return the median seconds per step (the upper median for an even count; 0 without steps)} */
     public double medianStepSeconds() {
         if (stepNanos.length == 0) {
             return 0;

@@ -20,29 +20,44 @@ public record SimulationResult(List<StepRecord> steps, double maxVioGlobal, int[
                                double[] maxVioByBatch, float[][] biasHistory, float[][] loadHistory,
                                double routingsPerSecond, double balancerShare, ParallelStats parallel) {
 
+    /** {@return the record of the last step} */
     public StepRecord last() {
         return steps.getLast();
     }
 
+    /** {@return the assignments dropped over all steps} */
     public long totalDropped() {
         return steps.stream().mapToLong(StepRecord::dropped).sum();
     }
 
+    /** {@return the cross-node token copies over all steps} */
     public long totalCrossNodeSends() {
         return steps.stream().mapToLong(StepRecord::crossNodeSends).sum();
     }
 
+    /** {@return the intra-node forwards over all steps} */
     public long totalIntraNodeForwards() {
         return steps.stream().mapToLong(StepRecord::intraNodeForwards).sum();
     }
 
-    /** Mean of maxVioBatch over the last {@code n} steps (the steady state). */
+    /**
+     * Mean of maxVioBatch over the last {@code n} steps (the steady state).
+     *
+     * @param n how many steps, &ge; 0, counted from the end (all steps if there are fewer)
+     * @return the mean; 0 if {@code n} is 0
+     */
     public double meanMaxVioLast(int n) {
         int from = Math.max(0, steps.size() - n);
         return steps.subList(from, steps.size()).stream().mapToDouble(StepRecord::maxVioBatch).average().orElse(0);
     }
 
-    /** MaxVio_batch per step averaged over the last {@code window} steps (fewer at the start), as [LF] plots it. */
+    /**
+     * MaxVio_batch per step averaged over the last {@code window} steps (fewer at the start), as [LF] plots it.
+     *
+     * @param window the window length in steps, &ge; 1
+     * @return one value per step
+     * @throws IllegalArgumentException if {@code window} is below 1
+     */
     public double[] maxVioMovingAverage(int window) {
         if (window < 1) {
             throw new IllegalArgumentException("window must be >= 1, got " + window);
@@ -59,7 +74,7 @@ public record SimulationResult(List<StepRecord> steps, double maxVioGlobal, int[
         return out;
     }
 
-    /** The CSV of all steps, header first, '\n' line ends. */
+    /** {@return the CSV of all steps, header first, '\n' line ends} */
     public String csv() {
         StringBuilder sb = new StringBuilder(StepRecord.CSV_HEADER).append('\n');
         for (StepRecord r : steps) {

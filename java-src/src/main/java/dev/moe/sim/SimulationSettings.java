@@ -36,6 +36,14 @@ public record SimulationSettings(RoutingConfig config, Topology topology, GroupS
     /** The default aux-loss learning rate: with α = 1e-3 a skewed workload balances within a few hundred steps. */
     public static final float DEFAULT_AUX_LEARNING_RATE = 1000f;
 
+    /**
+     * Validates the settings.
+     *
+     * @throws IllegalArgumentException if a count is below 1, γ, α, the learning rate or the capacity
+     *         factor is negative or not finite, the groups do not match the topology for {@code scope},
+     *         dropping is asked for but N does not split evenly over the GPUs, or (loss-free) the rule's
+     *         bias mode differs from the configuration's
+     */
     public SimulationSettings {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(topology, "topology");
@@ -70,12 +78,12 @@ public record SimulationSettings(RoutingConfig config, Topology topology, GroupS
         }
     }
 
-    /** Whether assignments over a device's budget are dropped. */
+    /** {@return whether assignments over a device's budget are dropped (capacity factor &gt; 0)} */
     public boolean drops() {
         return capacityFactor > 0;
     }
 
-    /** A builder for DeepSeek-V3 on 8 nodes x 8 GPUs, skewed workload, loss-free sign rule, γ 0.001. */
+    /** {@return a builder for DeepSeek-V3 on 8 nodes x 8 GPUs, skewed workload, loss-free sign rule, γ 0.001} */
     public static Builder builder() {
         return new Builder();
     }
@@ -101,7 +109,14 @@ public record SimulationSettings(RoutingConfig config, Topology topology, GroupS
 
         private Builder() {}
 
-        /** Router and cluster together: groups must be the topology's nodes or GPUs as {@code scope} says. */
+        /**
+         * Router and cluster together: groups must be the topology's nodes or GPUs as {@code scope} says.
+         *
+         * @param c the routing configuration
+         * @param t the cluster and expert placement
+         * @param s whether router groups are nodes or devices
+         * @return this builder
+         */
         public Builder routing(RoutingConfig c, Topology t, GroupScope s) {
             this.config = c;
             this.topology = t;
@@ -109,72 +124,155 @@ public record SimulationSettings(RoutingConfig config, Topology topology, GroupS
             return this;
         }
 
+        /**
+         * Sets the number of MoE layers simulated.
+         *
+         * @param v layers, &ge; 1
+         * @return this builder
+         */
         public Builder layers(int v) {
             this.layers = v;
             return this;
         }
 
+        /**
+         * Sets the number of training steps.
+         *
+         * @param v steps, &ge; 1
+         * @return this builder
+         */
         public Builder steps(int v) {
             this.steps = v;
             return this;
         }
 
+        /**
+         * Sets the tokens in each step's global batch.
+         *
+         * @param v tokens, &ge; 1 (and at least the number of ranks)
+         * @return this builder
+         */
         public Builder tokensPerStep(int v) {
             this.tokensPerStep = v;
             return this;
         }
 
+        /**
+         * Sets the synthetic workload.
+         *
+         * @param v the workload
+         * @return this builder
+         */
         public Builder workload(Workload v) {
             this.workload = v;
             return this;
         }
 
+        /**
+         * Sets the balancing method.
+         *
+         * @param v the balancer
+         * @return this builder
+         */
         public Builder balancer(BalancerKind v) {
             this.balancer = v;
             return this;
         }
 
+        /**
+         * Sets the bias update speed γ (loss-free).
+         *
+         * @param v γ, finite and &ge; 0
+         * @return this builder
+         */
         public Builder gamma(float v) {
             this.gamma = v;
             return this;
         }
 
-        /** The update rule; the router's bias mode is set to match it. */
+        /**
+         * Sets the update rule; {@link #build()} sets the router's bias mode to match it.
+         *
+         * @param v the bias update rule
+         * @return this builder
+         */
         public Builder rule(BiasUpdateRule v) {
             this.rule = v;
             return this;
         }
 
+        /**
+         * Sets the auxiliary-loss coefficient α (aux-loss).
+         *
+         * @param v α, finite and &ge; 0
+         * @return this builder
+         */
         public Builder alpha(float v) {
             this.alpha = v;
             return this;
         }
 
+        /**
+         * Sets the SGD learning rate of the aux-loss run's logit offsets.
+         *
+         * @param v the learning rate, finite and &ge; 0
+         * @return this builder
+         */
         public Builder auxLearningRate(float v) {
             this.auxLearningRate = v;
             return this;
         }
 
+        /**
+         * Sets the device-level capacity factor.
+         *
+         * @param v the factor, finite and &ge; 0; 0 (the default) never drops
+         * @return this builder
+         */
         public Builder capacityFactor(double v) {
             this.capacityFactor = v;
             return this;
         }
 
+        /**
+         * Sets the workload seed.
+         *
+         * @param v the seed
+         * @return this builder
+         */
         public Builder seed(long v) {
             this.seed = v;
             return this;
         }
 
+        /**
+         * Sets the routing backend (default CPU).
+         *
+         * @param v the backend
+         * @return this builder
+         */
         public Builder backend(Backend v) {
             this.backend = v;
             return this;
         }
 
+        /**
+         * Sets the size of the held-out token set used for MaxVio_global.
+         *
+         * @param v tokens, &ge; 1
+         * @return this builder
+         */
         public Builder heldOutTokens(int v) {
             this.heldOutTokens = v;
             return this;
         }
 
+        /**
+         * Builds the settings, with the configuration's bias mode set to the rule's.
+         *
+         * @return the settings
+         * @throws IllegalArgumentException if the values are invalid (see the canonical constructor)
+         */
         public SimulationSettings build() {
             RoutingConfig c = config.biasMode() == rule.mode() ? config : config.toBuilder().biasMode(rule.mode()).build();
             return new SimulationSettings(c, topology, scope, layers, steps, tokensPerStep, workload, balancer, gamma, rule,

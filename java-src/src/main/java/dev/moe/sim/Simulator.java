@@ -48,10 +48,23 @@ public final class Simulator {
     private final Communicator comm;
     private FailurePoint failAt;
 
+    /**
+     * A single-process simulator.
+     *
+     * @param settings what to simulate
+     */
     public Simulator(SimulationSettings settings) {
         this(settings, new SelfCommunicator());
     }
 
+    /**
+     * A simulator that runs as one rank of {@code comm} (data-parallel when it has several ranks).
+     *
+     * @param settings what to simulate, the same on every rank
+     * @param comm     the process group
+     * @throws IllegalArgumentException if the aux-loss baseline is asked for with several ranks, or there
+     *         are fewer tokens per step than ranks
+     */
     public Simulator(SimulationSettings settings, Communicator comm) {
         this.s = settings;
         this.comm = comm;
@@ -65,15 +78,34 @@ public final class Simulator {
         }
     }
 
-    /** Test hook: rank {@code rank} throws at step {@code step} (to check that a failing rank ends the whole job). */
+    /**
+     * Test hook: rank {@code rank} throws at step {@code step} (to check that a failing rank ends the whole job).
+     *
+     * @param rank the rank that fails
+     * @param step the step at whose start it fails
+     */
     public record FailurePoint(int rank, int step) {}
 
+    /**
+     * Test hook: makes {@link #run} throw an {@link IllegalStateException} on one rank at one step.
+     *
+     * @param point where to fail, or null for never
+     * @return this simulator
+     */
     public Simulator failAt(FailurePoint point) {
         this.failAt = point;
         return this;
     }
 
-    /** Runs all steps; {@code onStep} sees each record as it is produced (e.g. a progress bar). */
+    /**
+     * Runs all steps; {@code onStep} sees each record as it is produced (e.g. a progress bar). Collective
+     * when the communicator has several ranks. A simulator is not thread-safe; run it from one thread.
+     *
+     * @param onStep called with each step's record, on the calling thread
+     * @return the records and end-of-run metrics
+     * @throws dev.moe.routing.BackendUnavailableException if the settings' backend cannot run here
+     * @throws CommunicatorException if a collective fails or the ranks' biases diverge
+     */
     public SimulationResult run(Consumer<StepRecord> onStep) {
         RoutingConfig c = s.config();
         int n = c.numExperts();

@@ -30,7 +30,10 @@ public record StepRecord(long step, double maxVioBatch, long dropped, long cross
             "step,maxvio_batch,dropped,cross_node_sends,mean_nodes_per_token,max_nodes_per_token,gamma,bias_min,bias_max,"
             + "aux_loss,aux_grad_norm,intra_node_forwards";
 
-    /** The CSV line (fixed formats, locale-independent, so runs compare byte for byte). */
+    /**
+     * {@return the CSV line, in the columns of {@link #CSV_HEADER} (fixed formats, locale-independent, so
+     * runs compare byte for byte)}
+     */
     public String csv() {
         return String.format(Locale.ROOT, "%d,%.6f,%d,%d,%.6f,%d,%.6g,%.6f,%.6f,%.6g,%.6g,%d", step, maxVioBatch, dropped,
                 crossNodeSends, meanNodesPerToken, maxNodesPerToken, gamma, biasMin, biasMax, auxLoss, auxGradNorm,

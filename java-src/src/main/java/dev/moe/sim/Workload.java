@@ -20,14 +20,23 @@ public enum Workload {
         this.description = description;
     }
 
+    /** {@return a one-line description, for help texts} */
     public String description() {
         return description;
     }
 
+    /** {@return the command-line name: {@code uniform}, {@code skewed} or {@code drift}} */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * Parses a command-line name (exact).
+     *
+     * @param name {@code uniform}, {@code skewed} or {@code drift}
+     * @return the workload
+     * @throws IllegalArgumentException if the name is none of these
+     */
     public static Workload parse(String name) {
         for (Workload w : values()) {
             if (w.cliName().equals(name)) {

@@ -31,7 +31,15 @@ public final class Topology {
         this.expertToGpu = expertToGpu;
     }
 
-    /** Experts spread evenly and in order: GPU g holds experts [g·N/P, (g+1)·N/P). */
+    /**
+     * Experts spread evenly and in order: GPU g holds experts [g·N/P, (g+1)·N/P).
+     *
+     * @param nodes       number of nodes, &ge; 1
+     * @param gpusPerNode GPUs per node, &ge; 1
+     * @param numExperts  N, a multiple of the GPU count P
+     * @return the topology
+     * @throws IllegalArgumentException if a count is below 1 or N is not a multiple of P
+     */
     public static Topology contiguous(int nodes, int gpusPerNode, int numExperts) {
         long gpus = (long) nodes * gpusPerNode;
         if (nodes < 1 || gpusPerNode < 1) {
@@ -49,7 +57,15 @@ public final class Topology {
         return new Topology(nodes, gpusPerNode, map);
     }
 
-    /** An explicit placement: {@code expertToGpu[e]} is the GPU of expert e. */
+    /**
+     * An explicit placement.
+     *
+     * @param nodes       number of nodes, &ge; 1
+     * @param gpusPerNode GPUs per node, &ge; 1
+     * @param expertToGpu int [N]: {@code expertToGpu[e]} is the GPU of expert e, in 0..P−1 (copied)
+     * @return the topology
+     * @throws IllegalArgumentException if a count is below 1 or a GPU index is out of range
+     */
     public static Topology explicit(int nodes, int gpusPerNode, int[] expertToGpu) {
         return new Topology(nodes, gpusPerNode, expertToGpu.clone());
     }
@@ -58,6 +74,14 @@ public final class Topology {
      * The placement EPLB chose for one layer (spec §j): physical slot p lives on GPU p / (R/P). Only plans
      * without redundant experts (R = N, one replica each) describe a one-GPU-per-expert placement; a plan
      * with replicas is refused, since dispatch would then have to choose among an expert's copies.
+     *
+     * @param plan        the EPLB plan
+     * @param layer       the layer whose placement to take
+     * @param nodes       number of nodes
+     * @param gpusPerNode GPUs per node
+     * @return the topology of that layer
+     * @throws IllegalArgumentException if the slots do not spread evenly over the GPUs or the plan has
+     *         redundant experts
      */
     public static Topology fromEplb(dev.moe.eplb.ExpertPlacementPlan plan, int layer, int nodes, int gpusPerNode) {
         int[] phy2log = plan.phy2log()[layer];
@@ -80,31 +104,52 @@ public final class Topology {
         return new Topology(nodes, gpusPerNode, map);
     }
 
+    /** {@return the number of nodes} */
     public int nodes() {
         return nodes;
     }
 
+    /** {@return GPUs per node} */
     public int gpusPerNode() {
         return gpusPerNode;
     }
 
+    /** {@return P, the total number of GPUs} */
     public int gpus() {
         return nodes * gpusPerNode;
     }
 
+    /** {@return N, the number of placed experts} */
     public int numExperts() {
         return expertToGpu.length;
     }
 
+    /**
+     * The GPU holding an expert.
+     *
+     * @param expert expert index, 0..N−1
+     * @return its GPU, 0..P−1
+     */
     public int gpuOf(int expert) {
         return expertToGpu[expert];
     }
 
+    /**
+     * The node holding an expert.
+     *
+     * @param expert expert index, 0..N−1
+     * @return the node of its GPU
+     */
     public int nodeOf(int expert) {
         return expertToGpu[expert] / gpusPerNode;
     }
 
-    /** Node of a GPU. */
+    /**
+     * The node of a GPU (GPUs are numbered node-major).
+     *
+     * @param gpu GPU index, 0..P−1
+     * @return {@code gpu / gpusPerNode}
+     */
     public int nodeOfGpu(int gpu) {
         return gpu / gpusPerNode;
     }
@@ -113,6 +158,10 @@ public final class Topology {
      * Checks that router groups coincide with nodes ({@code GroupScope.NODE}, V3) or GPUs
      * ({@code GroupScope.DEVICE}, V2): same count, and every group's experts on that one node / GPU,
      * so that a limit of M groups is a limit of M nodes / devices.
+     *
+     * @param config the routing configuration
+     * @param scope  what a group stands for
+     * @throws IllegalArgumentException if N, G or the placement does not match, with the reason
      */
     public void requireGroupsMatch(RoutingConfig config, GroupScope scope) {
         if (config.numExperts() != numExperts()) {
