@@ -40,15 +40,20 @@ public final class BiasBalancer {
     }
 
     /**
-     * Restores a controller from a saved state (copying its bias). The rule name stored in the state is
-     * not checked against {@code rule}.
+     * Restores a controller from a saved state (copying its bias). The state must have been made with the
+     * same rule: a bias saved by one rule (e.g. multiplicative, neutral 1) means something else to another.
      *
      * @param state    the saved state, e.g. from {@link BiasStateFile#load}
      * @param rule     the update rule to continue with
      * @param schedule the γ schedule to continue with
      * @return a controller at the saved step, tokens seen and bias
+     * @throws IllegalArgumentException when the state was saved with another rule
      */
     public static BiasBalancer restore(BiasState state, BiasUpdateRule rule, GammaSchedule schedule) {
+        if (!state.rule().equals(rule.name())) {
+            throw new IllegalArgumentException("the bias state was saved with rule '" + state.rule() + "', not '" + rule.name()
+                    + "': restore it with the same rule");
+        }
         BiasBalancer b = new BiasBalancer(state.layers(), state.numExperts(), rule, schedule);
         for (int l = 0; l < state.layers(); l++) {
             b.bias[l] = state.bias()[l].clone();
@@ -118,20 +123,24 @@ public final class BiasBalancer {
             throw new IllegalArgumentException("tokens in step must be >= 0, got " + tokensInStep);
         }
         float gamma = currentGamma();
+        // Every layer's counts are checked before any bias moves: a bad layer leaves the state untouched.
+        long[] sums = new long[bias.length];
         for (int l = 0; l < bias.length; l++) {
             long[] c = counts[l];
-            if (c.length != bias[l].length) {
-                throw new IllegalArgumentException("layer " + l + ": counts for " + c.length + " experts, expected " + bias[l].length);
+            if (c == null || c.length != bias[l].length) {
+                throw new IllegalArgumentException("layer " + l + ": counts for " + (c == null ? "no" : String.valueOf(c.length))
+                        + " experts, expected " + bias[l].length);
             }
-            long sum = 0;
             for (long v : c) {
                 if (v < 0) {
                     throw new IllegalArgumentException("layer " + l + ": negative count " + v);
                 }
-                sum += v;
+                sums[l] += v;
             }
-            if (sum > 0 && gamma > 0) {
-                rule.apply(bias[l], c, gamma);
+        }
+        for (int l = 0; l < bias.length; l++) {
+            if (sums[l] > 0 && gamma > 0) {
+                rule.apply(bias[l], counts[l], gamma);
             }
         }
         step++;

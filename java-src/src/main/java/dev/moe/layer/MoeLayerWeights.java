@@ -10,6 +10,7 @@ import dev.moe.fp8.BlockQuantizer;
 import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.QuantizedTensor;
+import dev.moe.math.Gaussian;
 import dev.moe.routing.RoutingConfig;
 
 /**
@@ -128,7 +129,7 @@ public record MoeLayerWeights(RoutingConfig config, int hidden, int intermediate
     private static float[] gaussian(SplittableRandom rnd, int count, double std) {
         float[] x = new float[count];
         for (int i = 0; i < count; i++) {
-            x[i] = (float) (rnd.nextGaussian() * std);
+            x[i] = (float) (Gaussian.next(rnd) * std);
         }
         return x;
     }

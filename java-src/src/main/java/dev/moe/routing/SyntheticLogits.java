@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 
+import dev.moe.math.Gaussian;
+
 /**
  * Seeded synthetic router logits for demos, benchmarks and tests: z[t,i] = g[t,i] + p[i] with g
  * standard normal and p a static per-expert popularity offset (normal, standard deviation
@@ -30,7 +32,7 @@ public final class SyntheticLogits {
         SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 1);
         for (long t = 0; t < tokens; t++) {
             for (int i = 0; i < numExperts; i++) {
-                out.setAtIndex(ValueLayout.JAVA_FLOAT, t * numExperts + i, (float) gaussian(rnd) + popularity[i]);
+                out.setAtIndex(ValueLayout.JAVA_FLOAT, t * numExperts + i, (float) Gaussian.next(rnd) + popularity[i]);
             }
         }
         return out;
@@ -55,15 +57,8 @@ public final class SyntheticLogits {
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] p = new float[n];
         for (int i = 0; i < n; i++) {
-            p[i] = (float) (gaussian(rnd) * skew);
+            p[i] = (float) (Gaussian.next(rnd) * skew);
         }
         return p;
-    }
-
-    /** Box–Muller from one stream, so the values do not depend on the JDK's nextGaussian algorithm. */
-    private static double gaussian(SplittableRandom rnd) {
-        double u1 = 1.0 - rnd.nextDouble();
-        double u2 = rnd.nextDouble();
-        return StrictMath.sqrt(-2.0 * StrictMath.log(u1)) * StrictMath.cos(2.0 * StrictMath.PI * u2);
     }
 }

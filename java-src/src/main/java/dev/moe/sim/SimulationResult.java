@@ -47,6 +47,9 @@ public record SimulationResult(List<StepRecord> steps, double maxVioGlobal, int[
      * @return the mean; 0 if {@code n} is 0
      */
     public double meanMaxVioLast(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("the number of steps must be >= 0, got " + n);
+        }
         int from = Math.max(0, steps.size() - n);
         return steps.subList(from, steps.size()).stream().mapToDouble(StepRecord::maxVioBatch).average().orElse(0);
     }

@@ -5,6 +5,8 @@ import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
+import dev.moe.math.Gaussian;
+
 /**
  * Generates router logits for the simulator, deterministically per (seed, layer, step): the same
  * seed gives the same logits whatever backend routes them. Cheap by design (a table of normal noise
@@ -33,7 +35,7 @@ final class SyntheticRouter {
         SplittableRandom rnd = new SplittableRandom(seed);
         noise = new float[NOISE + numExperts];
         for (int i = 0; i < noise.length; i++) {
-            noise[i] = (float) gaussian(rnd);
+            noise[i] = (float) Gaussian.next(rnd);
         }
         base = new float[layers][DOMAINS][numExperts];
         for (int l = 0; l < layers; l++) {
@@ -42,7 +44,7 @@ final class SyntheticRouter {
             float[] popularity = new float[numExperts];
             if (workload != Workload.UNIFORM) {
                 for (int i = 0; i < numExperts; i++) {
-                    popularity[i] = (float) gaussian(rnd) * POPULARITY;
+                    popularity[i] = (float) Gaussian.next(rnd) * POPULARITY;
                 }
             }
             for (int m = 0; m < DOMAINS; m++) {
@@ -140,7 +142,7 @@ final class SyntheticRouter {
         for (float[] x : v) {
             double norm = 0;
             for (int k = 0; k < DIM; k++) {
-                x[k] = (float) gaussian(rnd);
+                x[k] = (float) Gaussian.next(rnd);
                 norm += x[k] * x[k];
             }
             float inv = (float) (1 / Math.sqrt(norm));
@@ -149,11 +151,5 @@ final class SyntheticRouter {
             }
         }
         return v;
-    }
-
-    private static double gaussian(SplittableRandom rnd) {
-        double u1 = 1.0 - rnd.nextDouble();
-        double u2 = rnd.nextDouble();
-        return StrictMath.sqrt(-2.0 * StrictMath.log(u1)) * StrictMath.cos(2.0 * StrictMath.PI * u2);
     }
 }

@@ -77,4 +77,15 @@ class BiasBalancerTest {
         assertThrows(IllegalArgumentException.class, () -> b.endStep(new long[][] {{-1, 2}}, 1));
         assertThrows(IllegalArgumentException.class, () -> BiasUpdateRule.byName("additive"));
     }
+
+    @Test
+    void aBadLayerLeavesEveryLayerUntouched() {
+        BiasBalancer b = new BiasBalancer(3, 2, BiasUpdateRule.SIGN, GammaSchedule.constant(0.5f));
+        long[][] counts = {{10, 0}, {3, 7}, {1, -1}};
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> b.endStep(counts, 10));
+        for (int l = 0; l < 3; l++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0f, 0f}, b.bias(l), "layer " + l);
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(0, b.step());
+    }
 }

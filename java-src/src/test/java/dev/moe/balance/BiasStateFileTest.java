@@ -45,6 +45,9 @@ class BiasStateFileTest {
             assertArrayEquals(b.bias(l), r.bias(l));
         }
         assertEquals("sign", BiasStateFile.load(f).rule());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> BiasBalancer.restore(BiasStateFile.load(f), BiasUpdateRule.MULTIPLICATIVE, GammaSchedule.deepseekV3()));
+        assertTrue(e.getMessage().contains("'sign'"), e.getMessage());
         try (var files = Files.list(dir)) {
             assertEquals(1, files.count(), "no temp files left");
         }
