@@ -88,6 +88,9 @@ final class BenchRouteCommand implements Callable<Integer> {
                 }
                 results.add(row);
             }
+            if (chosen.contains(Backend.CUDA)) {
+                results.add(cudaKernelRow(c, logits));
+            }
             for (Map<String, Object> row : results) {
                 if (javaMedian != null) {
                     row.put("speedup_vs_java", javaMedian / (Double) row.get("median_s"));
@@ -104,6 +107,27 @@ final class BenchRouteCommand implements Callable<Integer> {
         AtomicFiles.write(json, bytes);
         printTable(results);
         return 0;
+    }
+
+    /**
+     * "cuda-kernel": the gate alone on device-resident logits, {@value CudaGateRun#REPS} calls per CUDA graph
+     * replay (the "cuda" row is the router API, host copies and allocations included).
+     */
+    private Map<String, Object> cudaKernelRow(RoutingConfig c, MemorySegment logits) {
+        double[] t;
+        try (CudaGateRun run = new CudaGateRun(c, logits, tokens)) {
+            t = Timing.measure(run::run, seconds);
+        }
+        double median = Timing.median(t) / CudaGateRun.REPS;
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("backend", "cuda-kernel");
+        row.put("device", CudaGemmRun.deviceName());
+        row.put("median_s", median);
+        row.put("min_s", t[0] / CudaGateRun.REPS);
+        row.put("runs", t.length * CudaGateRun.REPS);
+        row.put("tokens_per_s", tokens / median);
+        row.put("cuda_graph", true);
+        return row;
     }
 
     private List<Backend> chosenBackends() {
@@ -139,10 +163,10 @@ final class BenchRouteCommand implements Callable<Integer> {
     private void printTable(List<Map<String, Object>> results) {
         PrintWriter out = spec.commandLine().getOut();
         out.printf("route, %d tokens, %s%n", tokens, routing.toConfig());
-        out.printf("%-8s %12s %16s %10s%n", "backend", "median ms", "tokens/s", "vs java");
+        out.printf("%-11s %12s %16s %10s%n", "backend", "median ms", "tokens/s", "vs java");
         for (Map<String, Object> r : results) {
             Object sp = r.get("speedup_vs_java");
-            out.printf("%-8s %12.4f %,16.0f %10s%n", r.get("backend"), (Double) r.get("median_s") * 1e3,
+            out.printf("%-11s %12.4f %,16.0f %10s%n", r.get("backend"), (Double) r.get("median_s") * 1e3,
                     (Double) r.get("tokens_per_s"), sp == null ? "-" : String.format("%.1fx", (Double) sp));
         }
         out.printf("written: %s%n", json);
