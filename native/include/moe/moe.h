@@ -227,6 +227,13 @@ int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k,
                                   const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                   float* c, int64_t c_count);
 
+/* The masked grouped CUDA GEMM's block code (moe_fp8_grouped_gemm_masked_cuda, or with tensor_cores = 1 the
+ * _tc kernel with mma.sync emulated) run on the host; counts are host memory here. Rows past a count are 0. */
+int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t tensor_cores, int64_t num_groups, int64_t max_m, const int32_t* counts,
+                                              int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                                              const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                              const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
+
 /* ---- One MoE layer forward, GPU-resident (moe_layer_forward_cuda) ----
  * The forward pass of one MoE layer (spec §c.3) as a chain of moe's CUDA kernels with no host round trip:
  * router logits x·gateᵀ (FP32, each summed in increasing h), the fused gate, FP8 activations (1x128 tiles),
@@ -383,6 +390,18 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, in
                                                 const uint8_t* a, int64_t a_count, const float* a_scales,
                                                 int64_t a_scales_count, const uint8_t* b, int64_t b_count,
                                                 const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
+
+/* Masked grouped FP8 GEMM on CUDA (moe_fp8_grouped_gemm_masked_cpu's layout), exact or on tensor cores (_tc). All
+ * buffers are device memory, counts included (int32 [E], read by the kernel, so the call can sit in a CUDA
+ * graph for decode; a count outside 0..max_m is clamped, not reported). Rows past a count are set to 0. */
+int32_t moe_fp8_grouped_gemm_masked_cuda(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts,
+                                         int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                                         const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                         const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
+int32_t moe_fp8_grouped_gemm_masked_cuda_tc(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts,
+                                            int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                                            const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                            const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
 
 /* One MoE layer forward on `device`, every kernel enqueued on `stream` with no host synchronisation (see
  * moe_layer_args): shapes and pointers are checked (MOE_STATUS_INVALID_CONFIG, MOE_STATUS_NULL_POINTER,

@@ -136,5 +136,39 @@ int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k,
     return MOE_STATUS_OK;
 }
 
+int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t tensor_cores, int64_t num_groups, int64_t max_m, const int32_t* counts,
+                                              int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                                              const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                              const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
+    if (tensor_cores != 0 && tensor_cores != 1) return MOE_STATUS_INVALID_CONFIG;
+    if (num_groups < 0 || max_m < 0 || counts_count != num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (num_groups > 0 && counts == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (num_groups > 0 && max_m > INT64_MAX / num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
+    const int32_t s = g::check_counts(num_groups * max_m, n, k, num_groups, a, a_count, a_scales, a_scales_count, b, b_count,
+                                      b_scales, b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    float lut[256];
+    g::host_lut(lut);
+    const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
+    const int64_t row_tiles = num_groups * ((max_m + g::kBm - 1) / g::kBm);
+    const int threads = tensor_cores ? moe::fp8mma::kThreads : g::kThreads;
+    for (int64_t tile = 0; tile < row_tiles; ++tile) {
+        for (int64_t col0 = 0; col0 < n; col0 += g::kBn) {
+            g::Problem p;
+            int64_t row0, zero_from, zero_to;
+            g::masked_tile(base, max_m, counts, tile, &p, &row0, &zero_from, &zero_to);
+            if (row0 < p.m) {
+                if (tensor_cores) {
+                    moe::fp8mma::host_tile_mma(p, row0, col0, lut);
+                } else {
+                    g::host_tile(p, row0, col0, lut);
+                }
+            }
+            for (int tid = 0; tid < threads; ++tid) g::zero_rows(p, zero_from, zero_to, col0, tid, threads);
+        }
+    }
+    return MOE_STATUS_OK;
+}
+
 }  // extern "C"
 #pragma GCC visibility pop

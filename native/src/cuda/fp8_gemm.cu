@@ -62,6 +62,52 @@ __global__ void __launch_bounds__(mm::kThreads) grouped_mma_kernel(g::Problem ba
     mm::run_tile_mma(p, (tile - groups.row_tiles[e]) * mm::kBm, static_cast<int64_t>(blockIdx.x) * mm::kBn);
 }
 
+// Masked layout: blockIdx.y walks E * ceil(max_m / 64) row tiles; counts are read on the device, so the
+// launch needs nothing from the host but the shapes (CUDA graphs, decode).
+template <bool TC>
+__global__ void __launch_bounds__(TC ? mm::kThreads : g::kThreads) masked_kernel(g::Problem base, int64_t max_m,
+                                                                               const int32_t* counts) {
+    g::Problem p;
+    int64_t row0, zero_from, zero_to;
+    g::masked_tile(base, max_m, counts, blockIdx.y, &p, &row0, &zero_from, &zero_to);
+    const int64_t col0 = static_cast<int64_t>(blockIdx.x) * g::kBn;
+    if (row0 < p.m) {
+        if constexpr (TC) {
+            mm::run_tile_mma(p, row0, col0);
+        } else {
+            g::run_tile(p, row0, col0);
+        }
+    }
+    g::zero_rows(p, zero_from, zero_to, col0, static_cast<int>(threadIdx.x), static_cast<int>(blockDim.x));
+}
+
+int32_t masked_impl(bool tc, int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts,
+                    int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales,
+                    int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                    float* c, int64_t c_count) {
+    if (num_groups < 0 || max_m < 0 || counts_count != num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (num_groups > 0 && counts == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (num_groups > 0 && max_m > INT64_MAX / num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
+    const int32_t s = g::check_counts(num_groups * max_m, n, k, num_groups, a, a_count, a_scales, a_scales_count, b, b_count,
+                                      b_scales, b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    if (num_groups == 0 || max_m == 0 || n == 0) return MOE_STATUS_OK;
+    const int64_t row_tiles = num_groups * tiles(max_m, g::kBm);
+    if (row_tiles > 65535 || tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+    if (tc)
+        if (const int32_t st = moe::cuda::require_fp8_mma(device); st != MOE_STATUS_OK) return st;
+    const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(row_tiles));
+    const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
+    const cudaStream_t st = static_cast<cudaStream_t>(stream);
+    if (tc) {
+        masked_kernel<true><<<grid, mm::kThreads, 0, st>>>(base, max_m, counts);
+    } else {
+        masked_kernel<false><<<grid, g::kThreads, 0, st>>>(base, max_m, counts);
+    }
+    return moe::cuda::fail(cudaGetLastError());
+}
+
 // Dense and grouped launches shared by the exact (CUDA-core) and tensor-core entry points.
 int32_t gemm_impl(bool tc, int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
                   const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales,
@@ -186,6 +232,22 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, in
                                                 const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
     return grouped_impl(true, device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count,
                         b, b_count, b_scales, b_scales_count, c, c_count);
+}
+
+int32_t moe_fp8_grouped_gemm_masked_cuda(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts,
+                                         int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                                         const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                         const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
+    return masked_impl(false, device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count,
+                       b, b_count, b_scales, b_scales_count, c, c_count);
+}
+
+int32_t moe_fp8_grouped_gemm_masked_cuda_tc(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts,
+                                            int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                                            const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                            const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
+    return masked_impl(true, device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count,
+                       b, b_count, b_scales, b_scales_count, c, c_count);
 }
 
 }  // extern "C"

@@ -139,6 +139,38 @@ final class CudaFp8 {
         }
     }
 
+    /** Masked grouped GEMM on the GPU, counts uploaded with the operands (checked by {@link Fp8Gemm}). */
+    static float[] groupedMasked(QuantizedTensor a, int maxM, int[] counts, ExpertWeights w, boolean tc) {
+        long m = a.rows();
+        long n = w.rows();
+        long k = a.cols();
+        float[] out = new float[Math.toIntExact(m * n)];
+        if (m == 0 || n == 0) {
+            return out;
+        }
+        try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(DEVICE); CudaStream stream = CudaStream.create(DEVICE)) {
+            DeviceBuffer da = upload(dev, host, MemorySegment.ofArray(a.codes()), stream);
+            DeviceBuffer dsa = upload(dev, host, MemorySegment.ofArray(a.scales()), stream);
+            DeviceBuffer db = upload(dev, host, MemorySegment.ofArray(w.codes()), stream);
+            DeviceBuffer dsb = upload(dev, host, MemorySegment.ofArray(w.scales()), stream);
+            DeviceBuffer dn = upload(dev, host, MemorySegment.ofArray(counts), stream);
+            DeviceBuffer dc = dev.allocate(4 * m * n);
+            int st = tc
+                    ? moe_h.moe_fp8_grouped_gemm_masked_cuda_tc(DEVICE, stream.handle(), w.experts(), maxM, dn.pointer(), counts.length,
+                            n, k, da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length,
+                            dsb.pointer(), w.scales().length, dc.pointer(), m * n)
+                    : moe_h.moe_fp8_grouped_gemm_masked_cuda(DEVICE, stream.handle(), w.experts(), maxM, dn.pointer(), counts.length,
+                            n, k, da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length,
+                            dsb.pointer(), w.scales().length, dc.pointer(), m * n);
+            NativeStatus.check(st, tc ? "moe_fp8_grouped_gemm_masked_cuda_tc" : "moe_fp8_grouped_gemm_masked_cuda");
+            MemorySegment hc = host.allocate(ValueLayout.JAVA_FLOAT, m * n);
+            dc.copyTo(hc, stream);
+            stream.synchronize();
+            MemorySegment.copy(hc, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+            return out;
+        }
+    }
+
     private static DeviceBuffer upload(DeviceArena dev, Arena host, MemorySegment s, CudaStream stream) {
         DeviceBuffer d = dev.allocate(Math.max(1, s.byteSize()));
         if (s.byteSize() > 0) {

@@ -65,7 +65,7 @@ public final class Fp8Gemm {
     /**
      * The CUDA GEMMs on FP8 tensor cores (mma.sync, compute capability 8.9 or newer; device 0): each
      * 128-wide k chunk is summed by the tensor cores and promoted to FP32 on the CUDA cores, so results are
-     * close to {@link Fp8GemmReference}, not bit-identical. Dense and grouped-contiguous only.
+     * close to {@link Fp8GemmReference}, not bit-identical. Dense, grouped-contiguous and grouped-masked.
      *
      * @throws dev.moe.routing.BackendUnavailableException when the CUDA backend is not usable
      */
@@ -238,7 +238,6 @@ public final class Fp8Gemm {
      * @return C float [E·maxM, N], with unused slots 0
      * @throws IllegalArgumentException if the shapes, K or the counts do not match, a code is NaN or a
      *         scale is not finite
-     * @throws UnsupportedOperationException on the cuda backend (no masked CUDA kernel yet)
      */
     public float[] groupedMasked(QuantizedTensor a, int maxM, int[] counts, ExpertWeights w) {
         checkGrouped(a, w);
@@ -256,7 +255,7 @@ public final class Fp8Gemm {
             return NativeFp8Gemm.groupedMasked(a, maxM, counts, w);
         }
         if (backend == Backend.CUDA) {
-            throw new UnsupportedOperationException("the masked layout has no CUDA kernel yet; use the cpu backend");
+            return CudaFp8.groupedMasked(a, maxM, counts, w, tensorCores);
         }
         float[] c = new float[a.rows() * w.rows()];
         for (int e = 0; e < w.experts(); e++) {

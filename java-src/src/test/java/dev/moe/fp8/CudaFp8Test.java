@@ -127,6 +127,28 @@ class CudaFp8Test {
     }
 
     @Test
+    void maskedGemmMatchesTheReference() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(6);
+        int maxM = 70;
+        int[] counts = {0, 70, 65, 3};
+        java.util.List<QuantizedTensor> experts = new java.util.ArrayList<>();
+        for (int e = 0; e < counts.length; e++) {
+            experts.add(CudaGemmHostTest.random(rnd, 130, 300, Fp8Block.TILE_128X128, false));
+        }
+        ExpertWeights w = ExpertWeights.of(experts);
+        QuantizedTensor a = CudaGemmHostTest.random(rnd, counts.length * maxM, 300, Fp8Block.ROW_1X128, true);
+        float[] want = Fp8Gemm.create(Backend.JAVA).groupedMasked(a, maxM, counts, w);
+        assertArrayEquals(want, Fp8Gemm.create(Backend.CUDA).groupedMasked(a, maxM, counts, w), "exact kernel");
+        float[] bound = Fp8Gemm.create(Backend.JAVA).groupedMasked(abs(a), maxM, counts, w);
+        float[] tc = Fp8Gemm.cudaTensorCores().groupedMasked(a, maxM, counts, w);
+        for (int i = 0; i < want.length; i++) {
+            if (!(Math.abs(tc[i] - want[i]) <= 0x1p-10 * Math.abs(bound[i]) + 1e-30)) {
+                throw new AssertionError("tensor cores, element " + i + ": " + tc[i] + " vs " + want[i]);
+            }
+        }
+    }
+
+    @Test
     void nonFiniteInputSetsTheFlag() {
         int rows = 130;
         int cols = 300;

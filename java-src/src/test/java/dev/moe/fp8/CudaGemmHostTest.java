@@ -144,4 +144,34 @@ class CudaGemmHostTest {
                     4, P, 6));
         }
     }
+
+    /** The masked CUDA kernels (exact and tensor-core) run on the host: the reference's result, unused slots 0. */
+    @ParameterizedTest(name = "masked tensorCores={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void hostRunOfTheMaskedKernelsEqualsTheReference(boolean tc) {
+        SplittableRandom rnd = new SplittableRandom(tc ? 3 : 4);
+        int experts = 4;
+        int maxM = 70;  // two row tiles per expert, the second partial
+        int[] counts = {0, 70, 65, 3};
+        java.util.List<QuantizedTensor> ws = new java.util.ArrayList<>();
+        for (int e = 0; e < experts; e++) {
+            ws.add(random(rnd, 130, 200, Fp8Block.TILE_128X128, false));
+        }
+        ExpertWeights w = ExpertWeights.of(ws);
+        QuantizedTensor a = random(rnd, experts * maxM, 200, Fp8Block.ROW_1X128, true);
+        float[] want = Fp8Gemm.create(dev.moe.routing.Backend.JAVA).groupedMasked(a, maxM, counts, w);
+        MoeNative.cpu();
+        try (Arena arena = Arena.ofConfined()) {
+            long cn = (long) a.rows() * w.rows();
+            MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, cn);
+            c.fill((byte) 0x7f);  // garbage where the kernel must write zeros
+            int st = moe_h.moe_fp8_grouped_gemm_masked_cuda_host(tc ? 1 : 0, experts, maxM, arena.allocateFrom(ValueLayout.JAVA_INT, counts),
+                    experts, w.rows(), w.cols(), arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()), a.codes().length,
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length,
+                    arena.allocateFrom(ValueLayout.JAVA_BYTE, w.codes()), w.codes().length,
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, w.scales()), w.scales().length, c, cn);
+            assertEquals(moe_h.MOE_STATUS_OK(), st);
+            assertArrayEquals(want, c.toArray(ValueLayout.JAVA_FLOAT));
+        }
+    }
 }
