@@ -65,6 +65,12 @@ extern "C" {
 #define MOE_FP8_BLOCK_1X128 0
 #define MOE_FP8_BLOCK_128X128 1
 
+/* CUDA GEMM kernels, as the host twins name them: the exact CUDA-core kernel, and the tensor-core kernel's
+ * FP8 MMA path (sm_89+) and BF16 MMA path (sm_80..sm_88). */
+#define MOE_CUDA_GEMM_EXACT 0
+#define MOE_CUDA_GEMM_MMA_E4M3 1
+#define MOE_CUDA_GEMM_MMA_BF16 2
+
 /* Copy directions of moe_cuda_memcpy. */
 #define MOE_CUDA_H2D 1
 #define MOE_CUDA_D2H 2
@@ -219,17 +225,19 @@ int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k,
                                const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                float* c, int64_t c_count);
 
-/* The tensor-core CUDA FP8 GEMM's block code (the same source as moe_fp8_gemm_cuda_tc) run on the host, with
- * the mma.sync.m16n8k32.e4m3 instruction emulated from its PTX fragment layout and summing in increasing k:
- * moe_fp8_gemm_cuda_host's contract, bit-identical to dev.moe.fp8.Fp8GemmReference. For tests. */
-int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k,
+/* The tensor-core CUDA FP8 GEMM's block code (the same source as moe_fp8_gemm_cuda_tc) run on the host, its
+ * path `kernel` (MOE_CUDA_GEMM_MMA_E4M3 or MOE_CUDA_GEMM_MMA_BF16) with mma.sync emulated from the PTX
+ * fragment layout and summing in increasing k: moe_fp8_gemm_cuda_host's contract, bit-identical to
+ * dev.moe.fp8.Fp8GemmReference. For tests. */
+int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k,
                                   const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
                                   const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                   float* c, int64_t c_count);
 
-/* The masked grouped CUDA GEMM's block code (moe_fp8_grouped_gemm_masked_cuda, or with tensor_cores = 1 the
- * _tc kernel with mma.sync emulated) run on the host; counts are host memory here. Rows past a count are 0. */
-int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t tensor_cores, int64_t num_groups, int64_t max_m, const int32_t* counts,
+/* The masked grouped CUDA GEMM's block code (kernel MOE_CUDA_GEMM_*: moe_fp8_grouped_gemm_masked_cuda, or a
+ * path of the _tc kernel with mma.sync emulated) run on the host; counts are host memory here. Rows past a
+ * count are 0. */
+int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts,
                                               int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
                                               const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
                                               const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
@@ -252,7 +260,8 @@ typedef struct moe_layer_args {
     int64_t shared_intermediate;        /* Is: 0 for no shared expert, else a multiple of 128 */
     int64_t tensor_cores;               /* 0: the exact CUDA-core GEMMs (bit-identical to MoeLayer); 1: the
                                          * tensor-core GEMMs of moe_fp8_gemm_cuda_tc (close, not identical,
-                                         * on the GPU; compute capability 8.9+) */
+                                         * on the GPU; compute capability 8.0+; the host twin emulates the
+                                         * FP8 MMA path) */
     const float* x;                     /* fp32 [T, H], finite */
     const float* gate_weight;           /* fp32 [N, H] */
     const float* gate_bias;             /* fp32 [N], or NULL for no selection bias */
@@ -377,8 +386,9 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64
                                              int64_t a_scales_count, const uint8_t* b, int64_t b_count,
                                              const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
 
-/* The FP8 GEMMs above on tensor cores (mma.sync m16n8k32 e4m3, compute capability 8.9 or newer, else
- * MOE_STATUS_UNSUPPORTED_GPU): each 128-wide k chunk is summed by the tensor cores and promoted to the FP32
+/* The FP8 GEMMs above on tensor cores (mma.sync m16n8k32 e4m3 on compute capability 8.9+; on 8.0-8.8 the
+ * codes are decoded to BF16, exactly, for mma.sync m16n8k16 bf16; below 8.0 MOE_STATUS_UNSUPPORTED_GPU):
+ * each 128-wide k chunk is summed by the tensor cores and promoted to the FP32
  * result on the CUDA cores (acc += part * (sa * sb)), so results match the reference closely but not bit for
  * bit (the tensor core's summation order and internal precision). Same arguments as the exact calls. */
 int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,

@@ -59,7 +59,7 @@ const char* moe_status_message(int32_t status) {
         case MOE_STATUS_NO_GPU: return "no usable GPU";
         case MOE_STATUS_CUDA_ERROR: return "CUDA runtime error";
         case MOE_STATUS_INTERNAL_ERROR: return "internal error";
-        case MOE_STATUS_UNSUPPORTED_GPU: return "the GPU lacks a feature the requested kernel needs (FP8 tensor cores: compute capability 8.9+)";
+        case MOE_STATUS_UNSUPPORTED_GPU: return "the GPU lacks a feature the requested kernel needs (tensor cores: compute capability 8.0+)";
         default: return "unknown status code";
     }
 }

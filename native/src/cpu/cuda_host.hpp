@@ -18,8 +18,8 @@ void host_lut(float* lut);
 namespace fp8mma {
 
 // One 64x64 output tile of the tensor-core kernel (fp8_gemm_mma.cuh): its 128 threads' phases, each warp's
-// mma.sync emulated from the PTX fragment layout with products added in increasing k.
-void host_tile_mma(const fp8gemm::Problem& p, int64_t row0, int64_t col0, const float* lut);
+// mma.sync emulated from the PTX fragment layout with products added in increasing k; bf16: the sm_80 path.
+void host_tile_mma(const fp8gemm::Problem& p, int64_t row0, int64_t col0, const float* lut, bool bf16);
 
 }  // namespace fp8mma
 }  // namespace moe

@@ -59,32 +59,64 @@ void mma_warp_host(float (*d)[4], const uint32_t (*a)[4], const uint32_t (*b)[2]
     }
 }
 
+// mma.sync.m16n8k16.row.col.f32.bf16.bf16.f32 for one warp (the sm_80 path), likewise in increasing k.
+void mma_bf16_warp_host(float (*d)[4], const uint32_t (*a)[4], const uint32_t (*b)[2]) {
+    const auto half = [](uint32_t reg, int j) { return moe::bits_to_float((j == 0 ? reg << 16 : reg & 0xffff0000u)); };
+    for (int r = 0; r < 16; ++r) {
+        for (int c = 0; c < 8; ++c) {
+            float& out = d[(r % 8) * 4 + c / 2][(r >= 8 ? 2 : 0) + (c & 1)];
+            float sum = out;
+            for (int k = 0; k < 16; ++k) {
+                const int t = (k % 8) / 2;
+                const float av = half(a[(r % 8) * 4 + t][(r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)], k % 2);
+                const float bv = half(b[c * 4 + t][k >= 8 ? 1 : 0], k % 2);
+                sum = sum + av * bv;
+            }
+            out = sum;
+        }
+    }
+}
+
 }  // namespace
 
-void host_tile_mma(const Problem& p, int64_t row0, int64_t col0, const float* lut) {
+void host_tile_mma(const Problem& p, int64_t row0, int64_t col0, const float* lut, bool bf16) {
     static thread_local uint8_t as[kBm][kStride];
     static thread_local uint8_t bs[kBn][kStride];
     std::vector<Lane> lanes(kThreads);
     for (auto& l : lanes) clear(l);
+    // One warp's MMA on tile (mi, ni): gather the lanes' accumulators, emulate, scatter.
+    const auto mma = [&lanes](int w, int mi, int ni, const uint32_t (*a)[4], const uint32_t (*b)[2], const float* lut_or_null) {
+        float d[32][4];
+        for (int lane = 0; lane < 32; ++lane)
+            for (int r = 0; r < 4; ++r) d[lane][r] = lanes[w * 32 + lane].part[mi][ni][r];
+        if (lut_or_null != nullptr) {
+            mma_warp_host(d, a, b, lut_or_null);
+        } else {
+            mma_bf16_warp_host(d, a, b);
+        }
+        for (int lane = 0; lane < 32; ++lane)
+            for (int r = 0; r < 4; ++r) lanes[w * 32 + lane].part[mi][ni][r] = d[lane][r];
+    };
     for (int64_t ch = 0; ch < fp8gemm::chunks(p.k); ++ch) {
         for (int tid = 0; tid < kThreads; ++tid) stage(p, row0, col0, ch * kChunk, tid, as, bs);
         for (int kk = 0; kk < kChunk / 32; ++kk) {
             for (int w = 0; w < kWarps; ++w) {
-                uint32_t a[kMi][32][4];
-                uint32_t b[kNi][32][2];
-                for (int lane = 0; lane < 32; ++lane) {
-                    for (int mi = 0; mi < kMi; ++mi) frag_a(as, w / 2, mi, kk, lane, a[mi][lane]);
-                    for (int ni = 0; ni < kNi; ++ni) frag_b(bs, w % 2, ni, kk, lane, b[ni][lane]);
-                }
-                for (int mi = 0; mi < kMi; ++mi)
-                    for (int ni = 0; ni < kNi; ++ni) {
-                        float d[32][4];
-                        for (int lane = 0; lane < 32; ++lane)
-                            for (int r = 0; r < 4; ++r) d[lane][r] = lanes[w * 32 + lane].part[mi][ni][r];
-                        mma_warp_host(d, a[mi], b[ni], lut);
-                        for (int lane = 0; lane < 32; ++lane)
-                            for (int r = 0; r < 4; ++r) lanes[w * 32 + lane].part[mi][ni][r] = d[lane][r];
+                for (int h = 0; h < (bf16 ? 2 : 1); ++h) {
+                    uint32_t a[kMi][32][4];
+                    uint32_t b[kNi][32][2];
+                    for (int lane = 0; lane < 32; ++lane) {
+                        for (int mi = 0; mi < kMi; ++mi) {
+                            if (bf16) frag_a_bf16(as, lut, w / 2, mi, kk, h, lane, a[mi][lane]);
+                            else frag_a(as, w / 2, mi, kk, lane, a[mi][lane]);
+                        }
+                        for (int ni = 0; ni < kNi; ++ni) {
+                            if (bf16) frag_b_bf16(bs, lut, w % 2, ni, kk, h, lane, b[ni][lane]);
+                            else frag_b(bs, w % 2, ni, kk, lane, b[ni][lane]);
+                        }
                     }
+                    for (int mi = 0; mi < kMi; ++mi)
+                        for (int ni = 0; ni < kNi; ++ni) mma(w, mi, ni, a[mi], b[ni], bf16 ? nullptr : lut);
+                }
             }
         }
         for (int tid = 0; tid < kThreads; ++tid) promote(p, row0, col0, ch, tid / 32, tid % 32, lanes[tid]);
@@ -117,10 +149,11 @@ int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k,
     return MOE_STATUS_OK;
 }
 
-int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k,
+int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k,
                                   const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
                                   const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                   float* c, int64_t c_count) {
+    if (kernel != MOE_CUDA_GEMM_MMA_E4M3 && kernel != MOE_CUDA_GEMM_MMA_BF16) return MOE_STATUS_INVALID_CONFIG;
     const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
                                       b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
@@ -132,15 +165,17 @@ int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k,
     float lut[256];
     g::host_lut(lut);
     for (int64_t row0 = 0; row0 < m; row0 += moe::fp8mma::kBm)
-        for (int64_t col0 = 0; col0 < n; col0 += moe::fp8mma::kBn) moe::fp8mma::host_tile_mma(p, row0, col0, lut);
+        for (int64_t col0 = 0; col0 < n; col0 += moe::fp8mma::kBn)
+            moe::fp8mma::host_tile_mma(p, row0, col0, lut, kernel == MOE_CUDA_GEMM_MMA_BF16);
     return MOE_STATUS_OK;
 }
 
-int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t tensor_cores, int64_t num_groups, int64_t max_m, const int32_t* counts,
+int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts,
                                               int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
                                               const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
                                               const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
-    if (tensor_cores != 0 && tensor_cores != 1) return MOE_STATUS_INVALID_CONFIG;
+    if (kernel != MOE_CUDA_GEMM_EXACT && kernel != MOE_CUDA_GEMM_MMA_E4M3 && kernel != MOE_CUDA_GEMM_MMA_BF16)
+        return MOE_STATUS_INVALID_CONFIG;
     if (num_groups < 0 || max_m < 0 || counts_count != num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (num_groups > 0 && counts == nullptr) return MOE_STATUS_NULL_POINTER;
     if (num_groups > 0 && max_m > INT64_MAX / num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
@@ -151,15 +186,15 @@ int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t tensor_cores, int64_t num_
     g::host_lut(lut);
     const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
     const int64_t row_tiles = num_groups * ((max_m + g::kBm - 1) / g::kBm);
-    const int threads = tensor_cores ? moe::fp8mma::kThreads : g::kThreads;
+    const int threads = kernel != MOE_CUDA_GEMM_EXACT ? moe::fp8mma::kThreads : g::kThreads;
     for (int64_t tile = 0; tile < row_tiles; ++tile) {
         for (int64_t col0 = 0; col0 < n; col0 += g::kBn) {
             g::Problem p;
             int64_t row0, zero_from, zero_to;
             g::masked_tile(base, max_m, counts, tile, &p, &row0, &zero_from, &zero_to);
             if (row0 < p.m) {
-                if (tensor_cores) {
-                    moe::fp8mma::host_tile_mma(p, row0, col0, lut);
+                if (kernel != MOE_CUDA_GEMM_EXACT) {
+                    moe::fp8mma::host_tile_mma(p, row0, col0, lut, kernel == MOE_CUDA_GEMM_MMA_BF16);
                 } else {
                     g::host_tile(p, row0, col0, lut);
                 }

@@ -120,7 +120,7 @@ struct HostExec {
     // The exact or the tensor-core kernel's tile (both 64 x 64).
     void run_tile(const L::Shape& s, const g::Problem& p, int64_t row0, int64_t col0) {
         if (s.tc) {
-            moe::fp8mma::host_tile_mma(p, row0, col0, lut);
+            moe::fp8mma::host_tile_mma(p, row0, col0, lut, false);
         } else {
             g::host_tile(p, row0, col0, lut);
         }

@@ -16,8 +16,9 @@ int32_t fail(cudaError_t e);
 // cudaSetDevice(device), mapped as by fail().
 int32_t select_device(int32_t device);
 
-// MOE_STATUS_OK when `device` has FP8 tensor-core MMA (compute capability 8.9+), else MOE_STATUS_UNSUPPORTED_GPU.
-int32_t require_fp8_mma(int32_t device);
+// MOE_STATUS_OK when `device` can run the tensor-core GEMM (compute capability 8.0+: FP8 MMA from 8.9, BF16
+// MMA before), else MOE_STATUS_UNSUPPORTED_GPU.
+int32_t require_tensor_cores(int32_t device);
 
 }  // namespace cuda
 }  // namespace moe

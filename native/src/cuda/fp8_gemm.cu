@@ -96,7 +96,7 @@ int32_t masked_impl(bool tc, int32_t device, void* stream, int64_t num_groups, i
     if (row_tiles > 65535 || tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
     if (tc)
-        if (const int32_t st = moe::cuda::require_fp8_mma(device); st != MOE_STATUS_OK) return st;
+        if (const int32_t st = moe::cuda::require_tensor_cores(device); st != MOE_STATUS_OK) return st;
     const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(row_tiles));
     const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
     const cudaStream_t st = static_cast<cudaStream_t>(stream);
@@ -119,7 +119,7 @@ int32_t gemm_impl(bool tc, int32_t device, void* stream, int64_t m, int64_t n, i
     if (tiles(m, g::kBm) > 65535 || tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
     if (tc)
-        if (const int32_t st = moe::cuda::require_fp8_mma(device); st != MOE_STATUS_OK) return st;
+        if (const int32_t st = moe::cuda::require_tensor_cores(device); st != MOE_STATUS_OK) return st;
     const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(tiles(m, g::kBm)));
     const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
     if (tc) {
@@ -147,7 +147,7 @@ int32_t grouped_impl(bool tc, int32_t device, void* stream, int64_t num_groups, 
     if (tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
     if (tc)
-        if (const int32_t st = moe::cuda::require_fp8_mma(device); st != MOE_STATUS_OK) return st;
+        if (const int32_t st = moe::cuda::require_tensor_cores(device); st != MOE_STATUS_OK) return st;
     const int64_t kc = g::chunks(k);
     const int64_t b_stride = n * k;
     const int64_t sb_stride = g::chunks(n) * kc;
@@ -184,14 +184,14 @@ static_assert(mm::kBm == g::kBm && mm::kBn == g::kBn, "both kernels tile 64 x 64
 namespace moe {
 namespace cuda {
 
-int32_t require_fp8_mma(int32_t device) {
+int32_t require_tensor_cores(int32_t device) {
     int major = 0;
     int minor = 0;
     if (const int32_t s = fail(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device)); s != MOE_STATUS_OK)
         return s;
     if (const int32_t s = fail(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device)); s != MOE_STATUS_OK)
         return s;
-    return major * 10 + minor >= 89 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
+    return major * 10 + minor >= 80 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
 }
 
 }  // namespace cuda

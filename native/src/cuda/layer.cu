@@ -189,7 +189,7 @@ int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_arg
     if (s.t == 0) return MOE_STATUS_OK;
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
     if (s.tc)
-        if (const int32_t st = moe::cuda::require_fp8_mma(device); st != MOE_STATUS_OK) return st;
+        if (const int32_t st = moe::cuda::require_tensor_cores(device); st != MOE_STATUS_OK) return st;
     DeviceExec ex{device, static_cast<cudaStream_t>(stream)};
     return L::forward(ex, *args, s);
 }

@@ -1,8 +1,9 @@
 // The tensor-core FP8 block-scaled GEMM (moe_fp8_gemm_cuda_tc, fp8_gemm.cu) as phases of one thread block,
 // written once for the device and the host like fp8_gemm_tile.cuh: the kernel issues
-// mma.sync.m16n8k32.e4m3 (sm_89 / sm_90), and moe_fp8_gemm_cuda_tc_host runs the same phases with the
-// instruction emulated lane by lane from its PTX fragment layout, so tests check the staging, fragment and
-// promotion indexing on machines without a GPU.
+// mma.sync.m16n8k32.e4m3 on sm_89 / sm_90, and on sm_80 (no FP8 MMA) decodes the codes to BF16 (exact:
+// E4M3 has 3 mantissa bits, BF16 7) for two mma.sync.m16n8k16.bf16 per k32 step. moe_fp8_gemm_cuda_tc_host
+// runs the same phases with either instruction emulated lane by lane from its PTX fragment layout, so tests
+// check the staging, fragment and promotion indexing on machines without a GPU.
 //
 // Block tile 64 x 64 outputs, 4 warps in 2 x 2, each warp 32 x 32 = 2 m16 x 4 n8 MMA tiles. One 128-wide
 // scale chunk of A and B is staged in shared memory per step; its four k32 MMAs accumulate into fresh
@@ -17,6 +18,8 @@
 //   A regs 0..3 hold (row, k) = (g, 4t+j), (g+8, 4t+j), (g, 16+4t+j), (g+8, 16+4t+j)
 //   B regs 0..1 hold (k, col) = (4t+j, g), (16+4t+j, g)
 //   C/D regs 0..3 hold (row, col) = (g, 2t), (g, 2t+1), (g+8, 2t), (g+8, 2t+1)
+// and for m16n8k16 with BF16 pairs (element 2i in the low half): A regs 0..3 hold (g, 2t+j), (g+8, 2t+j),
+// (g, 8+2t+j), (g+8, 8+2t+j); B regs 0..1 hold (2t+j, g), (8+2t+j, g).
 // Any permutation of k shared by A and B gives the same products, so only the row / column mapping matters.
 #pragma once
 
@@ -107,6 +110,31 @@ MOE_HD void frag_b(const uint8_t (*bs)[kStride], int wn, int ni, int kk, int lan
     b[1] = u32_at(&bs[n][c + 16]);
 }
 
+// The BF16 bits of an E4M3 code's value (exact: the FP32 decode has its low 16 bits zero), two per register.
+MOE_HD uint32_t bf16_pair(const float* lut, uint8_t lo, uint8_t hi) {
+    return (float_to_bits(lut[lo]) >> 16) | (float_to_bits(lut[hi]) & 0xffff0000u);
+}
+
+// Phase 2a (sm_80): the BF16 A fragment of m16 tile mi for k16 half h of k32 step kk.
+MOE_HD void frag_a_bf16(const uint8_t (*as)[kStride], const float* lut, int wm, int mi, int kk, int h, int lane,
+                        uint32_t (&a)[4]) {
+    const int r = wm * 32 + mi * 16 + lane / 4;
+    const int c = kk * 32 + h * 16 + (lane % 4) * 2;
+    a[0] = bf16_pair(lut, as[r][c], as[r][c + 1]);
+    a[1] = bf16_pair(lut, as[r + 8][c], as[r + 8][c + 1]);
+    a[2] = bf16_pair(lut, as[r][c + 8], as[r][c + 9]);
+    a[3] = bf16_pair(lut, as[r + 8][c + 8], as[r + 8][c + 9]);
+}
+
+// Phase 2b (sm_80): the BF16 B fragment of n8 tile ni for k16 half h of k32 step kk.
+MOE_HD void frag_b_bf16(const uint8_t (*bs)[kStride], const float* lut, int wn, int ni, int kk, int h, int lane,
+                        uint32_t (&b)[2]) {
+    const int n = wn * 32 + ni * 8 + lane / 4;
+    const int c = kk * 32 + h * 16 + (lane % 4) * 2;
+    b[0] = bf16_pair(lut, bs[n][c], bs[n][c + 1]);
+    b[1] = bf16_pair(lut, bs[n][c + 8], bs[n][c + 9]);
+}
+
 // Output (row, col) within the block tile of fragment register reg of tile (mi, ni) of a lane of warp w.
 MOE_HD int out_row(int w, int mi, int lane, int reg) { return (w / 2) * 32 + mi * 16 + lane / 4 + (reg >= 2 ? 8 : 0); }
 MOE_HD int out_col(int w, int ni, int lane, int reg) { return (w % 2) * 32 + ni * 8 + (lane % 4) * 2 + (reg & 1); }
@@ -138,7 +166,7 @@ MOE_HD void store(const Problem& p, int64_t row0, int64_t col0, int w, int lane,
 }
 
 #if defined(__CUDACC__)
-// d += a * b on the tensor cores (sm_89+); the host emulation is mma_warp_host in the CPU library.
+// d += a * b on the tensor cores: FP8 on sm_89+, BF16 on sm_80 (the host emulations live in the CPU library).
 __device__ __forceinline__ void mma_e4m3(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
     asm volatile(
@@ -149,30 +177,60 @@ __device__ __forceinline__ void mma_e4m3(float (&d)[4], const uint32_t (&a)[4], 
     (void)d;
     (void)a;
     (void)b;
-    __trap();  // never launched below sm_89: the host refuses those devices
+    __trap();  // not compiled for FP8 MMA
 #endif
 }
 
-// One 64x64 output tile on the device.
+__device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#else
+    (void)d;
+    (void)a;
+    (void)b;
+    __trap();  // below sm_80: the host refuses those devices
+#endif
+}
+
+// One 64x64 output tile on the device: FP8 MMA where the architecture has it, else BF16 MMA.
 __device__ inline void run_tile_mma(const Problem& p, int64_t row0, int64_t col0) {
     __shared__ alignas(16) uint8_t as[kBm][kStride];
     __shared__ alignas(16) uint8_t bs[kBn][kStride];
     const int tid = static_cast<int>(threadIdx.x);
     const int w = tid / 32;
     const int lane = tid % 32;
+#if !(defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890)
+    __shared__ float lut[256];
+    lut[tid] = moe_e4m3_decode(static_cast<uint8_t>(tid));
+    lut[tid + kThreads] = moe_e4m3_decode(static_cast<uint8_t>(tid + kThreads));
+#endif
     Lane l;
     clear(l);
     for (int64_t ch = 0; ch < fp8gemm::chunks(p.k); ++ch) {
-        __syncthreads();  // the previous chunk is consumed
+        __syncthreads();  // the previous chunk is consumed (and the lut written)
         stage(p, row0, col0, ch * kChunk, tid, as, bs);
         __syncthreads();
         for (int kk = 0; kk < kChunk / 32; ++kk) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
             uint32_t a[kMi][4];
             uint32_t b[kNi][2];
             for (int mi = 0; mi < kMi; ++mi) frag_a(as, w / 2, mi, kk, lane, a[mi]);
             for (int ni = 0; ni < kNi; ++ni) frag_b(bs, w % 2, ni, kk, lane, b[ni]);
             for (int mi = 0; mi < kMi; ++mi)
                 for (int ni = 0; ni < kNi; ++ni) mma_e4m3(l.part[mi][ni], a[mi], b[ni]);
+#else
+            for (int h = 0; h < 2; ++h) {
+                uint32_t a[kMi][4];
+                uint32_t b[kNi][2];
+                for (int mi = 0; mi < kMi; ++mi) frag_a_bf16(as, lut, w / 2, mi, kk, h, lane, a[mi]);
+                for (int ni = 0; ni < kNi; ++ni) frag_b_bf16(bs, lut, w % 2, ni, kk, h, lane, b[ni]);
+                for (int mi = 0; mi < kMi; ++mi)
+                    for (int ni = 0; ni < kNi; ++ni) mma_bf16(l.part[mi][ni], a[mi], b[ni]);
+            }
+#endif
         }
         promote(p, row0, col0, ch, w, lane, l);
     }

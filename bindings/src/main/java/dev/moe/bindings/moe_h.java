@@ -298,6 +298,36 @@ public class moe_h {
         return MOE_FP8_BLOCK_128X128;
     }
 
+    private static final int MOE_CUDA_GEMM_EXACT = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_CUDA_GEMM_EXACT 0
+     * }
+     */
+    public static int MOE_CUDA_GEMM_EXACT() {
+        return MOE_CUDA_GEMM_EXACT;
+    }
+
+    private static final int MOE_CUDA_GEMM_MMA_E4M3 = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_CUDA_GEMM_MMA_E4M3 1
+     * }
+     */
+    public static int MOE_CUDA_GEMM_MMA_E4M3() {
+        return MOE_CUDA_GEMM_MMA_E4M3;
+    }
+
+    private static final int MOE_CUDA_GEMM_MMA_BF16 = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_CUDA_GEMM_MMA_BF16 2
+     * }
+     */
+    public static int MOE_CUDA_GEMM_MMA_BF16() {
+        return MOE_CUDA_GEMM_MMA_BF16;
+    }
+
     private static final int MOE_CUDA_H2D = (int)1L;
     /**
      * {@snippet lang=c :
@@ -1673,6 +1703,7 @@ public class moe_h {
     private static class moe_fp8_gemm_cuda_tc_host {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
+            moe_h.C_INT,
             moe_h.C_LONG,
             moe_h.C_LONG,
             moe_h.C_LONG,
@@ -1696,7 +1727,7 @@ public class moe_h {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
      * }
      */
     public static FunctionDescriptor moe_fp8_gemm_cuda_tc_host$descriptor() {
@@ -1706,7 +1737,7 @@ public class moe_h {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
      * }
      */
     public static MethodHandle moe_fp8_gemm_cuda_tc_host$handle() {
@@ -1716,7 +1747,7 @@ public class moe_h {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
      * }
      */
     public static MemorySegment moe_fp8_gemm_cuda_tc_host$address() {
@@ -1725,16 +1756,16 @@ public class moe_h {
 
     /**
      * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
      * }
      */
-    public static int moe_fp8_gemm_cuda_tc_host(long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+    public static int moe_fp8_gemm_cuda_tc_host(int kernel, long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
         var mh$ = moe_fp8_gemm_cuda_tc_host.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_gemm_cuda_tc_host", m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+                traceDowncall("moe_fp8_gemm_cuda_tc_host", kernel, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
             }
-            return (int)mh$.invokeExact(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            return (int)mh$.invokeExact(kernel, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1772,7 +1803,7 @@ public class moe_h {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t tensor_cores, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
      * }
      */
     public static FunctionDescriptor moe_fp8_grouped_gemm_masked_cuda_host$descriptor() {
@@ -1782,7 +1813,7 @@ public class moe_h {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t tensor_cores, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
      * }
      */
     public static MethodHandle moe_fp8_grouped_gemm_masked_cuda_host$handle() {
@@ -1792,7 +1823,7 @@ public class moe_h {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t tensor_cores, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
      * }
      */
     public static MemorySegment moe_fp8_grouped_gemm_masked_cuda_host$address() {
@@ -1801,16 +1832,16 @@ public class moe_h {
 
     /**
      * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t tensor_cores, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
      * }
      */
-    public static int moe_fp8_grouped_gemm_masked_cuda_host(int tensor_cores, long num_groups, long max_m, MemorySegment counts, long counts_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+    public static int moe_fp8_grouped_gemm_masked_cuda_host(int kernel, long num_groups, long max_m, MemorySegment counts, long counts_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
         var mh$ = moe_fp8_grouped_gemm_masked_cuda_host.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_masked_cuda_host", tensor_cores, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+                traceDowncall("moe_fp8_grouped_gemm_masked_cuda_host", kernel, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
             }
-            return (int)mh$.invokeExact(tensor_cores, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            return (int)mh$.invokeExact(kernel, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

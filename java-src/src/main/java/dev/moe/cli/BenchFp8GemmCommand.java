@@ -168,7 +168,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         double[] t;
         try (CudaGemmRun run = new CudaGemmRun(a, w, offsets, tc)) {
             if (!run.supported()) {
-                spec.commandLine().getErr().printf("cuda-tc: %s has no FP8 tensor-core MMA (compute capability < 8.9), skipped%n", device);
+                spec.commandLine().getErr().printf("cuda-tc: %s has no tensor-core MMA (compute capability < 8.0), skipped%n", device);
                 return null;
             }
             t = Timing.measure(run::run, seconds);

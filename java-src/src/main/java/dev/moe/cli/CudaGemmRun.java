@@ -67,7 +67,7 @@ final class CudaGemmRun implements AutoCloseable {
         stream.synchronize();
     }
 
-    /** Whether this device runs the kernel (the tensor-core one needs compute capability 8.9+). */
+    /** Whether this device runs the kernel (the tensor-core one needs compute capability 8.0+). */
     boolean supported() {
         int st = launch();
         if (st == moe_h.MOE_STATUS_UNSUPPORTED_GPU()) {

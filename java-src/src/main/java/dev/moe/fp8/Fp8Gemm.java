@@ -63,8 +63,8 @@ public final class Fp8Gemm {
     }
 
     /**
-     * The CUDA GEMMs on FP8 tensor cores (mma.sync, compute capability 8.9 or newer; device 0): each
-     * 128-wide k chunk is summed by the tensor cores and promoted to FP32 on the CUDA cores, so results are
+     * The CUDA GEMMs on tensor cores (device 0; mma.sync: FP8 from compute capability 8.9, before that,
+     * down to 8.0, the codes decoded exactly to BF16): each 128-wide k chunk is summed by the tensor cores and promoted to FP32 on the CUDA cores, so results are
      * close to {@link Fp8GemmReference}, not bit-identical. Dense, grouped-contiguous and grouped-masked.
      *
      * @throws dev.moe.routing.BackendUnavailableException when the CUDA backend is not usable

@@ -84,7 +84,7 @@ public final class CudaMoeLayer implements AutoCloseable {
 
     /**
      * As {@link #create(MoeLayerWeights, int, int)}; with {@code tensorCores} the expert GEMMs run on FP8
-     * tensor cores (compute capability 8.9+), close to {@link MoeLayer} but not bit-identical (see
+     * tensor cores (compute capability 8.0+), close to {@link MoeLayer} but not bit-identical (see
      * {@link dev.moe.fp8.Fp8Gemm#cudaTensorCores()}).
      */
     public static CudaMoeLayer create(MoeLayerWeights weights, int device, int graphMaxTokens, boolean tensorCores) {

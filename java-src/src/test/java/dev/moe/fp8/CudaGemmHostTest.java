@@ -37,11 +37,11 @@ class CudaGemmHostTest {
     }
 
     static float[] hostCuda(QuantizedTensor a, QuantizedTensor b) {
-        return hostCuda(a, b, false);
+        return hostCuda(a, b, moe_h.MOE_CUDA_GEMM_EXACT());
     }
 
-    /** The exact kernel's (or, with tc, the tensor-core kernel's) block code run on the host. */
-    static float[] hostCuda(QuantizedTensor a, QuantizedTensor b, boolean tc) {
+    /** The block code of CUDA GEMM kernel {@code kernel} (MOE_CUDA_GEMM_*) run on the host. */
+    static float[] hostCuda(QuantizedTensor a, QuantizedTensor b, int kernel) {
         MoeNative.cpu();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, (long) a.rows() * b.rows()));
@@ -50,8 +50,8 @@ class CudaGemmHostTest {
             MemorySegment bc = arena.allocateFrom(ValueLayout.JAVA_BYTE, b.codes());
             MemorySegment bs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, b.scales());
             long cn = (long) a.rows() * b.rows();
-            int st = tc
-                    ? moe_h.moe_fp8_gemm_cuda_tc_host(a.rows(), b.rows(), a.cols(), ac, a.codes().length, as, a.scales().length, bc,
+            int st = kernel != moe_h.MOE_CUDA_GEMM_EXACT()
+                    ? moe_h.moe_fp8_gemm_cuda_tc_host(kernel, a.rows(), b.rows(), a.cols(), ac, a.codes().length, as, a.scales().length, bc,
                             b.codes().length, bs, b.scales().length, c, cn)
                     : moe_h.moe_fp8_gemm_cuda_host(a.rows(), b.rows(), a.cols(), ac, a.codes().length, as, a.scales().length, bc,
                             b.codes().length, bs, b.scales().length, c, cn);
@@ -76,14 +76,16 @@ class CudaGemmHostTest {
      * of 16 (the byte staging path) and several chunks. A wrong fragment index moves products between
      * outputs and fails this.
      */
-    @ParameterizedTest(name = "tensor cores m={0} n={1} k={2}")
-    @CsvSource({"1, 1, 1", "16, 8, 32", "63, 65, 31", "64, 64, 129", "65, 130, 300", "130, 7, 256", "3, 200, 1000",
-        "128, 128, 384"})
-    void hostRunOfTheTensorCoreKernelEqualsTheReferenceBitForBit(int m, int n, int k) {
+    @ParameterizedTest(name = "tensor cores m={0} n={1} k={2} bf16={3}")
+    @CsvSource({"1, 1, 1, false", "16, 8, 32, false", "63, 65, 31, false", "64, 64, 129, false", "65, 130, 300, false",
+        "130, 7, 256, false", "3, 200, 1000, false", "128, 128, 384, false",
+        "1, 1, 1, true", "16, 8, 32, true", "63, 65, 31, true", "65, 130, 300, true", "128, 128, 384, true"})
+    void hostRunOfTheTensorCoreKernelEqualsTheReferenceBitForBit(int m, int n, int k, boolean bf16) {
         SplittableRandom rnd = new SplittableRandom(m * 17L + n * 5L + k);
         QuantizedTensor a = random(rnd, m, k, Fp8Block.ROW_1X128, true);
         QuantizedTensor b = random(rnd, n, k, Fp8Block.TILE_128X128, false);
-        assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b, true));
+        int kernel = bf16 ? moe_h.MOE_CUDA_GEMM_MMA_BF16() : moe_h.MOE_CUDA_GEMM_MMA_E4M3();
+        assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b, kernel));
     }
 
     @Test
@@ -146,10 +148,10 @@ class CudaGemmHostTest {
     }
 
     /** The masked CUDA kernels (exact and tensor-core) run on the host: the reference's result, unused slots 0. */
-    @ParameterizedTest(name = "masked tensorCores={0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-    void hostRunOfTheMaskedKernelsEqualsTheReference(boolean tc) {
-        SplittableRandom rnd = new SplittableRandom(tc ? 3 : 4);
+    @ParameterizedTest(name = "masked kernel {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2})  // MOE_CUDA_GEMM_EXACT, _MMA_E4M3, _MMA_BF16
+    void hostRunOfTheMaskedKernelsEqualsTheReference(int kernel) {
+        SplittableRandom rnd = new SplittableRandom(3 + kernel);
         int experts = 4;
         int maxM = 70;  // two row tiles per expert, the second partial
         int[] counts = {0, 70, 65, 3};
@@ -165,7 +167,7 @@ class CudaGemmHostTest {
             long cn = (long) a.rows() * w.rows();
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, cn);
             c.fill((byte) 0x7f);  // garbage where the kernel must write zeros
-            int st = moe_h.moe_fp8_grouped_gemm_masked_cuda_host(tc ? 1 : 0, experts, maxM, arena.allocateFrom(ValueLayout.JAVA_INT, counts),
+            int st = moe_h.moe_fp8_grouped_gemm_masked_cuda_host(kernel, experts, maxM, arena.allocateFrom(ValueLayout.JAVA_INT, counts),
                     experts, w.rows(), w.cols(), arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()), a.codes().length,
                     arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length,
                     arena.allocateFrom(ValueLayout.JAVA_BYTE, w.codes()), w.codes().length,
