@@ -24,6 +24,7 @@ import dev.moe.fp8.QuantizedTensor;
 import dev.moe.io.AtomicFiles;
 import dev.moe.routing.Backend;
 import dev.moe.routing.BackendStatus;
+import dev.moe.routing.BackendUnavailableException;
 import dev.moe.routing.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -82,7 +83,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             if (b == Backend.CUDA) {
                 BackendStatus st = Backends.status(Backend.CUDA);
                 if (!st.usable()) {
-                    throw new IllegalStateException("backend cuda is not usable: " + st.detail());
+                    throw new BackendUnavailableException(Backend.CUDA, st.detail());
                 }
                 cuda = true;
                 continue;

@@ -19,6 +19,7 @@ import dev.moe.layer.MoeLayer;
 import dev.moe.layer.MoeLayerWeights;
 import dev.moe.routing.Backend;
 import dev.moe.routing.BackendStatus;
+import dev.moe.routing.BackendUnavailableException;
 import dev.moe.routing.Backends;
 import dev.moe.routing.RoutingConfig;
 import picocli.CommandLine;
@@ -87,7 +88,7 @@ final class BenchLayerCommand implements Callable<Integer> {
         for (Backend b : chosen) {
             BackendStatus st = Backends.status(b);
             if (!st.usable()) {
-                throw new IllegalStateException("backend " + b.cliName() + " is not usable: " + st.detail());
+                throw new BackendUnavailableException(b, st.detail());
             }
         }
         RoutingConfig config = routing.toConfig();
