@@ -5,7 +5,7 @@
 #
 # On the dev machine:   .ci/gpu-bundle.sh            (builds target/gpu-bundle)
 # On the GPU (device tool, carry ["target/gpu-bundle"]):
-#   bash benchmarks/gpu/run-all.sh [tests] [sanitize] [bench] [quick]
+#   bash benchmarks/gpu/run-all.sh [tests] [sanitize] [torch] [bench] [quick]
 # Phases run in that order (default: tests bench); each device call is limited to 10 minutes, so run
 # "sanitize" in a call of its own. "quick" shortens the timings. Copy $OUT's files into
 # benchmarks/results/gpu/ with the device named.
@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bundle=$root/target/gpu-bundle
 out=${OUT:-$root/gpu-out}
 phases=" $* "
-[ "$phases" = "  " ] && phases=" tests bench "
+[ "$phases" = "  " ] && phases=" tests torch bench "
 has() { [[ "$phases" == *" $1 "* ]]; }
 quick=
 has quick && quick=quick
@@ -52,6 +52,12 @@ if has sanitize && command -v compute-sanitizer > /dev/null; then
   done
 fi
 
+if has torch; then
+  echo "== cross-check against PyTorch (if installed)"
+  mkdir -p "$out/torch"
+  python3 "$root/benchmarks/gpu/torch_check.py" "$out/torch" "$java" --enable-native-access=ALL-UNNAMED \
+    --add-modules jdk.incubator.vector -cp "$bundle/lib/*" dev.moe.cli.MoeCli
+fi
 has bench || { echo "run-all: gpu tests exit $tests_rc; results in $out"; exit "$tests_rc"; }
 secs=2
 [ "$quick" = quick ] && secs=0.5
