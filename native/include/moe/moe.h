@@ -234,6 +234,16 @@ int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t 
                                   const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                   float* c, int64_t c_count);
 
+/* The Hopper CUDA FP8 GEMM's block code (the same source as moe_fp8_gemm_cuda_wgmma) run on the host: the
+ * operands staged into a byte array standing for shared memory, each wgmma emulated by decoding its matrix
+ * descriptors and summing in increasing k: moe_fp8_gemm_cuda_host's contract, bit-identical to
+ * dev.moe.fp8.Fp8GemmReference. MOE_STATUS_INTERNAL_ERROR if a descriptor cannot be decoded or reaches
+ * outside the block's shared memory. For tests. */
+int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k,
+                                     const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                     const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                                     float* c, int64_t c_count);
+
 /* The masked grouped CUDA GEMM's block code (kernel MOE_CUDA_GEMM_*: moe_fp8_grouped_gemm_masked_cuda, or a
  * path of the _tc kernel with mma.sync emulated) run on the host; counts are host memory here. Rows past a
  * count are 0. */
@@ -395,6 +405,13 @@ int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n,
                              const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
                              const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                              float* c, int64_t c_count);
+/* The dense FP8 GEMM above on Hopper's warpgroup MMA (wgmma.mma_async m64n128k32 e4m3, operands in shared
+ * memory with 128-byte swizzle), same chunk promotion and tolerance as moe_fp8_gemm_cuda_tc. Compute
+ * capability exactly 9.0 and a library built for sm_90a, else MOE_STATUS_UNSUPPORTED_GPU. Same arguments. */
+int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
+                                const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                                float* c, int64_t c_count);
 int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
                                                 int64_t offsets_count, int64_t n, int64_t k,
                                                 const uint8_t* a, int64_t a_count, const float* a_scales,

@@ -22,4 +22,13 @@ namespace fp8mma {
 void host_tile_mma(const fp8gemm::Problem& p, int64_t row0, int64_t col0, const float* lut, bool bf16);
 
 }  // namespace fp8mma
+
+namespace fp8wgmma {
+
+// One 64x128 output tile of the Hopper kernel (fp8_gemm_wgmma.cuh): staging into a shared-memory byte
+// array, each wgmma emulated from its descriptors with products added in increasing k. false: a
+// descriptor the emulation cannot decode or one reaching outside the shared-memory window.
+bool host_tile_wgmma(const fp8gemm::Problem& p, int64_t row0, int64_t col0, const float* lut);
+
+}  // namespace fp8wgmma
 }  // namespace moe

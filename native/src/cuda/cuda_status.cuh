@@ -20,5 +20,9 @@ int32_t select_device(int32_t device);
 // MMA before), else MOE_STATUS_UNSUPPORTED_GPU.
 int32_t require_tensor_cores(int32_t device);
 
+// MOE_STATUS_OK when `device` has compute capability exactly 9.0 (the wgmma GEMM's sm_90a code runs on
+// nothing else), else MOE_STATUS_UNSUPPORTED_GPU.
+int32_t require_hopper(int32_t device);
+
 }  // namespace cuda
 }  // namespace moe

@@ -2,7 +2,7 @@
 // 64x64 output tile per block, the phases of shared/fp8_gemm_tile.cuh separated by barriers (the host
 // runs the same phases in moe_fp8_gemm_cuda_host), results bit-identical to the Java reference.
 // CUDA cores with an E4M3 decode table in shared memory: a correct, portable (sm_80+) baseline; the
-// tensor-core kernel (WGMMA + TMA on sm_90a) is the next step.
+// mma.sync tensor-core kernels are below, Hopper's wgmma kernel in fp8_gemm_wgmma.cu (TMA: next step).
 #include <cuda_runtime.h>
 
 #include <cstdint>

@@ -10,7 +10,7 @@
 // (a product of two E4M3 values is exact in FP32, so the CUDA library's --fmad=false is not even needed
 // for the products), hence bit-identical results.
 //
-// CUDA cores only: the tensor-core (WGMMA/TMA) kernel the H100 goal needs is future work.
+// CUDA cores only: the tensor-core kernels are fp8_gemm_mma.cuh (mma.sync) and fp8_gemm_wgmma.cuh (sm_90a).
 #pragma once
 
 #include <stdint.h>

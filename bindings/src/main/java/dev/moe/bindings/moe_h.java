@@ -1773,6 +1773,78 @@ public class moe_h {
         }
     }
 
+    private static class moe_fp8_gemm_cuda_wgmma_host {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_wgmma_host");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_gemm_cuda_wgmma_host$descriptor() {
+        return moe_fp8_gemm_cuda_wgmma_host.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_gemm_cuda_wgmma_host$handle() {
+        return moe_fp8_gemm_cuda_wgmma_host.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_gemm_cuda_wgmma_host$address() {
+        return moe_fp8_gemm_cuda_wgmma_host.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_gemm_cuda_wgmma_host(long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_gemm_cuda_wgmma_host.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_gemm_cuda_wgmma_host", m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class moe_fp8_grouped_gemm_masked_cuda_host {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
@@ -3194,6 +3266,80 @@ public class moe_h {
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("moe_fp8_gemm_cuda_tc", device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_gemm_cuda_wgmma {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_wgmma");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_gemm_cuda_wgmma$descriptor() {
+        return moe_fp8_gemm_cuda_wgmma.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_gemm_cuda_wgmma$handle() {
+        return moe_fp8_gemm_cuda_wgmma.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_gemm_cuda_wgmma$address() {
+        return moe_fp8_gemm_cuda_wgmma.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_gemm_cuda_wgmma(int device, MemorySegment stream, long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_gemm_cuda_wgmma.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_gemm_cuda_wgmma", device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
             }
             return (int)mh$.invokeExact(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
         } catch (Error | RuntimeException ex) {

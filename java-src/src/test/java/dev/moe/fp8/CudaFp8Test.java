@@ -21,9 +21,13 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.cuda.CudaStream;
+import dev.moe.cuda.DeviceArena;
+import dev.moe.cuda.DeviceBuffer;
 import dev.moe.routing.Backend;
 import dev.moe.routing.BackendStatus;
 import dev.moe.routing.Backends;
+import dev.moe.routing.NativeStatus;
 
 /**
  * The CUDA FP8 kernels ({@code moe_fp8_*_cuda}) against the CPU library, bit for bit: block quantisation
@@ -124,6 +128,65 @@ class CudaFp8Test {
         ExpertWeights w = ExpertWeights.of(java.util.List.of(b, b, b));
         float[] grouped = Fp8Gemm.cudaTensorCores().groupedContiguous(a, offsets, w);
         assertArrayEquals(got, grouped, "grouped = dense when every expert has the same weights");
+    }
+
+    /**
+     * Hopper's wgmma kernel, with the tensor-core kernel's tolerance; skipped unless the device has compute
+     * capability 9.0 and the library sm_90a code (MOE_STATUS_UNSUPPORTED_GPU otherwise).
+     */
+    @ParameterizedTest(name = "wgmma gemm m={0} n={1} k={2}")
+    @org.junit.jupiter.params.provider.CsvSource({"1, 1, 1", "63, 65, 31", "65, 130, 300", "128, 4096, 7168", "300, 257, 1000"})
+    void wgmmaGemmIsCloseToTheReference(int m, int n, int k) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(m + 11L * n + 29L * k);
+        QuantizedTensor a = CudaGemmHostTest.random(rnd, m, k, Fp8Block.ROW_1X128, true);
+        QuantizedTensor b = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        float[] want = Fp8GemmReference.gemm(a, b);
+        float[] bound = Fp8GemmReference.gemm(abs(a), abs(b));
+        float[] got = wgmmaGemm(a, b);
+        for (int i = 0; i < want.length; i++) {
+            double tol = 0x1p-10 * bound[i] + 1e-30;
+            if (!(Math.abs(got[i] - want[i]) <= tol)) {
+                throw new AssertionError("element " + i + ": wgmma " + got[i] + ", reference " + want[i] + ", tolerance " + tol);
+            }
+        }
+    }
+
+    /** C = A·Bᵀ by moe_fp8_gemm_cuda_wgmma on device 0 (the test is skipped where the call is unsupported). */
+    static float[] wgmmaGemm(QuantizedTensor a, QuantizedTensor b) {
+        long m = a.rows();
+        long n = b.rows();
+        long k = a.cols();
+        try (Arena host = Arena.ofConfined(); DeviceArena mem = new DeviceArena(DEVICE);
+                CudaStream stream = CudaStream.create(DEVICE)) {
+            DeviceBuffer da = upload(mem, host, a.codes(), stream);
+            DeviceBuffer dsa = upload(mem, host, floatBytes(host, a.scales()), stream);
+            DeviceBuffer db = upload(mem, host, b.codes(), stream);
+            DeviceBuffer dsb = upload(mem, host, floatBytes(host, b.scales()), stream);
+            DeviceBuffer dc = mem.allocate(Math.max(4, 4 * m * n));
+            int st = moe_h.moe_fp8_gemm_cuda_wgmma(DEVICE, stream.handle(), m, n, k, da.pointer(), a.codes().length, dsa.pointer(),
+                    a.scales().length, db.pointer(), b.codes().length, dsb.pointer(), b.scales().length, dc.pointer(), m * n);
+            assumeTrue(st != moe_h.MOE_STATUS_UNSUPPORTED_GPU(), "moe_fp8_gemm_cuda_wgmma needs compute capability 9.0 and sm_90a code");
+            NativeStatus.check(st, "moe_fp8_gemm_cuda_wgmma");
+            MemorySegment hc = host.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, m * n));
+            dc.copyTo(hc, stream);
+            stream.synchronize();
+            return hc.asSlice(0, 4 * m * n).toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    private static byte[] floatBytes(Arena host, float[] f) {
+        return host.allocateFrom(ValueLayout.JAVA_FLOAT, f).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    private static DeviceBuffer upload(DeviceArena mem, Arena host, byte[] bytes,
+            CudaStream stream) {
+        DeviceBuffer d = mem.allocate(Math.max(1, bytes.length));
+        if (bytes.length > 0) {
+            MemorySegment staged = host.allocate(bytes.length, 16);
+            MemorySegment.copy(bytes, 0, staged, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            d.copyFrom(staged, stream);
+        }
+        return d;
     }
 
     @Test

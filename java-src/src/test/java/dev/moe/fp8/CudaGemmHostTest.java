@@ -88,6 +88,31 @@ class CudaGemmHostTest {
         assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b, kernel));
     }
 
+    /**
+     * The Hopper kernel's staging, descriptor and promotion code with each wgmma emulated by decoding its
+     * shared-memory descriptors (128B swizzle) and the m64n128 accumulator layout: bit-identical to the
+     * reference. A staging byte the descriptors do not describe, or a wrong accumulator index, fails this.
+     */
+    @ParameterizedTest(name = "wgmma m={0} n={1} k={2}")
+    @CsvSource({"1, 1, 1", "16, 8, 32", "63, 65, 31", "64, 64, 129", "65, 130, 300", "130, 7, 256", "3, 200, 1000",
+        "128, 128, 384"})
+    void hostRunOfTheWgmmaKernelEqualsTheReferenceBitForBit(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(m * 13L + n * 3L + k);
+        QuantizedTensor a = random(rnd, m, k, Fp8Block.ROW_1X128, true);
+        QuantizedTensor b = random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        MoeNative.cpu();
+        try (Arena arena = Arena.ofConfined()) {
+            long cn = (long) m * n;
+            MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, cn));
+            int st = moe_h.moe_fp8_gemm_cuda_wgmma_host(m, n, k, arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()), a.codes().length,
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length,
+                    arena.allocateFrom(ValueLayout.JAVA_BYTE, b.codes()), b.codes().length,
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, b.scales()), b.scales().length, c, cn);
+            assertEquals(moe_h.MOE_STATUS_OK(), st);
+            assertArrayEquals(Fp8GemmReference.gemm(a, b), c.asSlice(0, 4 * cn).toArray(ValueLayout.JAVA_FLOAT));
+        }
+    }
+
     @Test
     void saturatedCodesAndZeros() {
         int m = 5;
@@ -128,6 +153,8 @@ class CudaGemmHostTest {
         assertEquals(size, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 1, P, 6));
         assertEquals(size, moe_h.moe_fp8_gemm_cuda(0, n, -2, 3, 130, P, -260, P, -4, P, 390, P, 2, P, -6));
         assertEquals(nul, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 2, n, 6));
+        assertEquals(size, moe_h.moe_fp8_gemm_cuda_wgmma(0, n, 2, 3, 130, P, 259, P, 4, P, 390, P, 2, P, 6));
+        assertEquals(ok, moe_h.moe_fp8_gemm_cuda_wgmma(0, n, 0, 3, 130, n, 0, n, 0, P, 390, P, 2, n, 0));
         assertEquals(ok, moe_h.moe_fp8_gemm_cuda(0, n, 0, 3, 130, n, 0, n, 0, P, 390, P, 2, n, 0));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment offsets = arena.allocateFrom(ValueLayout.JAVA_LONG, 0, 2, 1);
@@ -142,6 +169,7 @@ class CudaGemmHostTest {
             assumeFalse(detail.contains("GPU(s) found"), "a GPU is present: " + detail);
             int noGpu = moe_h.MOE_STATUS_NO_GPU();
             assertEquals(noGpu, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 2, P, 6));
+            assertEquals(noGpu, moe_h.moe_fp8_gemm_cuda_wgmma(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 2, P, 6));
             assertEquals(noGpu, moe_h.moe_fp8_grouped_gemm_contiguous_cuda(0, n, 2, good, 3, 3, 130, P, 260, P, 4, P, 780, P,
                     4, P, 6));
         }
