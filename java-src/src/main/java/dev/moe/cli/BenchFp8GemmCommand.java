@@ -139,10 +139,11 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             }
         }
         if (cuda) {
-            results.add(cudaRow(a, w, offsets, flops, bytes, false));
-            Map<String, Object> tc = cudaRow(a, w, offsets, flops, bytes, true);
-            if (tc != null) {
-                results.add(tc);
+            for (CudaGemmRun.Kernel kernel : CudaGemmRun.Kernel.values()) {
+                Map<String, Object> row = cudaRow(a, w, offsets, flops, bytes, kernel);
+                if (row != null) {
+                    results.add(row);
+                }
             }
         }
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -162,14 +163,16 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
 
     /**
      * A CUDA kernel on device-resident operands: TFLOP/s against the GPU's FP8 peak and HBM bandwidth.
-     * "cuda" is the exact CUDA-core kernel, "cuda-tc" the tensor-core one (null on GPUs without FP8 MMA).
+     * "cuda" is the exact CUDA-core kernel, "cuda-tc" the mma.sync one, "cuda-wgmma" Hopper's (dense);
+     * null for a kernel this GPU or layout does not run.
      */
-    private Map<String, Object> cudaRow(QuantizedTensor a, ExpertWeights w, int[] offsets, double flops, double bytes, boolean tc) {
+    private Map<String, Object> cudaRow(QuantizedTensor a, ExpertWeights w, int[] offsets, double flops, double bytes,
+                                        CudaGemmRun.Kernel kernel) {
         String device = CudaGemmRun.deviceName();
         double[] t;
-        try (CudaGemmRun run = new CudaGemmRun(a, w, offsets, tc)) {
+        try (CudaGemmRun run = new CudaGemmRun(a, w, offsets, kernel)) {
             if (!run.supported()) {
-                spec.commandLine().getErr().printf("cuda-tc: %s has no tensor-core MMA (compute capability < 8.0), skipped%n", device);
+                spec.commandLine().getErr().printf("%s: not run on %s for this layout (see moe.h), skipped%n", kernel.row, device);
                 return null;
             }
             t = Timing.measure(run::run, seconds);
@@ -177,7 +180,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         double median = Timing.median(t);
         double tflops = flops / median / 1e12;
         Map<String, Object> row = new LinkedHashMap<>();
-        row.put("backend", tc ? "cuda-tc" : "cuda");
+        row.put("backend", kernel.row);
         row.put("device", device);
         row.put("median_s", median);
         row.put("min_s", t[0]);

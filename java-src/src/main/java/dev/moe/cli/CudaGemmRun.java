@@ -21,6 +21,22 @@ import dev.moe.routing.NativeStatus;
 final class CudaGemmRun implements AutoCloseable {
     private static final int DEVICE = 0;
 
+    /** The CUDA GEMM kernels, by the row name the benchmark gives them. */
+    enum Kernel {
+        /** CUDA cores, bit-identical to the reference. */
+        EXACT("cuda"),
+        /** mma.sync tensor cores (FP8 on sm_89+, BF16 on sm_80). */
+        MMA("cuda-tc"),
+        /** Hopper wgmma (sm_90a; dense only). */
+        WGMMA("cuda-wgmma");
+
+        final String row;
+
+        Kernel(String row) {
+            this.row = row;
+        }
+    }
+
     private final DeviceArena arena = new DeviceArena(DEVICE);
     private final CudaStream stream;
     private final Arena host = Arena.ofConfined();
@@ -28,7 +44,7 @@ final class CudaGemmRun implements AutoCloseable {
     private final int n;
     private final int k;
     private final int experts;
-    private final boolean tensorCores;
+    private final Kernel kernel;
     private final MemorySegment offsets;
     private final DeviceBuffer a;
     private final DeviceBuffer as;
@@ -36,9 +52,9 @@ final class CudaGemmRun implements AutoCloseable {
     private final DeviceBuffer bs;
     private final DeviceBuffer c;
 
-    CudaGemmRun(QuantizedTensor x, ExpertWeights w, int[] rowOffsets, boolean tensorCores) {
+    CudaGemmRun(QuantizedTensor x, ExpertWeights w, int[] rowOffsets, Kernel kernel) {
         this.stream = CudaStream.create(DEVICE);
-        this.tensorCores = tensorCores;
+        this.kernel = kernel;
         this.m = x.rows();
         this.n = w.rows();
         this.k = x.cols();
@@ -63,12 +79,15 @@ final class CudaGemmRun implements AutoCloseable {
 
     /** One GEMM, waited for. */
     void run() {
-        NativeStatus.check(launch(), tensorCores ? "FP8 GEMM on CUDA tensor cores" : "FP8 GEMM on CUDA");
+        NativeStatus.check(launch(), "FP8 GEMM on CUDA (" + kernel.row + ")");
         stream.synchronize();
     }
 
-    /** Whether this device runs the kernel (the tensor-core one needs compute capability 8.0+). */
+    /** Whether this device runs the kernel (tensor cores: compute capability 8.0+; wgmma: 9.0, dense). */
     boolean supported() {
+        if (kernel == Kernel.WGMMA && experts != 1) {
+            return false;
+        }
         int st = launch();
         if (st == moe_h.MOE_STATUS_UNSUPPORTED_GPU()) {
             return false;
@@ -82,13 +101,16 @@ final class CudaGemmRun implements AutoCloseable {
         long kc = (k + 127) / 128;
         long nc = (n + 127) / 128;
         if (experts == 1) {
-            return tensorCores
-                    ? moe_h.moe_fp8_gemm_cuda_tc(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(), as.bytes() / 4,
-                            b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n)
-                    : moe_h.moe_fp8_gemm_cuda(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(), as.bytes() / 4,
-                            b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n);
+            return switch (kernel) {
+                case EXACT -> moe_h.moe_fp8_gemm_cuda(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(),
+                        as.bytes() / 4, b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n);
+                case MMA -> moe_h.moe_fp8_gemm_cuda_tc(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(),
+                        as.bytes() / 4, b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n);
+                case WGMMA -> moe_h.moe_fp8_gemm_cuda_wgmma(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(),
+                        as.bytes() / 4, b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n);
+            };
         }
-        return tensorCores
+        return kernel == Kernel.MMA
                 ? moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(DEVICE, stream.handle(), experts, offsets, experts + 1, n, k,
                         a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(),
                         (long) experts * nc * kc, c.pointer(), (long) m * n)
