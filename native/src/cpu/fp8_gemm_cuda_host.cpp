@@ -35,6 +35,26 @@ void host_tile(const Problem& p, int64_t row0, int64_t col0, const float* lut) {
     for (int tid = 0; tid < kThreads; ++tid) store(p, row0, col0, tid, threads[tid]);
 }
 
+int32_t host_dense(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales,
+                   int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                   float* c, int64_t c_count, int64_t tile_m, int64_t tile_n,
+                   const std::function<bool(const Problem&, int64_t, int64_t, const float*)>& tile) {
+    const int32_t s = check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c,
+                                   c_count);
+    if (s != MOE_STATUS_OK) return s;
+    for (int64_t i = 0; i < a_scales_count; ++i)
+        if (!std::isfinite(a_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
+    for (int64_t i = 0; i < b_scales_count; ++i)
+        if (!std::isfinite(b_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
+    const Problem p{m, n, k, a, a_scales, b, b_scales, c};
+    float lut[256];
+    host_lut(lut);
+    for (int64_t row0 = 0; row0 < m; row0 += tile_m)
+        for (int64_t col0 = 0; col0 < n; col0 += tile_n)
+            if (!tile(p, row0, col0, lut)) return MOE_STATUS_INTERNAL_ERROR;
+    return MOE_STATUS_OK;
+}
+
 }  // namespace fp8gemm
 
 namespace fp8mma {
@@ -134,19 +154,11 @@ int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k,
                                const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
                                const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                float* c, int64_t c_count) {
-    const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
-                                      b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    for (int64_t i = 0; i < a_scales_count; ++i)
-        if (!std::isfinite(a_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
-    for (int64_t i = 0; i < b_scales_count; ++i)
-        if (!std::isfinite(b_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
-    const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
-    float lut[256];
-    g::host_lut(lut);
-    for (int64_t row0 = 0; row0 < m; row0 += g::kBm)
-        for (int64_t col0 = 0; col0 < n; col0 += g::kBn) g::host_tile(p, row0, col0, lut);
-    return MOE_STATUS_OK;
+    return g::host_dense(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count,
+                         g::kBm, g::kBn, [](const g::Problem& p, int64_t row0, int64_t col0, const float* lut) {
+                             g::host_tile(p, row0, col0, lut);
+                             return true;
+                         });
 }
 
 int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k,
@@ -154,20 +166,13 @@ int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t 
                                   const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                   float* c, int64_t c_count) {
     if (kernel != MOE_CUDA_GEMM_MMA_E4M3 && kernel != MOE_CUDA_GEMM_MMA_BF16) return MOE_STATUS_INVALID_CONFIG;
-    const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
-                                      b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    for (int64_t i = 0; i < a_scales_count; ++i)
-        if (!std::isfinite(a_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
-    for (int64_t i = 0; i < b_scales_count; ++i)
-        if (!std::isfinite(b_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
-    const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
-    float lut[256];
-    g::host_lut(lut);
-    for (int64_t row0 = 0; row0 < m; row0 += moe::fp8mma::kBm)
-        for (int64_t col0 = 0; col0 < n; col0 += moe::fp8mma::kBn)
-            moe::fp8mma::host_tile_mma(p, row0, col0, lut, kernel == MOE_CUDA_GEMM_MMA_BF16);
-    return MOE_STATUS_OK;
+    const bool bf16 = kernel == MOE_CUDA_GEMM_MMA_BF16;
+    return g::host_dense(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count,
+                         moe::fp8mma::kBm, moe::fp8mma::kBn,
+                         [bf16](const g::Problem& p, int64_t row0, int64_t col0, const float* lut) {
+                             moe::fp8mma::host_tile_mma(p, row0, col0, lut, bf16);
+                             return true;
+                         });
 }
 
 int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts,

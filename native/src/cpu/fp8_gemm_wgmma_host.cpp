@@ -113,20 +113,8 @@ int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k,
                                      const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
                                      const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                      float* c, int64_t c_count) {
-    const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
-                                      b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    for (int64_t i = 0; i < a_scales_count; ++i)
-        if (!std::isfinite(a_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
-    for (int64_t i = 0; i < b_scales_count; ++i)
-        if (!std::isfinite(b_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
-    const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
-    float lut[256];
-    g::host_lut(lut);
-    for (int64_t row0 = 0; row0 < m; row0 += moe::fp8wgmma::kBm)
-        for (int64_t col0 = 0; col0 < n; col0 += moe::fp8wgmma::kBn)
-            if (!moe::fp8wgmma::host_tile_wgmma(p, row0, col0, lut)) return MOE_STATUS_INTERNAL_ERROR;
-    return MOE_STATUS_OK;
+    return g::host_dense(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count,
+                         moe::fp8wgmma::kBm, moe::fp8wgmma::kBn, moe::fp8wgmma::host_tile_wgmma);
 }
 
 }  // extern "C"

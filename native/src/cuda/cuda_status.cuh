@@ -16,6 +16,9 @@ int32_t fail(cudaError_t e);
 // cudaSetDevice(device), mapped as by fail().
 int32_t select_device(int32_t device);
 
+// The compute capability of `device` as major * 10 + minor into *cc, mapped as by fail().
+int32_t compute_capability(int32_t device, int* cc);
+
 // MOE_STATUS_OK when `device` can run the tensor-core GEMM (compute capability 8.0+: FP8 MMA from 8.9, BF16
 // MMA before), else MOE_STATUS_UNSUPPORTED_GPU.
 int32_t require_tensor_cores(int32_t device);

@@ -184,14 +184,21 @@ static_assert(mm::kBm == g::kBm && mm::kBn == g::kBn, "both kernels tile 64 x 64
 namespace moe {
 namespace cuda {
 
-int32_t require_tensor_cores(int32_t device) {
+int32_t compute_capability(int32_t device, int* cc) {
     int major = 0;
     int minor = 0;
     if (const int32_t s = fail(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device)); s != MOE_STATUS_OK)
         return s;
     if (const int32_t s = fail(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device)); s != MOE_STATUS_OK)
         return s;
-    return major * 10 + minor >= 80 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
+    *cc = major * 10 + minor;
+    return MOE_STATUS_OK;
+}
+
+int32_t require_tensor_cores(int32_t device) {
+    int cc = 0;
+    if (const int32_t s = compute_capability(device, &cc); s != MOE_STATUS_OK) return s;
+    return cc >= 80 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
 }
 
 }  // namespace cuda

@@ -42,13 +42,9 @@ namespace moe {
 namespace cuda {
 
 int32_t require_hopper(int32_t device) {
-    int major = 0;
-    int minor = 0;
-    if (const int32_t s = fail(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device)); s != MOE_STATUS_OK)
-        return s;
-    if (const int32_t s = fail(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device)); s != MOE_STATUS_OK)
-        return s;
-    return major == 9 && minor == 0 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
+    int cc = 0;
+    if (const int32_t s = compute_capability(device, &cc); s != MOE_STATUS_OK) return s;
+    return cc == 90 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
 }
 
 }  // namespace cuda

@@ -95,80 +95,82 @@ final class CudaFp8 {
         return grouped(a, offsets, w, true, tensorCores);
     }
 
-    private static float[] grouped(QuantizedTensor a, int[] offsets, ExpertWeights w, boolean grouped, boolean tc) {
+    /** The operands of one GEMM call, on the device (C not yet computed). */
+    private record Operands(CudaStream stream, Arena host, DeviceArena dev, DeviceBuffer a, DeviceBuffer sa, DeviceBuffer b,
+                            DeviceBuffer sb, DeviceBuffer c) {}
+
+    /** Enqueues one GEMM call on the operands; returns its status. */
+    private interface Launch {
+        int call(Operands o);
+    }
+
+    /** A and B uploaded, {@code launch} enqueued and checked, C [rows(A), rows(B)] copied back. */
+    private static float[] onGpu(QuantizedTensor a, ExpertWeights w, String name, Launch launch) {
         long m = a.rows();
         long n = w.rows();
-        long k = a.cols();
         float[] out = new float[Math.toIntExact(m * n)];
         if (m == 0 || n == 0) {
             return out;
         }
         try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(DEVICE); CudaStream stream = CudaStream.create(DEVICE)) {
-            DeviceBuffer da = upload(dev, host, MemorySegment.ofArray(a.codes()), stream);
-            DeviceBuffer dsa = upload(dev, host, MemorySegment.ofArray(a.scales()), stream);
-            DeviceBuffer db = upload(dev, host, MemorySegment.ofArray(w.codes()), stream);
-            DeviceBuffer dsb = upload(dev, host, MemorySegment.ofArray(w.scales()), stream);
-            DeviceBuffer dc = dev.allocate(4 * m * n);
-            int st;
-            if (grouped) {
-                long[] off = new long[offsets.length];
-                for (int i = 0; i < off.length; i++) {
-                    off[i] = offsets[i];
-                }
-                MemorySegment ho = host.allocateFrom(ValueLayout.JAVA_LONG, off);
-                st = tc
-                        ? moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(DEVICE, stream.handle(), w.experts(), ho, off.length, n, k,
-                                da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length,
-                                dsb.pointer(), w.scales().length, dc.pointer(), m * n)
-                        : moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, stream.handle(), w.experts(), ho, off.length, n, k,
-                                da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length,
-                                dsb.pointer(), w.scales().length, dc.pointer(), m * n);
-            } else {
-                st = tc
-                        ? moe_h.moe_fp8_gemm_cuda_tc(DEVICE, stream.handle(), m, n, k, da.pointer(), a.codes().length, dsa.pointer(),
-                                a.scales().length, db.pointer(), w.codes().length, dsb.pointer(), w.scales().length, dc.pointer(), m * n)
-                        : moe_h.moe_fp8_gemm_cuda(DEVICE, stream.handle(), m, n, k, da.pointer(), a.codes().length, dsa.pointer(),
-                                a.scales().length, db.pointer(), w.codes().length, dsb.pointer(), w.scales().length, dc.pointer(), m * n);
-            }
-            NativeStatus.check(st, (grouped ? "moe_fp8_grouped_gemm_contiguous_cuda" : "moe_fp8_gemm_cuda") + (tc ? "_tc" : ""));
+            Operands o = new Operands(stream, host, dev, upload(dev, host, MemorySegment.ofArray(a.codes()), stream),
+                    upload(dev, host, MemorySegment.ofArray(a.scales()), stream), upload(dev, host, MemorySegment.ofArray(w.codes()), stream),
+                    upload(dev, host, MemorySegment.ofArray(w.scales()), stream), dev.allocate(4 * m * n));
+            NativeStatus.check(launch.call(o), name);
             MemorySegment hc = host.allocate(ValueLayout.JAVA_FLOAT, m * n);
-            dc.copyTo(hc, stream);
+            o.c().copyTo(hc, stream);
             stream.synchronize();
             MemorySegment.copy(hc, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
             return out;
         }
     }
 
-    /** Masked grouped GEMM on the GPU, counts uploaded with the operands (checked by {@link Fp8Gemm}). */
-    static float[] groupedMasked(QuantizedTensor a, int maxM, int[] counts, ExpertWeights w, boolean tc) {
+    private static float[] grouped(QuantizedTensor a, int[] offsets, ExpertWeights w, boolean grouped, boolean tc) {
         long m = a.rows();
         long n = w.rows();
         long k = a.cols();
-        float[] out = new float[Math.toIntExact(m * n)];
-        if (m == 0 || n == 0) {
-            return out;
-        }
-        try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(DEVICE); CudaStream stream = CudaStream.create(DEVICE)) {
-            DeviceBuffer da = upload(dev, host, MemorySegment.ofArray(a.codes()), stream);
-            DeviceBuffer dsa = upload(dev, host, MemorySegment.ofArray(a.scales()), stream);
-            DeviceBuffer db = upload(dev, host, MemorySegment.ofArray(w.codes()), stream);
-            DeviceBuffer dsb = upload(dev, host, MemorySegment.ofArray(w.scales()), stream);
-            DeviceBuffer dn = upload(dev, host, MemorySegment.ofArray(counts), stream);
-            DeviceBuffer dc = dev.allocate(4 * m * n);
-            int st = tc
-                    ? moe_h.moe_fp8_grouped_gemm_masked_cuda_tc(DEVICE, stream.handle(), w.experts(), maxM, dn.pointer(), counts.length,
-                            n, k, da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length,
-                            dsb.pointer(), w.scales().length, dc.pointer(), m * n)
-                    : moe_h.moe_fp8_grouped_gemm_masked_cuda(DEVICE, stream.handle(), w.experts(), maxM, dn.pointer(), counts.length,
-                            n, k, da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length,
-                            dsb.pointer(), w.scales().length, dc.pointer(), m * n);
-            NativeStatus.check(st, tc ? "moe_fp8_grouped_gemm_masked_cuda_tc" : "moe_fp8_grouped_gemm_masked_cuda");
-            MemorySegment hc = host.allocate(ValueLayout.JAVA_FLOAT, m * n);
-            dc.copyTo(hc, stream);
-            stream.synchronize();
-            MemorySegment.copy(hc, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
-            return out;
-        }
+        long ac = a.codes().length;
+        long as = a.scales().length;
+        long bc = w.codes().length;
+        long bs = w.scales().length;
+        String name = (grouped ? "moe_fp8_grouped_gemm_contiguous_cuda" : "moe_fp8_gemm_cuda") + (tc ? "_tc" : "");
+        return onGpu(a, w, name, o -> {
+            MemorySegment h = o.stream().handle();
+            if (grouped) {
+                long[] off = new long[offsets.length];
+                for (int i = 0; i < off.length; i++) {
+                    off[i] = offsets[i];
+                }
+                MemorySegment ho = o.host().allocateFrom(ValueLayout.JAVA_LONG, off);
+                return tc
+                        ? moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(DEVICE, h, w.experts(), ho, off.length, n, k, o.a().pointer(), ac,
+                                o.sa().pointer(), as, o.b().pointer(), bc, o.sb().pointer(), bs, o.c().pointer(), m * n)
+                        : moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, h, w.experts(), ho, off.length, n, k, o.a().pointer(), ac,
+                                o.sa().pointer(), as, o.b().pointer(), bc, o.sb().pointer(), bs, o.c().pointer(), m * n);
+            }
+            return tc
+                    ? moe_h.moe_fp8_gemm_cuda_tc(DEVICE, h, m, n, k, o.a().pointer(), ac, o.sa().pointer(), as, o.b().pointer(), bc,
+                            o.sb().pointer(), bs, o.c().pointer(), m * n)
+                    : moe_h.moe_fp8_gemm_cuda(DEVICE, h, m, n, k, o.a().pointer(), ac, o.sa().pointer(), as, o.b().pointer(), bc,
+                            o.sb().pointer(), bs, o.c().pointer(), m * n);
+        });
+    }
+
+    /** Masked grouped GEMM on the GPU, counts uploaded with the operands (checked by {@link Fp8Gemm}). */
+    static float[] groupedMasked(QuantizedTensor a, int maxM, int[] counts, ExpertWeights w, boolean tc) {
+        long mn = (long) a.rows() * w.rows();
+        long k = a.cols();
+        return onGpu(a, w, tc ? "moe_fp8_grouped_gemm_masked_cuda_tc" : "moe_fp8_grouped_gemm_masked_cuda", o -> {
+            DeviceBuffer dn = upload(o.dev(), o.host(), MemorySegment.ofArray(counts), o.stream());
+            MemorySegment h = o.stream().handle();
+            return tc
+                    ? moe_h.moe_fp8_grouped_gemm_masked_cuda_tc(DEVICE, h, w.experts(), maxM, dn.pointer(), counts.length, w.rows(), k,
+                            o.a().pointer(), a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(), w.codes().length,
+                            o.sb().pointer(), w.scales().length, o.c().pointer(), mn)
+                    : moe_h.moe_fp8_grouped_gemm_masked_cuda(DEVICE, h, w.experts(), maxM, dn.pointer(), counts.length, w.rows(), k,
+                            o.a().pointer(), a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(), w.codes().length,
+                            o.sb().pointer(), w.scales().length, o.c().pointer(), mn);
+        });
     }
 
     private static DeviceBuffer upload(DeviceArena dev, Arena host, MemorySegment s, CudaStream stream) {
