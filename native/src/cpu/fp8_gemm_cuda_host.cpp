@@ -181,11 +181,8 @@ int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups
                                               const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
     if (kernel != MOE_CUDA_GEMM_EXACT && kernel != MOE_CUDA_GEMM_MMA_E4M3 && kernel != MOE_CUDA_GEMM_MMA_BF16)
         return MOE_STATUS_INVALID_CONFIG;
-    if (num_groups < 0 || max_m < 0 || counts_count != num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (num_groups > 0 && counts == nullptr) return MOE_STATUS_NULL_POINTER;
-    if (num_groups > 0 && max_m > INT64_MAX / num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
-    const int32_t s = g::check_counts(num_groups * max_m, n, k, num_groups, a, a_count, a_scales, a_scales_count, b, b_count,
-                                      b_scales, b_scales_count, c, c_count);
+    const int32_t s = g::check_masked(num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b,
+                                      b_count, b_scales, b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
     float lut[256];
     g::host_lut(lut);

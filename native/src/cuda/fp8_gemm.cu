@@ -85,11 +85,8 @@ int32_t masked_impl(bool tc, int32_t device, void* stream, int64_t num_groups, i
                     int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales,
                     int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                     float* c, int64_t c_count) {
-    if (num_groups < 0 || max_m < 0 || counts_count != num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (num_groups > 0 && counts == nullptr) return MOE_STATUS_NULL_POINTER;
-    if (num_groups > 0 && max_m > INT64_MAX / num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
-    const int32_t s = g::check_counts(num_groups * max_m, n, k, num_groups, a, a_count, a_scales, a_scales_count, b, b_count,
-                                      b_scales, b_scales_count, c, c_count);
+    const int32_t s = g::check_masked(num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b,
+                                      b_count, b_scales, b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
     if (num_groups == 0 || max_m == 0 || n == 0) return MOE_STATUS_OK;
     const int64_t row_tiles = num_groups * tiles(max_m, g::kBm);

@@ -198,5 +198,15 @@ inline int32_t check_counts(int64_t rows, int64_t n, int64_t k, int64_t groups, 
     return MOE_STATUS_OK;
 }
 
+// The masked layout's counts and pointers (counts itself may be device memory: only compared with NULL).
+inline int32_t check_masked(int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n,
+                            int64_t k, const void* a, int64_t a_count, const void* sa, int64_t sa_count, const void* b,
+                            int64_t b_count, const void* sb, int64_t sb_count, const void* c, int64_t c_count) {
+    if (num_groups < 0 || max_m < 0 || counts_count != num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (num_groups > 0 && counts == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (num_groups > 0 && max_m > INT64_MAX / num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
+    return check_counts(num_groups * max_m, n, k, num_groups, a, a_count, sa, sa_count, b, b_count, sb, sb_count, c, c_count);
+}
+
 }  // namespace fp8gemm
 }  // namespace moe
