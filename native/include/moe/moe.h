@@ -313,6 +313,8 @@ int32_t moe_cuda_abi_version(void);
 int32_t moe_cuda_device_count(int32_t* count, int32_t* cuda_error);
 /* Name of device `device` as a NUL-terminated string into name[0 .. name_capacity-1]. */
 int32_t moe_cuda_device_name(int32_t device, char* name, int64_t name_capacity);
+/* Compute capability of device `device` into *major and *minor (e.g. 9 and 0 for H100/H200). */
+int32_t moe_cuda_device_capability(int32_t device, int32_t* major, int32_t* minor);
 /* Message of a CUDA runtime error code, e.g. for the cuda_error of moe_cuda_device_count. */
 const char* moe_cuda_error_string(int32_t cuda_error);
 

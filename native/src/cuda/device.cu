@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "cuda_status.cuh"
 #include "moe/moe.h"
 
 #pragma GCC visibility push(default)
@@ -38,6 +39,17 @@ int32_t moe_cuda_device_name(int32_t device, char* name, int64_t name_capacity) 
     const size_t cap = static_cast<size_t>(name_capacity);
     std::strncpy(name, prop.name, cap - 1);
     name[cap - 1] = '\0';
+    return MOE_STATUS_OK;
+}
+
+int32_t moe_cuda_device_capability(int32_t device, int32_t* major, int32_t* minor) {
+    if (major == nullptr || minor == nullptr) return MOE_STATUS_NULL_POINTER;
+    *major = 0;
+    *minor = 0;
+    int cc = 0;
+    if (const int32_t s = moe::cuda::compute_capability(device, &cc); s != MOE_STATUS_OK) return s;
+    *major = cc / 10;
+    *minor = cc % 10;
     return MOE_STATUS_OK;
 }
 

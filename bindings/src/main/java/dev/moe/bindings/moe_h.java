@@ -2223,6 +2223,68 @@ public class moe_h {
         }
     }
 
+    private static class moe_cuda_device_capability {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_device_capability");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_device_capability(int32_t device, int32_t* major, int32_t* minor)
+     * }
+     */
+    public static FunctionDescriptor moe_cuda_device_capability$descriptor() {
+        return moe_cuda_device_capability.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_device_capability(int32_t device, int32_t* major, int32_t* minor)
+     * }
+     */
+    public static MethodHandle moe_cuda_device_capability$handle() {
+        return moe_cuda_device_capability.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_cuda_device_capability(int32_t device, int32_t* major, int32_t* minor)
+     * }
+     */
+    public static MemorySegment moe_cuda_device_capability$address() {
+        return moe_cuda_device_capability.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_cuda_device_capability(int32_t device, int32_t* major, int32_t* minor)
+     * }
+     */
+    public static int moe_cuda_device_capability(int device, MemorySegment major, MemorySegment minor) {
+        var mh$ = moe_cuda_device_capability.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_cuda_device_capability", device, major, minor);
+            }
+            return (int)mh$.invokeExact(device, major, minor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class moe_cuda_error_string {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_POINTER,

@@ -90,8 +90,18 @@ public final class Backends {
             }
             MemorySegment name = arena.allocate(256);
             moe_h.moe_cuda_device_name(0, name, name.byteSize());
+            MemorySegment major = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment minor = arena.allocate(ValueLayout.JAVA_INT);
+            moe_h.moe_cuda_device_capability(0, major, minor);
+            int cc = 10 * major.get(ValueLayout.JAVA_INT, 0) + minor.get(ValueLayout.JAVA_INT, 0);
             return new BackendStatus(Backend.CUDA, true, count.get(ValueLayout.JAVA_INT, 0) + " GPU(s) found (device 0: "
-                    + name.getString(0) + ")");
+                    + name.getString(0) + ", compute capability " + cc / 10 + "." + cc % 10 + "; FP8 GEMMs: " + gemmKernels(cc) + ")");
         }
+    }
+
+    /** The FP8 GEMM kernels a device of compute capability {@code cc} (major * 10 + minor) runs. */
+    static String gemmKernels(int cc) {
+        String tc = cc >= 89 ? ", mma.sync FP8" : cc >= 80 ? ", mma.sync BF16 (exact decode)" : "";
+        return "exact CUDA cores" + tc + (cc == 90 ? ", wgmma" : "");
     }
 }

@@ -37,6 +37,15 @@ class CudaBackendTest {
     void gpuIsDetectedWhereOneExists() {
         BackendStatus cuda = Backends.status(Backend.CUDA);
         assumeTrue(cuda.detail().contains("GPU(s) found"), "no usable GPU here: " + cuda.detail());
-        assertTrue(cuda.detail().matches("\\d+ GPU\\(s\\) found .*"), cuda.detail());
+        assertTrue(cuda.detail().matches("\\d+ GPU\\(s\\) found .*compute capability \\d+\\.\\d+; FP8 GEMMs: exact.*"), cuda.detail());
+    }
+
+    @Test
+    void theGemmKernelsFollowTheComputeCapability() {
+        assertEquals("exact CUDA cores", Backends.gemmKernels(75));
+        assertEquals("exact CUDA cores, mma.sync BF16 (exact decode)", Backends.gemmKernels(86));
+        assertEquals("exact CUDA cores, mma.sync FP8", Backends.gemmKernels(89));
+        assertEquals("exact CUDA cores, mma.sync FP8, wgmma", Backends.gemmKernels(90));
+        assertFalse(Backends.gemmKernels(100).contains("wgmma"), "sm_90a code does not run on later GPUs");
     }
 }
