@@ -20,7 +20,9 @@ import dev.moe.routing.RoutingResult;
  * for w2, and the weighted combine in FP32 in the router's output order, plus the shared expert on
  * every token. On {@code java} every step is the pure-Java reference; on {@code cpu} the gate,
  * quantisation and GEMMs are the native kernels (the projection, permutation, SwiGLU and combine
- * are the same Java code on both). Instances are immutable and thread-safe.
+ * are the same Java code on both; on {@code cuda} each kernel call copies its operands to the GPU and
+ * back). Instances are immutable and thread-safe. For a layer that stays on the GPU between calls, with
+ * bit-identical results, see {@link CudaMoeLayer}.
  */
 public final class MoeLayer {
     private final MoeLayerWeights w;
