@@ -11,17 +11,16 @@ import dev.moe.cuda.DeviceBuffer;
 import dev.moe.routing.NativeStatus;
 
 /**
- * FP8 block quantisation, encoding and GEMMs on CUDA device 0 ({@code moe_fp8_*_cuda}): quantisation
+ * FP8 block quantisation, encoding and GEMMs on a CUDA device ({@code moe_fp8_*_cuda}): quantisation
  * bit-identical to the CPU kernels, GEMMs bit-identical to {@link Fp8GemmReference}. Host data is copied to device buffers owned by a per-call {@link DeviceArena}, the kernel
  * runs on a per-call stream, and results come back before returning.
  */
 final class CudaFp8 {
-    private static final int DEVICE = 0;
-
     private CudaFp8() {}
 
     /** As {@link NativeFp8#quantize(MemorySegment, long, long, Fp8Block, boolean, MemorySegment, MemorySegment)}, on the GPU. */
-    static void quantize(MemorySegment x, long rows, long cols, Fp8Block block, boolean pow2, MemorySegment q, MemorySegment scales) {
+    static void quantize(int device, MemorySegment x, long rows, long cols, Fp8Block block, boolean pow2, MemorySegment q,
+                         MemorySegment scales) {
         long n = x.byteSize() / 4;
         if (rows < 0 || cols < 0 || Math.multiplyHigh(rows, cols) != 0 || rows * cols != n || x.byteSize() % 4 != 0) {
             throw new IllegalArgumentException("FP8 quantisation: shape [" + rows + ", " + cols + "] does not hold the " + n
@@ -32,14 +31,14 @@ final class CudaFp8 {
             throw new IllegalArgumentException("FP8 quantisation of [" + rows + ", " + cols + "] in " + block.cliName() + " tiles needs "
                     + n + " code bytes and " + ns + " scales, got " + q.byteSize() + " bytes and " + scales.byteSize() + " scale bytes");
         }
-        try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(DEVICE); CudaStream stream = CudaStream.create(DEVICE)) {
+        try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(device); CudaStream stream = CudaStream.create(device)) {
             DeviceBuffer dx = dev.allocate(x.byteSize());
             DeviceBuffer dq = dev.allocate(n);
             DeviceBuffer ds = dev.allocate(4 * ns);
             DeviceBuffer flag = dev.allocate(4);
             dx.copyFrom(staged(host, x), stream);
             flag.clear(stream);
-            NativeStatus.check(moe_h.moe_fp8_quantize_cuda(DEVICE, stream.handle(), dx.pointer(), n, rows, cols, block.nativeCode(),
+            NativeStatus.check(moe_h.moe_fp8_quantize_cuda(device, stream.handle(), dx.pointer(), n, rows, cols, block.nativeCode(),
                     pow2 ? 1 : 0, dq.pointer(), n, ds.pointer(), ns, flag.pointer()), "moe_fp8_quantize_cuda");
             MemorySegment hq = host.allocate(Math.max(1, n)).asSlice(0, n);
             MemorySegment hs = host.allocate(Math.max(4, 4 * ns), 4).asSlice(0, 4 * ns);
@@ -57,26 +56,26 @@ final class CudaFp8 {
     }
 
     /** Array form. */
-    static QuantizedTensor quantize(float[] x, int rows, int cols, Fp8Block block, boolean pow2) {
+    static QuantizedTensor quantize(int device, float[] x, int rows, int cols, Fp8Block block, boolean pow2) {
         BlockQuantizer.requireShape(x, rows, cols);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
             long ns = block.scaleCount(rows, cols);
             MemorySegment q = arena.allocate(Math.max(1, x.length)).asSlice(0, x.length);
             MemorySegment s = arena.allocate(Math.max(4, 4 * ns), 4).asSlice(0, 4 * ns);
-            quantize(xs, rows, cols, block, pow2, q, s);
+            quantize(device, xs, rows, cols, block, pow2, q, s);
             return new QuantizedTensor(rows, cols, block, pow2, q.toArray(ValueLayout.JAVA_BYTE), s.toArray(ValueLayout.JAVA_FLOAT));
         }
     }
 
     /** E4M3 codes of every float of {@code in} into {@code out}, on the GPU. */
-    static void encode(MemorySegment in, MemorySegment out) {
+    static void encode(int device, MemorySegment in, MemorySegment out) {
         long n = out.byteSize();
-        try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(DEVICE); CudaStream stream = CudaStream.create(DEVICE)) {
+        try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(device); CudaStream stream = CudaStream.create(device)) {
             DeviceBuffer din = dev.allocate(in.byteSize());
             DeviceBuffer dout = dev.allocate(n);
             din.copyFrom(staged(host, in), stream);
-            NativeStatus.check(moe_h.moe_fp8_e4m3_encode_cuda(DEVICE, stream.handle(), din.pointer(), n, dout.pointer(), n),
+            NativeStatus.check(moe_h.moe_fp8_e4m3_encode_cuda(device, stream.handle(), din.pointer(), n, dout.pointer(), n),
                     "moe_fp8_e4m3_encode_cuda");
             MemorySegment h = host.allocate(Math.max(1, n)).asSlice(0, n);
             dout.copyTo(h, stream);
@@ -86,13 +85,13 @@ final class CudaFp8 {
     }
 
     /** C = A·Bᵀ on the GPU (operands already checked by {@link Fp8Gemm}). */
-    static float[] gemm(QuantizedTensor a, QuantizedTensor b, boolean tensorCores) {
-        return grouped(a, new int[] {0, a.rows()}, new ExpertWeights(1, b.rows(), b.cols(), b.codes(), b.scales()), false, tensorCores);
+    static float[] gemm(int device, QuantizedTensor a, QuantizedTensor b, boolean tensorCores) {
+        return grouped(device, a, new int[] {0, a.rows()}, new ExpertWeights(1, b.rows(), b.cols(), b.codes(), b.scales()), false, tensorCores);
     }
 
     /** Grouped contiguous GEMM on the GPU (operands already checked by {@link Fp8Gemm}). */
-    static float[] groupedContiguous(QuantizedTensor a, int[] offsets, ExpertWeights w, boolean tensorCores) {
-        return grouped(a, offsets, w, true, tensorCores);
+    static float[] groupedContiguous(int device, QuantizedTensor a, int[] offsets, ExpertWeights w, boolean tensorCores) {
+        return grouped(device, a, offsets, w, true, tensorCores);
     }
 
     /** The operands of one GEMM call, on the device (C not yet computed). */
@@ -105,14 +104,14 @@ final class CudaFp8 {
     }
 
     /** A and B uploaded, {@code launch} enqueued and checked, C [rows(A), rows(B)] copied back. */
-    private static float[] onGpu(QuantizedTensor a, ExpertWeights w, String name, Launch launch) {
+    private static float[] onGpu(int device, QuantizedTensor a, ExpertWeights w, String name, Launch launch) {
         long m = a.rows();
         long n = w.rows();
         float[] out = new float[Math.toIntExact(m * n)];
         if (m == 0 || n == 0) {
             return out;
         }
-        try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(DEVICE); CudaStream stream = CudaStream.create(DEVICE)) {
+        try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(device); CudaStream stream = CudaStream.create(device)) {
             Operands o = new Operands(stream, host, dev, upload(dev, host, MemorySegment.ofArray(a.codes()), stream),
                     upload(dev, host, MemorySegment.ofArray(a.scales()), stream), upload(dev, host, MemorySegment.ofArray(w.codes()), stream),
                     upload(dev, host, MemorySegment.ofArray(w.scales()), stream), dev.allocate(4 * m * n));
@@ -125,7 +124,7 @@ final class CudaFp8 {
         }
     }
 
-    private static float[] grouped(QuantizedTensor a, int[] offsets, ExpertWeights w, boolean grouped, boolean tc) {
+    private static float[] grouped(int device, QuantizedTensor a, int[] offsets, ExpertWeights w, boolean grouped, boolean tc) {
         long m = a.rows();
         long n = w.rows();
         long k = a.cols();
@@ -134,7 +133,7 @@ final class CudaFp8 {
         long bc = w.codes().length;
         long bs = w.scales().length;
         String name = (grouped ? "moe_fp8_grouped_gemm_contiguous_cuda" : "moe_fp8_gemm_cuda") + (tc ? "_tc" : "");
-        return onGpu(a, w, name, o -> {
+        return onGpu(device, a, w, name, o -> {
             MemorySegment h = o.stream().handle();
             if (grouped) {
                 long[] off = new long[offsets.length];
@@ -143,31 +142,31 @@ final class CudaFp8 {
                 }
                 MemorySegment ho = o.host().allocateFrom(ValueLayout.JAVA_LONG, off);
                 return tc
-                        ? moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(DEVICE, h, w.experts(), ho, off.length, n, k, o.a().pointer(), ac,
+                        ? moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(device, h, w.experts(), ho, off.length, n, k, o.a().pointer(), ac,
                                 o.sa().pointer(), as, o.b().pointer(), bc, o.sb().pointer(), bs, o.c().pointer(), m * n)
-                        : moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, h, w.experts(), ho, off.length, n, k, o.a().pointer(), ac,
+                        : moe_h.moe_fp8_grouped_gemm_contiguous_cuda(device, h, w.experts(), ho, off.length, n, k, o.a().pointer(), ac,
                                 o.sa().pointer(), as, o.b().pointer(), bc, o.sb().pointer(), bs, o.c().pointer(), m * n);
             }
             return tc
-                    ? moe_h.moe_fp8_gemm_cuda_tc(DEVICE, h, m, n, k, o.a().pointer(), ac, o.sa().pointer(), as, o.b().pointer(), bc,
+                    ? moe_h.moe_fp8_gemm_cuda_tc(device, h, m, n, k, o.a().pointer(), ac, o.sa().pointer(), as, o.b().pointer(), bc,
                             o.sb().pointer(), bs, o.c().pointer(), m * n)
-                    : moe_h.moe_fp8_gemm_cuda(DEVICE, h, m, n, k, o.a().pointer(), ac, o.sa().pointer(), as, o.b().pointer(), bc,
+                    : moe_h.moe_fp8_gemm_cuda(device, h, m, n, k, o.a().pointer(), ac, o.sa().pointer(), as, o.b().pointer(), bc,
                             o.sb().pointer(), bs, o.c().pointer(), m * n);
         });
     }
 
     /** Masked grouped GEMM on the GPU, counts uploaded with the operands (checked by {@link Fp8Gemm}). */
-    static float[] groupedMasked(QuantizedTensor a, int maxM, int[] counts, ExpertWeights w, boolean tc) {
+    static float[] groupedMasked(int device, QuantizedTensor a, int maxM, int[] counts, ExpertWeights w, boolean tc) {
         long mn = (long) a.rows() * w.rows();
         long k = a.cols();
-        return onGpu(a, w, tc ? "moe_fp8_grouped_gemm_masked_cuda_tc" : "moe_fp8_grouped_gemm_masked_cuda", o -> {
+        return onGpu(device, a, w, tc ? "moe_fp8_grouped_gemm_masked_cuda_tc" : "moe_fp8_grouped_gemm_masked_cuda", o -> {
             DeviceBuffer dn = upload(o.dev(), o.host(), MemorySegment.ofArray(counts), o.stream());
             MemorySegment h = o.stream().handle();
             return tc
-                    ? moe_h.moe_fp8_grouped_gemm_masked_cuda_tc(DEVICE, h, w.experts(), maxM, dn.pointer(), counts.length, w.rows(), k,
+                    ? moe_h.moe_fp8_grouped_gemm_masked_cuda_tc(device, h, w.experts(), maxM, dn.pointer(), counts.length, w.rows(), k,
                             o.a().pointer(), a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(), w.codes().length,
                             o.sb().pointer(), w.scales().length, o.c().pointer(), mn)
-                    : moe_h.moe_fp8_grouped_gemm_masked_cuda(DEVICE, h, w.experts(), maxM, dn.pointer(), counts.length, w.rows(), k,
+                    : moe_h.moe_fp8_grouped_gemm_masked_cuda(device, h, w.experts(), maxM, dn.pointer(), counts.length, w.rows(), k,
                             o.a().pointer(), a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(), w.codes().length,
                             o.sb().pointer(), w.scales().length, o.c().pointer(), mn);
         });

@@ -39,4 +39,12 @@ final class Fp8Backends {
         }
         return b;
     }
+
+    /** {@return {@code device}, checked to be a device index (&ge; 0; a missing device fails at the first call)} */
+    static int requireDevice(int device) {
+        if (device < 0) {
+            throw new IllegalArgumentException("CUDA device index must be >= 0, got " + device);
+        }
+        return device;
+    }
 }

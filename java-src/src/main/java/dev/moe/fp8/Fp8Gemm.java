@@ -22,15 +22,17 @@ public final class Fp8Gemm {
     private final Backend backend;
     private final boolean vector;
     private final boolean tensorCores;
+    private final int device;
 
     private Fp8Gemm(Backend backend, boolean vector) {
-        this(backend, vector, false);
+        this(backend, vector, false, 0);
     }
 
-    private Fp8Gemm(Backend backend, boolean vector, boolean tensorCores) {
+    private Fp8Gemm(Backend backend, boolean vector, boolean tensorCores, int device) {
         this.backend = backend;
         this.vector = vector;
         this.tensorCores = tensorCores;
+        this.device = device;
     }
 
     /**
@@ -70,7 +72,21 @@ public final class Fp8Gemm {
      * @throws dev.moe.routing.BackendUnavailableException when the CUDA backend is not usable
      */
     public static Fp8Gemm cudaTensorCores() {
-        return new Fp8Gemm(Fp8Backends.resolve(Backend.CUDA, "FP8 GEMM", true), false, true);
+        return cuda(0, true);
+    }
+
+    /**
+     * The CUDA GEMMs on device {@code device}: the exact CUDA-core kernels (bit-identical to
+     * {@link Fp8GemmReference}), or with {@code tensorCores} those of {@link #cudaTensorCores()}.
+     *
+     * @param device      the CUDA device index, &ge; 0
+     * @param tensorCores whether to use the tensor cores
+     * @return the GEMM
+     * @throws dev.moe.routing.BackendUnavailableException when the CUDA backend is not usable
+     */
+    public static Fp8Gemm cuda(int device, boolean tensorCores) {
+        Fp8Backends.requireDevice(device);
+        return new Fp8Gemm(Fp8Backends.resolve(Backend.CUDA, "FP8 GEMM", true), false, tensorCores, device);
     }
 
     /** Whether this instance runs on tensor cores ({@link #cudaTensorCores()}). */
@@ -109,7 +125,7 @@ public final class Fp8Gemm {
             return NativeFp8Gemm.gemm(a, b);
         }
         if (backend == Backend.CUDA) {
-            return CudaFp8.gemm(a, b, tensorCores);
+            return CudaFp8.gemm(device, a, b, tensorCores);
         }
         return vector ? Fp8GemmVector.gemm(a, b) : Fp8GemmReference.gemm(a, b);
     }
@@ -217,7 +233,7 @@ public final class Fp8Gemm {
             return NativeFp8Gemm.groupedContiguous(a, offsets, w);
         }
         if (backend == Backend.CUDA) {
-            return CudaFp8.groupedContiguous(a, offsets, w, tensorCores);
+            return CudaFp8.groupedContiguous(device, a, offsets, w, tensorCores);
         }
         float[] c = new float[a.rows() * w.rows()];
         for (int e = 0; e < w.experts(); e++) {
@@ -255,7 +271,7 @@ public final class Fp8Gemm {
             return NativeFp8Gemm.groupedMasked(a, maxM, counts, w);
         }
         if (backend == Backend.CUDA) {
-            return CudaFp8.groupedMasked(a, maxM, counts, w, tensorCores);
+            return CudaFp8.groupedMasked(device, a, maxM, counts, w, tensorCores);
         }
         float[] c = new float[a.rows() * w.rows()];
         for (int e = 0; e < w.experts(); e++) {

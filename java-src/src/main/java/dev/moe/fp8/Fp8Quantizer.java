@@ -14,9 +14,11 @@ import dev.moe.routing.BackendUnavailableException;
  */
 public final class Fp8Quantizer {
     private final Backend backend;
+    private final int device;
 
-    private Fp8Quantizer(Backend backend) {
+    private Fp8Quantizer(Backend backend, int device) {
         this.backend = backend;
+        this.device = device;
     }
 
     /**
@@ -27,7 +29,19 @@ public final class Fp8Quantizer {
      * @throws BackendUnavailableException if a backend named explicitly cannot run here
      */
     public static Fp8Quantizer create(Backend backend) {
-        return new Fp8Quantizer(Fp8Backends.resolve(backend, "FP8 quantisation", true));
+        return new Fp8Quantizer(Fp8Backends.resolve(backend, "FP8 quantisation", true), 0);
+    }
+
+    /**
+     * A quantizer on CUDA device {@code device} ({@link #create} uses device 0).
+     *
+     * @param device the CUDA device index, &ge; 0
+     * @return the quantizer
+     * @throws BackendUnavailableException if no GPU is usable
+     */
+    public static Fp8Quantizer cuda(int device) {
+        Fp8Backends.requireDevice(device);
+        return new Fp8Quantizer(Fp8Backends.resolve(Backend.CUDA, "FP8 quantisation", true), device);
     }
 
     /** {@return the concrete backend this quantizer runs on (JAVA, CPU or CUDA)} */
@@ -50,7 +64,7 @@ public final class Fp8Quantizer {
     public QuantizedTensor quantize(float[] x, int rows, int cols, Fp8Block block, boolean pow2) {
         return switch (backend) {
             case CPU -> NativeFp8.quantize(x, rows, cols, block, pow2);
-            case CUDA -> CudaFp8.quantize(x, rows, cols, block, pow2);
+            case CUDA -> CudaFp8.quantize(device, x, rows, cols, block, pow2);
             default -> BlockQuantizer.quantize(x, rows, cols, block, pow2);
         };
     }
@@ -80,7 +94,7 @@ public final class Fp8Quantizer {
             return;
         }
         if (backend == Backend.CUDA) {
-            CudaFp8.quantize(x, rows, cols, block, pow2, q, scales);
+            CudaFp8.quantize(device, x, rows, cols, block, pow2, q, scales);
             return;
         }
         if (x.byteSize() > 4L * (Integer.MAX_VALUE - 8)) {
@@ -115,7 +129,7 @@ public final class Fp8Quantizer {
             return;
         }
         if (backend == Backend.CUDA) {
-            CudaFp8.encode(in, out);
+            CudaFp8.encode(device, in, out);
             return;
         }
         for (long i = 0; i < out.byteSize(); i++) {

@@ -34,6 +34,25 @@ public final class Routers {
     }
 
     /**
+     * A router on CUDA device {@code device} ({@link #create} with CUDA uses device 0).
+     *
+     * @param config the routing configuration
+     * @param device the CUDA device index, &ge; 0
+     * @return a thread-safe router on that device
+     * @throws BackendUnavailableException if no GPU is usable
+     */
+    public static Router cuda(RoutingConfig config, int device) {
+        if (device < 0) {
+            throw new IllegalArgumentException("CUDA device index must be >= 0, got " + device);
+        }
+        BackendStatus status = Backends.status(Backend.CUDA);
+        if (!status.usable()) {
+            throw new BackendUnavailableException(Backend.CUDA, status.detail());
+        }
+        return new NativeCudaRouter(config, device);
+    }
+
+    /**
      * The pure-Java reference router, available everywhere.
      *
      * @param config the routing configuration

@@ -48,4 +48,19 @@ class CudaBackendTest {
         assertEquals("exact CUDA cores, mma.sync FP8, wgmma", Backends.gemmKernels(90));
         assertFalse(Backends.gemmKernels(100).contains("wgmma"), "sm_90a code does not run on later GPUs");
     }
+
+    @Test
+    void explicitDeviceChoiceIsChecked() {
+        RoutingConfig c = RoutingConfig.deepseekV3();
+        assertThrows(IllegalArgumentException.class, () -> Routers.cuda(c, -1));
+        assertThrows(IllegalArgumentException.class, () -> dev.moe.fp8.Fp8Gemm.cuda(-1, false));
+        assertThrows(IllegalArgumentException.class, () -> dev.moe.fp8.Fp8Quantizer.cuda(-1));
+        if (!Backends.status(Backend.CUDA).usable()) {
+            assertThrows(BackendUnavailableException.class, () -> Routers.cuda(c, 0));
+            assertThrows(BackendUnavailableException.class, () -> dev.moe.fp8.Fp8Gemm.cuda(0, true));
+            assertThrows(BackendUnavailableException.class, () -> dev.moe.fp8.Fp8Quantizer.cuda(0));
+        } else {
+            assertEquals(Backend.CUDA, Routers.cuda(c, 0).backend());
+        }
+    }
 }
