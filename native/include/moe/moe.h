@@ -65,11 +65,12 @@ extern "C" {
 #define MOE_FP8_BLOCK_1X128 0
 #define MOE_FP8_BLOCK_128X128 1
 
-/* CUDA GEMM kernels, as the host twins name them: the exact CUDA-core kernel, and the tensor-core kernel's
- * FP8 MMA path (sm_89+) and BF16 MMA path (sm_80..sm_88). */
+/* CUDA GEMM kernels, as the host twins name them: the exact CUDA-core kernel, the tensor-core kernel's
+ * FP8 MMA path (sm_89+) and BF16 MMA path (sm_80..sm_88), and the Hopper wgmma kernel (sm_90a). */
 #define MOE_CUDA_GEMM_EXACT 0
 #define MOE_CUDA_GEMM_MMA_E4M3 1
 #define MOE_CUDA_GEMM_MMA_BF16 2
+#define MOE_CUDA_GEMM_WGMMA 3
 
 /* Copy directions of moe_cuda_memcpy. */
 #define MOE_CUDA_H2D 1
@@ -244,9 +245,14 @@ int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k,
                                      const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                      float* c, int64_t c_count);
 
-/* The masked grouped CUDA GEMM's block code (kernel MOE_CUDA_GEMM_*: moe_fp8_grouped_gemm_masked_cuda, or a
- * path of the _tc kernel with mma.sync emulated) run on the host; counts are host memory here. Rows past a
- * count are 0. */
+/* The grouped CUDA GEMMs' launches and block code for kernel MOE_CUDA_GEMM_* (exact, a path of _tc with
+ * mma.sync emulated, or _wgmma with its descriptors decoded) run on the host: the contiguous layout as
+ * moe_fp8_grouped_gemm_contiguous_cuda* plans it, and the masked layout with counts in host memory (rows
+ * past a count are 0). */
+int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets,
+                                                  int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                                                  const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                                  const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
 int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts,
                                               int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
                                               const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
@@ -431,6 +437,17 @@ int32_t moe_fp8_grouped_gemm_masked_cuda_tc(int32_t device, void* stream, int64_
                                             int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
                                             const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
                                             const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
+/* The grouped layouts on Hopper's wgmma (as moe_fp8_gemm_cuda_wgmma: compute capability 9.0, sm_90a). */
+int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
+                                                   int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                                                   const float* a_scales, int64_t a_scales_count, const uint8_t* b,
+                                                   int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c,
+                                                   int64_t c_count);
+int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m,
+                                               const int32_t* counts, int64_t counts_count, int64_t n, int64_t k,
+                                               const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                               const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                                               float* c, int64_t c_count);
 
 /* One MoE layer forward on `device`, every kernel enqueued on `stream` with no host synchronisation (see
  * moe_layer_args): shapes and pointers are checked (MOE_STATUS_INVALID_CONFIG, MOE_STATUS_NULL_POINTER,

@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "../shared/fp8_gemm_groups.cuh"
 #include "../shared/fp8_gemm_mma.cuh"
+#include "../shared/fp8_gemm_wgmma.cuh"
 #include "../shared/fp8_gemm_tile.cuh"
 #include "cuda_host.hpp"
 #include "moe/moe.h"
@@ -147,6 +149,42 @@ void host_tile_mma(const Problem& p, int64_t row0, int64_t col0, const float* lu
 }  // namespace fp8mma
 }  // namespace moe
 
+namespace {
+
+// A CUDA GEMM kernel as the host twins run it: its block tile (64 rows x cols), threads, and tile runner.
+struct HostKernel {
+    bool valid;
+    int64_t cols;
+    int threads;
+    bool (*tile)(const g::Problem&, int64_t, int64_t, const float*);
+};
+
+HostKernel host_kernel(int32_t kernel) {
+    switch (kernel) {
+        case MOE_CUDA_GEMM_EXACT:
+            return {true, g::kBn, g::kThreads, [](const g::Problem& p, int64_t r, int64_t c, const float* lut) {
+                        g::host_tile(p, r, c, lut);
+                        return true;
+                    }};
+        case MOE_CUDA_GEMM_MMA_E4M3:
+            return {true, moe::fp8mma::kBn, moe::fp8mma::kThreads, [](const g::Problem& p, int64_t r, int64_t c, const float* lut) {
+                        moe::fp8mma::host_tile_mma(p, r, c, lut, false);
+                        return true;
+                    }};
+        case MOE_CUDA_GEMM_MMA_BF16:
+            return {true, moe::fp8mma::kBn, moe::fp8mma::kThreads, [](const g::Problem& p, int64_t r, int64_t c, const float* lut) {
+                        moe::fp8mma::host_tile_mma(p, r, c, lut, true);
+                        return true;
+                    }};
+        case MOE_CUDA_GEMM_WGMMA:
+            return {true, moe::fp8wgmma::kBn, moe::fp8wgmma::kThreads, moe::fp8wgmma::host_tile_wgmma};
+        default:
+            return {false, 0, 0, nullptr};
+    }
+}
+
+}  // namespace
+
 #pragma GCC visibility push(default)
 extern "C" {
 
@@ -179,8 +217,8 @@ int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups
                                               int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
                                               const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
                                               const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
-    if (kernel != MOE_CUDA_GEMM_EXACT && kernel != MOE_CUDA_GEMM_MMA_E4M3 && kernel != MOE_CUDA_GEMM_MMA_BF16)
-        return MOE_STATUS_INVALID_CONFIG;
+    const HostKernel hk = host_kernel(kernel);
+    if (!hk.valid) return MOE_STATUS_INVALID_CONFIG;
     const int32_t s = g::check_masked(num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b,
                                       b_count, b_scales, b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
@@ -188,23 +226,43 @@ int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups
     g::host_lut(lut);
     const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
     const int64_t row_tiles = num_groups * ((max_m + g::kBm - 1) / g::kBm);
-    const int threads = kernel != MOE_CUDA_GEMM_EXACT ? moe::fp8mma::kThreads : g::kThreads;
     for (int64_t tile = 0; tile < row_tiles; ++tile) {
-        for (int64_t col0 = 0; col0 < n; col0 += g::kBn) {
+        for (int64_t col0 = 0; col0 < n; col0 += hk.cols) {
             g::Problem p;
             int64_t row0, zero_from, zero_to;
             g::masked_tile(base, max_m, counts, tile, &p, &row0, &zero_from, &zero_to);
-            if (row0 < p.m) {
-                if (kernel != MOE_CUDA_GEMM_EXACT) {
-                    moe::fp8mma::host_tile_mma(p, row0, col0, lut, kernel == MOE_CUDA_GEMM_MMA_BF16);
-                } else {
-                    g::host_tile(p, row0, col0, lut);
-                }
-            }
-            for (int tid = 0; tid < threads; ++tid) g::zero_rows(p, zero_from, zero_to, col0, tid, threads);
+            if (row0 < p.m && !hk.tile(p, row0, col0, lut)) return MOE_STATUS_INTERNAL_ERROR;
+            for (int tid = 0; tid < hk.threads; ++tid) g::zero_rows(p, zero_from, zero_to, col0, hk.cols, tid, hk.threads);
         }
     }
     return MOE_STATUS_OK;
+}
+
+int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets,
+                                                  int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                                                  const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                                  const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
+    const HostKernel hk = host_kernel(kernel);
+    if (!hk.valid) return MOE_STATUS_INVALID_CONFIG;
+    const int32_t s = g::check_contiguous(num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b,
+                                          b_count, b_scales, b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    float lut[256];
+    g::host_lut(lut);
+    // The launches and block mapping of the CUDA entry points, block by block.
+    return g::for_each_launch(num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
+                              [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride,
+                                  int64_t row_tiles) {
+                                  for (int64_t tile = 0; tile < row_tiles; ++tile) {
+                                      for (int64_t col0 = 0; col0 < n; col0 += hk.cols) {
+                                          g::Problem p;
+                                          int64_t row0;
+                                          g::contiguous_tile(base, groups, b_stride, sb_stride, tile, &p, &row0);
+                                          if (!hk.tile(p, row0, col0, lut)) return MOE_STATUS_INTERNAL_ERROR;
+                                      }
+                                  }
+                                  return MOE_STATUS_OK;
+                              });
 }
 
 }  // extern "C"

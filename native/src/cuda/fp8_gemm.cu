@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "../shared/fp8_gemm_groups.cuh"
 #include "../shared/fp8_gemm_mma.cuh"
 #include "../shared/fp8_gemm_tile.cuh"
 #include "cuda_status.cuh"
@@ -16,30 +17,17 @@ namespace {
 
 namespace g = moe::fp8gemm;
 
-// Up to this many experts per launch (their row offsets travel as a kernel parameter).
-constexpr int kMaxGroupsPerLaunch = 256;
-
-struct Groups {
-    int32_t count;                               // experts in this launch
-    int64_t row_tiles[kMaxGroupsPerLaunch + 1];  // prefix sums of each expert's 64-row tiles
-    int64_t rows[kMaxGroupsPerLaunch + 1];       // first row of each expert (relative to the launch's A)
-};
-
 __global__ void __launch_bounds__(g::kThreads) gemm_kernel(g::Problem p) {
     g::run_tile(p, static_cast<int64_t>(blockIdx.y) * g::kBm, static_cast<int64_t>(blockIdx.x) * g::kBn);
 }
 
 // blockIdx.y walks the row tiles of all experts of the launch; each block finds its expert.
-__global__ void __launch_bounds__(g::kThreads) grouped_kernel(g::Problem base, Groups groups, int64_t b_stride,
+__global__ void __launch_bounds__(g::kThreads) grouped_kernel(g::Problem base, g::Groups groups, int64_t b_stride,
                                                               int64_t sb_stride) {
-    const int64_t tile = blockIdx.y;
-    int e = 0;
-    while (e + 1 < groups.count && groups.row_tiles[e + 1] <= tile) ++e;
-    const int64_t r0 = groups.rows[e];
-    const int64_t kc = g::chunks(base.k);
-    g::Problem p{groups.rows[e + 1] - r0, base.n, base.k, base.a + r0 * base.k, base.sa + r0 * kc,
-                 base.b + e * b_stride, base.sb + e * sb_stride, base.c + r0 * base.n};
-    g::run_tile(p, (tile - groups.row_tiles[e]) * g::kBm, static_cast<int64_t>(blockIdx.x) * g::kBn);
+    g::Problem p;
+    int64_t row0;
+    g::contiguous_tile(base, groups, b_stride, sb_stride, blockIdx.y, &p, &row0);
+    g::run_tile(p, row0, static_cast<int64_t>(blockIdx.x) * g::kBn);
 }
 
 int64_t tiles(int64_t v, int64_t t) { return (v + t - 1) / t; }
@@ -50,16 +38,12 @@ __global__ void __launch_bounds__(mm::kThreads) gemm_mma_kernel(g::Problem p) {
     mm::run_tile_mma(p, static_cast<int64_t>(blockIdx.y) * mm::kBm, static_cast<int64_t>(blockIdx.x) * mm::kBn);
 }
 
-__global__ void __launch_bounds__(mm::kThreads) grouped_mma_kernel(g::Problem base, Groups groups, int64_t b_stride,
-                                                                  int64_t sb_stride) {
-    const int64_t tile = blockIdx.y;
-    int e = 0;
-    while (e + 1 < groups.count && groups.row_tiles[e + 1] <= tile) ++e;
-    const int64_t r0 = groups.rows[e];
-    const int64_t kc = g::chunks(base.k);
-    g::Problem p{groups.rows[e + 1] - r0, base.n, base.k, base.a + r0 * base.k, base.sa + r0 * kc,
-                 base.b + e * b_stride, base.sb + e * sb_stride, base.c + r0 * base.n};
-    mm::run_tile_mma(p, (tile - groups.row_tiles[e]) * mm::kBm, static_cast<int64_t>(blockIdx.x) * mm::kBn);
+__global__ void __launch_bounds__(mm::kThreads) grouped_mma_kernel(g::Problem base, g::Groups groups, int64_t b_stride,
+                                                                   int64_t sb_stride) {
+    g::Problem p;
+    int64_t row0;
+    g::contiguous_tile(base, groups, b_stride, sb_stride, blockIdx.y, &p, &row0);
+    mm::run_tile_mma(p, row0, static_cast<int64_t>(blockIdx.x) * mm::kBn);
 }
 
 // Masked layout: blockIdx.y walks E * ceil(max_m / 64) row tiles; counts are read on the device, so the
@@ -78,7 +62,7 @@ __global__ void __launch_bounds__(TC ? mm::kThreads : g::kThreads) masked_kernel
             g::run_tile(p, row0, col0);
         }
     }
-    g::zero_rows(p, zero_from, zero_to, col0, static_cast<int>(threadIdx.x), static_cast<int>(blockDim.x));
+    g::zero_rows(p, zero_from, zero_to, col0, g::kBn, static_cast<int>(threadIdx.x), static_cast<int>(blockDim.x));
 }
 
 int32_t masked_impl(bool tc, int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts,
@@ -131,47 +115,27 @@ int32_t grouped_impl(bool tc, int32_t device, void* stream, int64_t num_groups, 
                      int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
                      const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c,
                      int64_t c_count) {
-    if (num_groups < 0 || offsets_count != num_groups + 1) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (offsets == nullptr) return MOE_STATUS_NULL_POINTER;
-    if (offsets[0] != 0) return MOE_STATUS_BAD_BUFFER_SIZE;
-    for (int64_t e = 0; e < num_groups; ++e)
-        if (offsets[e + 1] < offsets[e]) return MOE_STATUS_BAD_BUFFER_SIZE;
-    const int64_t rows = offsets[num_groups];
-    const int32_t s = g::check_counts(rows, n, k, num_groups, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
-                                      b_scales_count, c, c_count);
+    const int32_t s = g::check_contiguous(num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b,
+                                          b_count, b_scales, b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
-    if (rows == 0 || n == 0) return MOE_STATUS_OK;
+    if (offsets[num_groups] == 0 || n == 0) return MOE_STATUS_OK;
     if (tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
     if (tc)
         if (const int32_t st = moe::cuda::require_tensor_cores(device); st != MOE_STATUS_OK) return st;
-    const int64_t kc = g::chunks(k);
-    const int64_t b_stride = n * k;
-    const int64_t sb_stride = g::chunks(n) * kc;
-    for (int64_t first = 0; first < num_groups; first += kMaxGroupsPerLaunch) {
-        Groups groups{};
-        groups.count = static_cast<int32_t>(num_groups - first < kMaxGroupsPerLaunch ? num_groups - first : kMaxGroupsPerLaunch);
-        const int64_t base_row = offsets[first];
-        for (int e = 0; e < groups.count; ++e) {
-            groups.rows[e] = offsets[first + e] - base_row;
-            groups.row_tiles[e + 1] = groups.row_tiles[e] + tiles(offsets[first + e + 1] - offsets[first + e], g::kBm);
-        }
-        groups.rows[groups.count] = offsets[first + groups.count] - base_row;
-        const int64_t row_tiles = groups.row_tiles[groups.count];
-        if (row_tiles == 0) continue;
-        if (row_tiles > 65535) return MOE_STATUS_BAD_BUFFER_SIZE;
-        const g::Problem base{0, n, k, a + base_row * k, a_scales + base_row * kc, b + first * b_stride,
-                              b_scales + first * sb_stride, c + base_row * n};
-        const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(row_tiles));
-        const cudaStream_t st = static_cast<cudaStream_t>(stream);
-        if (tc) {
-            grouped_mma_kernel<<<grid, mm::kThreads, 0, st>>>(base, groups, b_stride, sb_stride);
-        } else {
-            grouped_kernel<<<grid, g::kThreads, 0, st>>>(base, groups, b_stride, sb_stride);
-        }
-        if (const int32_t e = moe::cuda::fail(cudaGetLastError()); e != MOE_STATUS_OK) return e;
-    }
-    return MOE_STATUS_OK;
+    const cudaStream_t st = static_cast<cudaStream_t>(stream);
+    return g::for_each_launch(num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
+                              [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride,
+                                  int64_t row_tiles) {
+                                  if (row_tiles > 65535) return MOE_STATUS_BAD_BUFFER_SIZE;
+                                  const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(row_tiles));
+                                  if (tc) {
+                                      grouped_mma_kernel<<<grid, mm::kThreads, 0, st>>>(base, groups, b_stride, sb_stride);
+                                  } else {
+                                      grouped_kernel<<<grid, g::kThreads, 0, st>>>(base, groups, b_stride, sb_stride);
+                                  }
+                                  return moe::cuda::fail(cudaGetLastError());
+                              });
 }
 
 static_assert(mm::kBm == g::kBm && mm::kBn == g::kBn, "both kernels tile 64 x 64, so the launch geometry is shared");

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "../shared/fp8_gemm_groups.cuh"
 #include "../shared/fp8_gemm_wgmma.cuh"
 #include "cuda_status.cuh"
 #include "moe/moe.h"
@@ -26,7 +27,41 @@ __global__ void __launch_bounds__(wg::kThreads) gemm_wgmma_kernel(g::Problem p) 
     wg::run_tile_wgmma(p, static_cast<int64_t>(blockIdx.y) * wg::kBm, static_cast<int64_t>(blockIdx.x) * wg::kBn, smem);
 }
 
+// The 1024-byte aligned start of the block's dynamic shared memory.
+__device__ __forceinline__ uint8_t* aligned_smem(uint8_t* raw) {
+    const uint32_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(raw));
+    return raw + ((wg::kSmemAlign - addr % wg::kSmemAlign) % wg::kSmemAlign);
+}
+
+// Grouped contiguous: blockIdx.y walks the launch's row tiles (64 rows, as for every kernel).
+__global__ void __launch_bounds__(wg::kThreads) grouped_wgmma_kernel(g::Problem base, g::Groups groups, int64_t b_stride,
+                                                                     int64_t sb_stride) {
+    extern __shared__ uint8_t smem_raw[];
+    g::Problem p;
+    int64_t row0;
+    g::contiguous_tile(base, groups, b_stride, sb_stride, blockIdx.y, &p, &row0);
+    wg::run_tile_wgmma(p, row0, static_cast<int64_t>(blockIdx.x) * wg::kBn, aligned_smem(smem_raw));
+}
+
+// Masked: counts read on the device; rows past a count zeroed.
+__global__ void __launch_bounds__(wg::kThreads) masked_wgmma_kernel(g::Problem base, int64_t max_m, const int32_t* counts) {
+    extern __shared__ uint8_t smem_raw[];
+    g::Problem p;
+    int64_t row0, zero_from, zero_to;
+    g::masked_tile(base, max_m, counts, blockIdx.y, &p, &row0, &zero_from, &zero_to);
+    const int64_t col0 = static_cast<int64_t>(blockIdx.x) * wg::kBn;
+    if (row0 < p.m) wg::run_tile_wgmma(p, row0, col0, aligned_smem(smem_raw));  // uniform per block: barriers are safe
+    g::zero_rows(p, zero_from, zero_to, col0, wg::kBn, static_cast<int>(threadIdx.x), static_cast<int>(blockDim.x));
+}
+
 int64_t tiles(int64_t v, int64_t t) { return (v + t - 1) / t; }
+
+// Device, capability and binary checks of every wgmma entry.
+int32_t require_wgmma(int32_t device) {
+    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+    if (const int32_t st = moe::cuda::require_hopper(device); st != MOE_STATUS_OK) return st;
+    return MOE_STATUS_OK;
+}
 
 // MOE_STATUS_OK when the kernel was built as sm_90a code, which is what this device will load: a library
 // built without 90a would JIT older PTX, whose kernel body is __trap().
@@ -62,12 +97,53 @@ int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t
     if (s != MOE_STATUS_OK) return s;
     if (m == 0 || n == 0) return MOE_STATUS_OK;
     if (tiles(m, wg::kBm) > 65535 || tiles(n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
-    if (const int32_t st = moe::cuda::require_hopper(device); st != MOE_STATUS_OK) return st;
+    if (const int32_t st = require_wgmma(device); st != MOE_STATUS_OK) return st;
     if (const int32_t st = require_wgmma_binary(); st != MOE_STATUS_OK) return st;
     const dim3 grid(static_cast<unsigned>(tiles(n, wg::kBn)), static_cast<unsigned>(tiles(m, wg::kBm)));
     const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
     gemm_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, static_cast<cudaStream_t>(stream)>>>(p);
+    return moe::cuda::fail(cudaGetLastError());
+}
+
+int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
+                                                   int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
+                                                   const float* a_scales, int64_t a_scales_count, const uint8_t* b,
+                                                   int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c,
+                                                   int64_t c_count) {
+    const int32_t s = g::check_contiguous(num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b,
+                                          b_count, b_scales, b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    if (offsets[num_groups] == 0 || n == 0) return MOE_STATUS_OK;
+    if (tiles(n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (const int32_t st = require_wgmma(device); st != MOE_STATUS_OK) return st;
+    if (const int32_t st = require_wgmma_binary(); st != MOE_STATUS_OK) return st;
+    const cudaStream_t st = static_cast<cudaStream_t>(stream);
+    return g::for_each_launch(num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
+                              [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride,
+                                  int64_t row_tiles) {
+                                  if (row_tiles > 65535) return MOE_STATUS_BAD_BUFFER_SIZE;
+                                  const dim3 grid(static_cast<unsigned>(tiles(n, wg::kBn)), static_cast<unsigned>(row_tiles));
+                                  grouped_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, st>>>(base, groups, b_stride, sb_stride);
+                                  return moe::cuda::fail(cudaGetLastError());
+                              });
+}
+
+int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m,
+                                               const int32_t* counts, int64_t counts_count, int64_t n, int64_t k,
+                                               const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                               const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                                               float* c, int64_t c_count) {
+    const int32_t s = g::check_masked(num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b,
+                                      b_count, b_scales, b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    if (num_groups == 0 || max_m == 0 || n == 0) return MOE_STATUS_OK;
+    const int64_t row_tiles = num_groups * tiles(max_m, g::kBm);
+    if (row_tiles > 65535 || tiles(n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (const int32_t st = require_wgmma(device); st != MOE_STATUS_OK) return st;
+    if (const int32_t st = require_wgmma_binary(); st != MOE_STATUS_OK) return st;
+    const dim3 grid(static_cast<unsigned>(tiles(n, wg::kBn)), static_cast<unsigned>(row_tiles));
+    const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
+    masked_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, static_cast<cudaStream_t>(stream)>>>(base, max_m, counts);
     return moe::cuda::fail(cudaGetLastError());
 }
 

@@ -140,9 +140,9 @@ MOE_HD void masked_tile(const Problem& base, int64_t max_m, const int32_t* count
     *zero_to = end;
 }
 
-// Thread tid of `threads` zeroes rows [from, to) x columns [col0, col0 + 64) of p's C (within N).
-MOE_HD void zero_rows(const Problem& p, int64_t from, int64_t to, int64_t col0, int tid, int threads) {
-    const int64_t cols = p.n - col0 < kBn ? p.n - col0 : kBn;
+// Thread tid of `threads` zeroes rows [from, to) x columns [col0, col0 + width) of p's C (within N).
+MOE_HD void zero_rows(const Problem& p, int64_t from, int64_t to, int64_t col0, int64_t width, int tid, int threads) {
+    const int64_t cols = p.n - col0 < width ? p.n - col0 : width;
     for (int64_t i = tid; i < (to - from) * cols; i += threads) p.c[(from + i / cols) * p.n + col0 + i % cols] = 0.0f;
 }
 

@@ -328,6 +328,16 @@ public class moe_h {
         return MOE_CUDA_GEMM_MMA_BF16;
     }
 
+    private static final int MOE_CUDA_GEMM_WGMMA = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_CUDA_GEMM_WGMMA 3
+     * }
+     */
+    public static int MOE_CUDA_GEMM_WGMMA() {
+        return MOE_CUDA_GEMM_WGMMA;
+    }
+
     private static final int MOE_CUDA_H2D = (int)1L;
     /**
      * {@snippet lang=c :
@@ -1838,6 +1848,81 @@ public class moe_h {
                 traceDowncall("moe_fp8_gemm_cuda_wgmma_host", m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
             }
             return (int)mh$.invokeExact(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_grouped_gemm_contiguous_cuda_host {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cuda_host");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cuda_host$descriptor() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_host.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cuda_host$handle() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_host.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cuda_host$address() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_host.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_grouped_gemm_contiguous_cuda_host(int kernel, long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_grouped_gemm_contiguous_cuda_host.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda_host", kernel, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(kernel, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -3632,6 +3717,159 @@ public class moe_h {
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("moe_fp8_grouped_gemm_masked_cuda_tc", device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_grouped_gemm_contiguous_cuda_wgmma {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cuda_wgmma");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cuda_wgmma$descriptor() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cuda_wgmma$handle() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cuda_wgmma$address() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int device, MemorySegment stream, long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_grouped_gemm_contiguous_cuda_wgmma.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda_wgmma", device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_grouped_gemm_masked_cuda_wgmma {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_masked_cuda_wgmma");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_grouped_gemm_masked_cuda_wgmma$descriptor() {
+        return moe_fp8_grouped_gemm_masked_cuda_wgmma.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_grouped_gemm_masked_cuda_wgmma$handle() {
+        return moe_fp8_grouped_gemm_masked_cuda_wgmma.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_grouped_gemm_masked_cuda_wgmma$address() {
+        return moe_fp8_grouped_gemm_masked_cuda_wgmma.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_grouped_gemm_masked_cuda_wgmma(int device, MemorySegment stream, long num_groups, long max_m, MemorySegment counts, long counts_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_grouped_gemm_masked_cuda_wgmma.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_grouped_gemm_masked_cuda_wgmma", device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
             }
             return (int)mh$.invokeExact(device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
         } catch (Error | RuntimeException ex) {

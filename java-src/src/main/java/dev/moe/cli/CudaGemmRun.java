@@ -27,7 +27,7 @@ final class CudaGemmRun implements AutoCloseable {
         EXACT("cuda"),
         /** mma.sync tensor cores (FP8 on sm_89+, BF16 on sm_80). */
         MMA("cuda-tc"),
-        /** Hopper wgmma (sm_90a; dense only). */
+        /** Hopper wgmma (sm_90a). */
         WGMMA("cuda-wgmma");
 
         final String row;
@@ -83,11 +83,8 @@ final class CudaGemmRun implements AutoCloseable {
         stream.synchronize();
     }
 
-    /** Whether this device runs the kernel (tensor cores: compute capability 8.0+; wgmma: 9.0, dense). */
+    /** Whether this device runs the kernel (tensor cores: compute capability 8.0+; wgmma: 9.0). */
     boolean supported() {
-        if (kernel == Kernel.WGMMA && experts != 1) {
-            return false;
-        }
         int st = launch();
         if (st == moe_h.MOE_STATUS_UNSUPPORTED_GPU()) {
             return false;
@@ -110,13 +107,17 @@ final class CudaGemmRun implements AutoCloseable {
                         as.bytes() / 4, b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n);
             };
         }
-        return kernel == Kernel.MMA
-                ? moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(DEVICE, stream.handle(), experts, offsets, experts + 1, n, k,
-                        a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(),
-                        (long) experts * nc * kc, c.pointer(), (long) m * n)
-                : moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, stream.handle(), experts, offsets, experts + 1, n, k,
-                        a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(),
-                        (long) experts * nc * kc, c.pointer(), (long) m * n);
+        return switch (kernel) {
+            case EXACT -> moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, stream.handle(), experts, offsets, experts + 1, n, k,
+                    a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(), (long) experts * nc * kc,
+                    c.pointer(), (long) m * n);
+            case MMA -> moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(DEVICE, stream.handle(), experts, offsets, experts + 1, n, k,
+                    a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(), (long) experts * nc * kc,
+                    c.pointer(), (long) m * n);
+            case WGMMA -> moe_h.moe_fp8_grouped_gemm_contiguous_cuda_wgmma(DEVICE, stream.handle(), experts, offsets, experts + 1, n,
+                    k, a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(),
+                    (long) experts * nc * kc, c.pointer(), (long) m * n);
+        };
     }
 
     /** Name of device 0. */

@@ -174,6 +174,53 @@ class CudaFp8Test {
         }
     }
 
+    /** The grouped wgmma kernels: contiguous equals the dense one when every expert has the same weights; masked too. */
+    @Test
+    void wgmmaGroupedLayoutsEqualTheDenseKernel() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(17);
+        int m = 140;
+        QuantizedTensor a = CudaGemmHostTest.random(rnd, m, 300, Fp8Block.ROW_1X128, true);
+        QuantizedTensor b = CudaGemmHostTest.random(rnd, 200, 300, Fp8Block.TILE_128X128, false);
+        float[] dense = wgmmaGemm(a, b);
+        ExpertWeights w = ExpertWeights.of(java.util.List.of(b, b, b, b));
+        long n = b.rows();
+        long k = a.cols();
+        try (Arena host = Arena.ofConfined(); DeviceArena mem = new DeviceArena(DEVICE); CudaStream stream = CudaStream.create(DEVICE)) {
+            DeviceBuffer da = upload(mem, host, a.codes(), stream);
+            DeviceBuffer dsa = upload(mem, host, floatBytes(host, a.scales()), stream);
+            DeviceBuffer db = upload(mem, host, w.codes(), stream);
+            DeviceBuffer dsb = upload(mem, host, floatBytes(host, w.scales()), stream);
+            DeviceBuffer dc = mem.allocate(4 * m * n);
+            MemorySegment offsets = host.allocateFrom(ValueLayout.JAVA_LONG, 0, 50, 50, 120, m);
+            NativeStatus.check(moe_h.moe_fp8_grouped_gemm_contiguous_cuda_wgmma(DEVICE, stream.handle(), 4, offsets, 5, n, k,
+                    da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length, dsb.pointer(),
+                    w.scales().length, dc.pointer(), m * n), "moe_fp8_grouped_gemm_contiguous_cuda_wgmma");
+            MemorySegment hc = host.allocate(ValueLayout.JAVA_FLOAT, m * n);
+            dc.copyTo(hc, stream);
+            // masked: 4 experts x 35 slots, counts 35, 0, 20, 35 over the same rows
+            DeviceBuffer dn = upload(mem, host, host.allocateFrom(ValueLayout.JAVA_INT, 35, 0, 20, 35).toArray(ValueLayout.JAVA_BYTE),
+                    stream);
+            DeviceBuffer dm = mem.allocate(4 * m * n);
+            NativeStatus.check(moe_h.moe_fp8_grouped_gemm_masked_cuda_wgmma(DEVICE, stream.handle(), 4, 35, dn.pointer(), 4, n, k,
+                    da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length, dsb.pointer(),
+                    w.scales().length, dm.pointer(), m * n), "moe_fp8_grouped_gemm_masked_cuda_wgmma");
+            MemorySegment hm = host.allocate(ValueLayout.JAVA_FLOAT, m * n);
+            dm.copyTo(hm, stream);
+            stream.synchronize();
+            assertArrayEquals(dense, hc.toArray(ValueLayout.JAVA_FLOAT), "contiguous");
+            float[] masked = hm.toArray(ValueLayout.JAVA_FLOAT);
+            int[] counts = {35, 0, 20, 35};
+            for (int e = 0; e < 4; e++) {
+                for (int r = 0; r < 35; r++) {
+                    for (int c = 0; c < n; c++) {
+                        int i = (int) ((e * 35 + r) * n + c);
+                        assertEquals(r < counts[e] ? dense[i] : 0f, masked[i], "masked expert " + e + " row " + r + " col " + c);
+                    }
+                }
+            }
+        }
+    }
+
     private static byte[] floatBytes(Arena host, float[] f) {
         return host.allocateFrom(ValueLayout.JAVA_FLOAT, f).toArray(ValueLayout.JAVA_BYTE);
     }

@@ -177,7 +177,7 @@ class CudaGemmHostTest {
 
     /** The masked CUDA kernels (exact and tensor-core) run on the host: the reference's result, unused slots 0. */
     @ParameterizedTest(name = "masked kernel {0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2})  // MOE_CUDA_GEMM_EXACT, _MMA_E4M3, _MMA_BF16
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2, 3})  // MOE_CUDA_GEMM_EXACT, _MMA_E4M3, _MMA_BF16, _WGMMA
     void hostRunOfTheMaskedKernelsEqualsTheReference(int kernel) {
         SplittableRandom rnd = new SplittableRandom(3 + kernel);
         int experts = 4;
@@ -197,6 +197,43 @@ class CudaGemmHostTest {
             c.fill((byte) 0x7f);  // garbage where the kernel must write zeros
             int st = moe_h.moe_fp8_grouped_gemm_masked_cuda_host(kernel, experts, maxM, arena.allocateFrom(ValueLayout.JAVA_INT, counts),
                     experts, w.rows(), w.cols(), arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()), a.codes().length,
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length,
+                    arena.allocateFrom(ValueLayout.JAVA_BYTE, w.codes()), w.codes().length,
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, w.scales()), w.scales().length, c, cn);
+            assertEquals(moe_h.MOE_STATUS_OK(), st);
+            assertArrayEquals(want, c.toArray(ValueLayout.JAVA_FLOAT));
+        }
+    }
+
+    /**
+     * The grouped-contiguous launches (experts split into launches of at most 256, each block finding its
+     * expert from its row tile) with every kernel's tile code, on the host: the reference's result, with
+     * empty experts, partial tiles and 260 experts (two launches).
+     */
+    @ParameterizedTest(name = "contiguous kernel {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2, 3})  // MOE_CUDA_GEMM_EXACT, _MMA_E4M3, _MMA_BF16, _WGMMA
+    void hostRunOfTheContiguousLaunchesEqualsTheReference(int kernel) {
+        SplittableRandom rnd = new SplittableRandom(11 + kernel);
+        int experts = 260;
+        int[] offsets = new int[experts + 1];
+        for (int e = 0; e < experts; e++) {
+            int rows = e % 7 == 0 ? 0 : (e == 5 ? 70 : 1 + e % 3);
+            offsets[e + 1] = offsets[e] + rows;
+        }
+        java.util.List<QuantizedTensor> ws = new java.util.ArrayList<>();
+        for (int e = 0; e < experts; e++) {
+            ws.add(random(rnd, 130, 40, Fp8Block.TILE_128X128, false));
+        }
+        ExpertWeights w = ExpertWeights.of(ws);
+        QuantizedTensor a = random(rnd, offsets[experts], 40, Fp8Block.ROW_1X128, true);
+        float[] want = Fp8Gemm.create(dev.moe.routing.Backend.JAVA).groupedContiguous(a, offsets, w);
+        MoeNative.cpu();
+        try (Arena arena = Arena.ofConfined()) {
+            long cn = (long) a.rows() * w.rows();
+            MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, cn);
+            long[] off = java.util.Arrays.stream(offsets).asLongStream().toArray();
+            int st = moe_h.moe_fp8_grouped_gemm_contiguous_cuda_host(kernel, experts, arena.allocateFrom(ValueLayout.JAVA_LONG, off),
+                    off.length, w.rows(), w.cols(), arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()), a.codes().length,
                     arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length,
                     arena.allocateFrom(ValueLayout.JAVA_BYTE, w.codes()), w.codes().length,
                     arena.allocateFrom(ValueLayout.JAVA_FLOAT, w.scales()), w.scales().length, c, cn);

@@ -1,0 +1,72 @@
+// The grouped-contiguous layout of the CUDA FP8 GEMMs, shared by every kernel (exact, mma.sync, wgmma) and
+// by the host twin: the host splits the experts into launches of at most kMaxGroupsPerLaunch (their row
+// offsets travel as a kernel parameter), and each block finds its expert's problem from its row tile.
+#pragma once
+
+#include <stdint.h>
+
+#include "fp8_gemm_tile.cuh"
+
+namespace moe {
+namespace fp8gemm {
+
+constexpr int kMaxGroupsPerLaunch = 256;
+
+struct Groups {
+    int32_t count;                               // experts in this launch
+    int64_t row_tiles[kMaxGroupsPerLaunch + 1];  // prefix sums of each expert's 64-row tiles
+    int64_t rows[kMaxGroupsPerLaunch + 1];       // first row of each expert (relative to the launch's A)
+};
+
+// The problem of row tile `tile` of a launch (block row tiles are kBm = 64 rows for every kernel).
+MOE_HD void contiguous_tile(const Problem& base, const Groups& groups, int64_t b_stride, int64_t sb_stride, int64_t tile,
+                            Problem* p, int64_t* row0) {
+    int e = 0;
+    while (e + 1 < groups.count && groups.row_tiles[e + 1] <= tile) ++e;
+    const int64_t r0 = groups.rows[e];
+    const int64_t kc = chunks(base.k);
+    *p = Problem{groups.rows[e + 1] - r0, base.n, base.k, base.a + r0 * base.k, base.sa + r0 * kc,
+                 base.b + e * b_stride, base.sb + e * sb_stride, base.c + r0 * base.n};
+    *row0 = (tile - groups.row_tiles[e]) * kBm;
+}
+
+// Counts, pointers and offsets (host memory: int64 [E+1], 0 first, non-decreasing) of a contiguous call.
+inline int32_t check_contiguous(int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k,
+                                const void* a, int64_t a_count, const void* sa, int64_t sa_count, const void* b,
+                                int64_t b_count, const void* sb, int64_t sb_count, const void* c, int64_t c_count) {
+    if (num_groups < 0 || offsets_count != num_groups + 1) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (offsets == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (offsets[0] != 0) return MOE_STATUS_BAD_BUFFER_SIZE;
+    for (int64_t e = 0; e < num_groups; ++e)
+        if (offsets[e + 1] < offsets[e]) return MOE_STATUS_BAD_BUFFER_SIZE;
+    return check_counts(offsets[num_groups], n, k, num_groups, a, a_count, sa, sa_count, b, b_count, sb, sb_count, c, c_count);
+}
+
+// The launches of a checked contiguous call: launch(base, groups, b_stride, sb_stride, row_tiles) for each
+// batch of up to kMaxGroupsPerLaunch experts that has rows; stops at the first status it returns.
+template <class Launch>
+int32_t for_each_launch(int64_t num_groups, const int64_t* offsets, int64_t n, int64_t k, const uint8_t* a, const float* sa,
+                        const uint8_t* b, const float* sb, float* c, Launch launch) {
+    const int64_t kc = chunks(k);
+    const int64_t b_stride = n * k;
+    const int64_t sb_stride = chunks(n) * kc;
+    for (int64_t first = 0; first < num_groups; first += kMaxGroupsPerLaunch) {
+        Groups groups{};
+        groups.count = static_cast<int32_t>(num_groups - first < kMaxGroupsPerLaunch ? num_groups - first : kMaxGroupsPerLaunch);
+        const int64_t base_row = offsets[first];
+        for (int e = 0; e < groups.count; ++e) {
+            groups.rows[e] = offsets[first + e] - base_row;
+            groups.row_tiles[e + 1] = groups.row_tiles[e] + (offsets[first + e + 1] - offsets[first + e] + kBm - 1) / kBm;
+        }
+        groups.rows[groups.count] = offsets[first + groups.count] - base_row;
+        const int64_t row_tiles = groups.row_tiles[groups.count];
+        if (row_tiles == 0) continue;
+        const Problem base{0, n, k, a + base_row * k, sa + base_row * kc, b + first * b_stride, sb + first * sb_stride,
+                           c + base_row * n};
+        if (const int32_t s = launch(base, groups, b_stride, sb_stride, row_tiles); s != MOE_STATUS_OK) return s;
+    }
+    return MOE_STATUS_OK;
+}
+
+}  // namespace fp8gemm
+}  // namespace moe
