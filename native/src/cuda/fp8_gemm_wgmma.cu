@@ -56,19 +56,19 @@ __global__ void __launch_bounds__(wg::kThreads) masked_wgmma_kernel(g::Problem b
 
 int64_t tiles(int64_t v, int64_t t) { return (v + t - 1) / t; }
 
-// Device, capability and binary checks of every wgmma entry.
-int32_t require_wgmma(int32_t device) {
-    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
-    if (const int32_t st = moe::cuda::require_hopper(device); st != MOE_STATUS_OK) return st;
-    return MOE_STATUS_OK;
-}
-
 // MOE_STATUS_OK when the kernel was built as sm_90a code, which is what this device will load: a library
 // built without 90a would JIT older PTX, whose kernel body is __trap().
 int32_t require_wgmma_binary() {
     cudaFuncAttributes attr{};
     if (const int32_t s = moe::cuda::fail(cudaFuncGetAttributes(&attr, gemm_wgmma_kernel)); s != MOE_STATUS_OK) return s;
     return attr.binaryVersion == 90 && attr.ptxVersion >= 90 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
+}
+
+// Device, capability and binary checks of every wgmma entry.
+int32_t require_wgmma(int32_t device) {
+    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+    if (const int32_t st = moe::cuda::require_hopper(device); st != MOE_STATUS_OK) return st;
+    return require_wgmma_binary();
 }
 
 }  // namespace
@@ -98,7 +98,6 @@ int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t
     if (m == 0 || n == 0) return MOE_STATUS_OK;
     if (tiles(m, wg::kBm) > 65535 || tiles(n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (const int32_t st = require_wgmma(device); st != MOE_STATUS_OK) return st;
-    if (const int32_t st = require_wgmma_binary(); st != MOE_STATUS_OK) return st;
     const dim3 grid(static_cast<unsigned>(tiles(n, wg::kBn)), static_cast<unsigned>(tiles(m, wg::kBm)));
     const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
     gemm_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, static_cast<cudaStream_t>(stream)>>>(p);
@@ -116,7 +115,6 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream,
     if (offsets[num_groups] == 0 || n == 0) return MOE_STATUS_OK;
     if (tiles(n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (const int32_t st = require_wgmma(device); st != MOE_STATUS_OK) return st;
-    if (const int32_t st = require_wgmma_binary(); st != MOE_STATUS_OK) return st;
     const cudaStream_t st = static_cast<cudaStream_t>(stream);
     return g::for_each_launch(num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
                               [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride,
@@ -140,7 +138,6 @@ int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int
     const int64_t row_tiles = num_groups * tiles(max_m, g::kBm);
     if (row_tiles > 65535 || tiles(n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (const int32_t st = require_wgmma(device); st != MOE_STATUS_OK) return st;
-    if (const int32_t st = require_wgmma_binary(); st != MOE_STATUS_OK) return st;
     const dim3 grid(static_cast<unsigned>(tiles(n, wg::kBn)), static_cast<unsigned>(row_tiles));
     const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
     masked_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, static_cast<cudaStream_t>(stream)>>>(base, max_m, counts);

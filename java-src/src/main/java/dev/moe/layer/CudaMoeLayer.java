@@ -264,11 +264,12 @@ public final class CudaMoeLayer implements AutoCloseable {
         int n = w.config().numExperts();
         try (Arena host = Arena.ofConfined()) {
             Map<Slot, MemorySegment> ptr = CudaLayerArgs.weights(w, host);
-            for (Map.Entry<Slot, Long> e : CudaLayerArgs.callBytes(w, tokens).entrySet()) {
+            Map<Slot, Long> bytes = CudaLayerArgs.callBytes(w, tokens);
+            for (Map.Entry<Slot, Long> e : bytes.entrySet()) {
                 ptr.put(e.getKey(), host.allocate(Math.max(1, e.getValue()), 256));
             }
             MemorySegment.copy(x, 0, ptr.get(Slot.X), ValueLayout.JAVA_FLOAT, 0, x.length);
-            MemorySegment args = CudaLayerArgs.struct(host, w, tokens, tensorCores, ptr, CudaLayerArgs.workspaceBytes(w, tokens));
+            MemorySegment args = CudaLayerArgs.struct(host, w, tokens, tensorCores, ptr, bytes.get(Slot.WORKSPACE));
             int status = moe_h.moe_layer_forward_cuda_host(args);
             MemorySegment diag = ptr.get(Slot.DIAGNOSTICS);
             if (status == moe_h.MOE_STATUS_NON_FINITE_INPUT() && tokens > 0) {
