@@ -33,19 +33,24 @@ else
   [ -x "$rt/bin/java" ] || rt=$(dirname "$(dirname "$(find "$rt" -path '*/bin/java' | head -n 1)")")
 fi
 java=$rt/bin/java
-moe() { "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "$bundle/lib/*" dev.moe.cli.MoeCli "$@"; }
+# A hung kernel (say an mbarrier that never completes) must not eat the whole device call: every command
+# runs under a timeout, and the test log names the test that was running.
+moe() { timeout "${MOE_BENCH_TIMEOUT:-150}" "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+  -cp "$bundle/lib/*" dev.moe.cli.MoeCli "$@" || echo "run-all: exit $? from moe $*"; }
 
 echo "== version"; moe version
 
 tests_rc=0
 if has tests; then
   echo "== gpu tests"
-  REPORTS_DIR=$out/junit bash "$bundle/run-tests.sh" --include-tag gpu --details=tree; tests_rc=$?
+  REPORTS_DIR=$out/junit timeout "${MOE_TEST_TIMEOUT:-300}" bash "$bundle/run-tests.sh" --include-tag gpu --details=tree
+  tests_rc=$?
+  [ "$tests_rc" = 124 ] && echo "run-all: the gpu tests timed out (a hang: see the last test started above)"
 fi
 if has sanitize && command -v compute-sanitizer > /dev/null; then
   for tool in memcheck racecheck; do
     echo "== compute-sanitizer $tool"
-    REPORTS_DIR=$out/junit-$tool compute-sanitizer --tool "$tool" --target-processes all --error-exitcode 9 \
+    REPORTS_DIR=$out/junit-$tool timeout "${MOE_SANITIZE_TIMEOUT:-280}" compute-sanitizer --tool "$tool" --target-processes all --error-exitcode 9 \
       bash "$bundle/run-tests.sh" --include-tag gpu > "$out/sanitizer-$tool.log" 2>&1
     echo "compute-sanitizer $tool: exit $? ($(grep -c 'ERROR SUMMARY' "$out/sanitizer-$tool.log") summaries; tail:)"
     tail -n 3 "$out/sanitizer-$tool.log"

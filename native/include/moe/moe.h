@@ -29,7 +29,7 @@ extern "C" {
 
 /* Bumped on any incompatible change of this header. The loader refuses a library whose
  * moe_abi_version() differs from the value the bindings were generated with. */
-#define MOE_ABI_VERSION 2
+#define MOE_ABI_VERSION 3
 
 /* Status codes. */
 #define MOE_STATUS_OK 0
@@ -66,11 +66,13 @@ extern "C" {
 #define MOE_FP8_BLOCK_128X128 1
 
 /* CUDA GEMM kernels, as the host twins name them: the exact CUDA-core kernel, the tensor-core kernel's
- * FP8 MMA path (sm_89+) and BF16 MMA path (sm_80..sm_88), and the Hopper wgmma kernel (sm_90a). */
+ * FP8 MMA path (sm_89+) and BF16 MMA path (sm_80..sm_88), the Hopper wgmma kernel (sm_90a), and its
+ * TMA-fed, warp-specialised, persistent form (_wgmma_tma). */
 #define MOE_CUDA_GEMM_EXACT 0
 #define MOE_CUDA_GEMM_MMA_E4M3 1
 #define MOE_CUDA_GEMM_MMA_BF16 2
 #define MOE_CUDA_GEMM_WGMMA 3
+#define MOE_CUDA_GEMM_WGMMA_TMA 4
 
 /* Copy directions of moe_cuda_memcpy. */
 #define MOE_CUDA_H2D 1
@@ -448,6 +450,25 @@ int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int
                                                const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
                                                const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                                float* c, int64_t c_count);
+/* The three wgmma GEMMs as one persistent, warp-specialised kernel per launch: 128 x 128 output tiles, a
+ * producer thread loading 128-wide K chunks of A and B by TMA into a ring of shared-memory stages, two
+ * consumer warpgroups running the same wgmma chunk and promotion as the _wgmma calls (so both give the same
+ * bits). Same arguments and requirements as the _wgmma calls; shapes TMA cannot describe (K not a
+ * multiple of 16, bases not 16-byte aligned) run the _wgmma kernel instead. */
+int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
+                                    const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                    const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                                    float* c, int64_t c_count);
+int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
+                                                       int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a,
+                                                       int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                                       const uint8_t* b, int64_t b_count, const float* b_scales,
+                                                       int64_t b_scales_count, float* c, int64_t c_count);
+int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m,
+                                                   const int32_t* counts, int64_t counts_count, int64_t n, int64_t k,
+                                                   const uint8_t* a, int64_t a_count, const float* a_scales,
+                                                   int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                                   const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count);
 
 /* One MoE layer forward on `device`, every kernel enqueued on `stream` with no host synchronisation (see
  * moe_layer_args): shapes and pointers are checked (MOE_STATUS_INVALID_CONFIG, MOE_STATUS_NULL_POINTER,

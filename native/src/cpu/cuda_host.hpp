@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "../shared/fp8_gemm_tile.cuh"
+#include "../shared/fp8_gemm_wgmma_pipeline.cuh"
 
 namespace moe {
 namespace fp8gemm {
@@ -14,6 +15,11 @@ void host_tile(const Problem& p, int64_t row0, int64_t col0, const float* lut);
 
 // The E4M3 decode table the kernel builds in shared memory.
 void host_lut(float* lut);
+
+// moe_fp8_gemm_cpu's checks: counts, pointers, finite scales.
+int32_t host_checks(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales,
+                    int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                    const float* c, int64_t c_count);
 
 // A dense host twin: moe_fp8_gemm_cpu's checks (counts, pointers, finite scales), then `tile` on every
 // tile_m x tile_n output tile in launch order; `tile` gets the decode table and answers false for an
@@ -39,6 +45,23 @@ namespace fp8wgmma {
 // array, each wgmma emulated from its descriptors with products added in increasing k. false: a
 // descriptor the emulation cannot decode or one reaching outside the shared-memory window.
 bool host_tile_wgmma(const fp8gemm::Problem& p, int64_t row0, int64_t col0, const float* lut);
+
+// wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 d, desc_a, desc_b, scale_d, 1, 1 for the
+// warpgroup (d: 128 threads x 64 registers), operands read through their descriptors from `shared` (window
+// bytes): each output's 32 products added in increasing k to (scale_d ? d : +0). false: a descriptor the
+// emulation cannot decode or one reaching outside the window.
+bool wgmma_host(float (*d)[kRegs], uint64_t desc_a, uint64_t desc_b, bool scale_d, const uint8_t* shared, uint32_t window,
+                const float* lut);
+
+namespace pipe {
+
+// A launch of the pipelined kernel (fp8_gemm_wgmma_pipeline.cuh) on the host: `blocks` blocks in turn, each
+// one's producer and two consumer warpgroups as threads taking turns at their barrier waits (consumers
+// first), TMA boxes and wgmmas emulated. num_groups: the launch's experts (grouped layouts). false: a
+// deadlock, a barrier misuse or an emulation failure.
+bool host_launch(const Schedule& s, int64_t num_groups, int64_t blocks, const float* lut);
+
+}  // namespace pipe
 
 }  // namespace fp8wgmma
 }  // namespace moe

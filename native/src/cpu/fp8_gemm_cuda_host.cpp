@@ -37,10 +37,9 @@ void host_tile(const Problem& p, int64_t row0, int64_t col0, const float* lut) {
     for (int tid = 0; tid < kThreads; ++tid) store(p, row0, col0, tid, threads[tid]);
 }
 
-int32_t host_dense(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales,
-                   int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                   float* c, int64_t c_count, int64_t tile_m, int64_t tile_n,
-                   const std::function<bool(const Problem&, int64_t, int64_t, const float*)>& tile) {
+int32_t host_checks(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales,
+                    int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                    const float* c, int64_t c_count) {
     const int32_t s = check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c,
                                    c_count);
     if (s != MOE_STATUS_OK) return s;
@@ -48,6 +47,16 @@ int32_t host_dense(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_
         if (!std::isfinite(a_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
     for (int64_t i = 0; i < b_scales_count; ++i)
         if (!std::isfinite(b_scales[i])) return MOE_STATUS_NON_FINITE_INPUT;
+    return MOE_STATUS_OK;
+}
+
+int32_t host_dense(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales,
+                   int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                   float* c, int64_t c_count, int64_t tile_m, int64_t tile_n,
+                   const std::function<bool(const Problem&, int64_t, int64_t, const float*)>& tile) {
+    const int32_t s = host_checks(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c,
+                                  c_count);
+    if (s != MOE_STATUS_OK) return s;
     const Problem p{m, n, k, a, a_scales, b, b_scales, c};
     float lut[256];
     host_lut(lut);
@@ -183,6 +192,18 @@ HostKernel host_kernel(int32_t kernel) {
     }
 }
 
+namespace pp = moe::fp8wgmma::pipe;
+
+// The grid the pipelined kernel's host twin runs: a few blocks, so that each walks several tiles and
+// carries its stage ring from one tile to the next.
+constexpr int64_t kHostBlocks = 3;
+
+int32_t pipeline(const pp::Schedule& s, int64_t num_groups) {
+    float lut[256];
+    g::host_lut(lut);
+    return pp::host_launch(s, num_groups, kHostBlocks, lut) ? MOE_STATUS_OK : MOE_STATUS_INTERNAL_ERROR;
+}
+
 }  // namespace
 
 #pragma GCC visibility push(default)
@@ -203,6 +224,15 @@ int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t 
                                   const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
                                   const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                   float* c, int64_t c_count) {
+    if (kernel == MOE_CUDA_GEMM_WGMMA)
+        return moe_fp8_gemm_cuda_wgmma_host(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count,
+                                            c, c_count);
+    if (kernel == MOE_CUDA_GEMM_WGMMA_TMA) {
+        const int32_t s = g::host_checks(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count,
+                                         c, c_count);
+        if (s != MOE_STATUS_OK || m == 0 || n == 0) return s;
+        return pipeline(pp::dense_schedule(g::Problem{m, n, k, a, a_scales, b, b_scales, c}), 1);
+    }
     if (kernel != MOE_CUDA_GEMM_MMA_E4M3 && kernel != MOE_CUDA_GEMM_MMA_BF16) return MOE_STATUS_INVALID_CONFIG;
     const bool bf16 = kernel == MOE_CUDA_GEMM_MMA_BF16;
     return g::host_dense(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count,
@@ -218,13 +248,17 @@ int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups
                                               const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
                                               const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
     const HostKernel hk = host_kernel(kernel);
-    if (!hk.valid) return MOE_STATUS_INVALID_CONFIG;
+    if (!hk.valid && kernel != MOE_CUDA_GEMM_WGMMA_TMA) return MOE_STATUS_INVALID_CONFIG;
     const int32_t s = g::check_masked(num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b,
                                       b_count, b_scales, b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
+    const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
+    if (kernel == MOE_CUDA_GEMM_WGMMA_TMA) {
+        if (num_groups == 0 || max_m == 0 || n == 0) return MOE_STATUS_OK;
+        return pipeline(pp::masked_schedule(base, num_groups, max_m, counts), num_groups);
+    }
     float lut[256];
     g::host_lut(lut);
-    const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
     const int64_t row_tiles = num_groups * ((max_m + g::kBm - 1) / g::kBm);
     for (int64_t tile = 0; tile < row_tiles; ++tile) {
         for (int64_t col0 = 0; col0 < n; col0 += hk.cols) {
@@ -243,10 +277,19 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_gr
                                                   const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
                                                   const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
     const HostKernel hk = host_kernel(kernel);
-    if (!hk.valid) return MOE_STATUS_INVALID_CONFIG;
+    if (!hk.valid && kernel != MOE_CUDA_GEMM_WGMMA_TMA) return MOE_STATUS_INVALID_CONFIG;
     const int32_t s = g::check_contiguous(num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b,
                                           b_count, b_scales, b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
+    if (kernel == MOE_CUDA_GEMM_WGMMA_TMA) {
+        if (n == 0) return MOE_STATUS_OK;
+        return g::for_each_launch(
+            num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
+            [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride, int64_t row_tiles) {
+                return pipeline(pp::contiguous_schedule(base, groups, b_stride, sb_stride, row_tiles), groups.count);
+            },
+            pp::kBm);
+    }
     float lut[256];
     g::host_lut(lut);
     // The launches and block mapping of the CUDA entry points, block by block.

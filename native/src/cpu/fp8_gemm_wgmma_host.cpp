@@ -58,9 +58,9 @@ void d_position(int t, int v, int* row, int* col) {
     *col = idx / 64;
 }
 
-// wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 d, desc_a, desc_b, scale_d, 1, 1 for the
-// warpgroup: each output's 32 products added in increasing k to (scale_d ? d : +0).
-bool wgmma_host(float (*d)[kRegs], uint64_t desc_a, uint64_t desc_b, bool scale_d, const uint8_t* shared,
+}  // namespace
+
+bool wgmma_host(float (*d)[kRegs], uint64_t desc_a, uint64_t desc_b, bool scale_d, const uint8_t* shared, uint32_t window,
                 const float* lut) {
     for (int t = 0; t < kThreads; ++t) {
         for (int v = 0; v < kRegs; ++v) {
@@ -70,7 +70,7 @@ bool wgmma_host(float (*d)[kRegs], uint64_t desc_a, uint64_t desc_b, bool scale_
             for (int k = 0; k < kK; ++k) {
                 uint32_t aa, ba;
                 if (!operand_addr(desc_a, row, k, &aa) || !operand_addr(desc_b, col, k, &ba)) return false;
-                if (aa >= kWindow || ba >= kWindow) return false;
+                if (aa >= window || ba >= window) return false;
                 sum = sum + lut[shared[aa]] * lut[shared[ba]];
             }
             d[t][v] = sum;
@@ -78,8 +78,6 @@ bool wgmma_host(float (*d)[kRegs], uint64_t desc_a, uint64_t desc_b, bool scale_
     }
     return true;
 }
-
-}  // namespace
 
 bool host_tile_wgmma(const Problem& p, int64_t row0, int64_t col0, const float* lut) {
     static thread_local std::vector<uint8_t> window(kWindow);
@@ -94,7 +92,7 @@ bool host_tile_wgmma(const Problem& p, int64_t row0, int64_t col0, const float* 
         for (int t = 0; t < kThreads; ++t)
             for (int v = 0; v < kRegs; ++v) dd[t][v] = lanes[t].part[v];
         for (int kk = 0; kk < kChunk / kK; ++kk)
-            if (!wgmma_host(dd, desc_a(kBase, kk), desc_b(kBase, kk), kk > 0, window.data(), lut)) return false;
+            if (!wgmma_host(dd, desc_a(kBase, kk), desc_b(kBase, kk), kk > 0, window.data(), kWindow, lut)) return false;
         for (int t = 0; t < kThreads; ++t)
             for (int v = 0; v < kRegs; ++v) lanes[t].part[v] = dd[t][v];
         for (int tid = 0; tid < kThreads; ++tid) promote(p, row0, col0, ch, tid, lanes[tid]);

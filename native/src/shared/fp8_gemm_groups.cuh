@@ -14,20 +14,22 @@ constexpr int kMaxGroupsPerLaunch = 256;
 
 struct Groups {
     int32_t count;                               // experts in this launch
-    int64_t row_tiles[kMaxGroupsPerLaunch + 1];  // prefix sums of each expert's 64-row tiles
+    int64_t row_tiles[kMaxGroupsPerLaunch + 1];  // prefix sums of each expert's row tiles (tile_m rows)
     int64_t rows[kMaxGroupsPerLaunch + 1];       // first row of each expert (relative to the launch's A)
 };
 
-// The problem of row tile `tile` of a launch (block row tiles are kBm = 64 rows for every kernel).
-MOE_HD void contiguous_tile(const Problem& base, const Groups& groups, int64_t b_stride, int64_t sb_stride, int64_t tile,
-                            Problem* p, int64_t* row0) {
+// The problem of row tile `tile` of a launch planned with tile_m-row tiles (kBm = 64 for the one-tile-per-
+// block kernels, 128 for the pipelined wgmma one); returns the expert's index within the launch.
+MOE_HD int contiguous_tile(const Problem& base, const Groups& groups, int64_t b_stride, int64_t sb_stride, int64_t tile,
+                           Problem* p, int64_t* row0, int64_t tile_m = kBm) {
     int e = 0;
     while (e + 1 < groups.count && groups.row_tiles[e + 1] <= tile) ++e;
     const int64_t r0 = groups.rows[e];
     const int64_t kc = chunks(base.k);
     *p = Problem{groups.rows[e + 1] - r0, base.n, base.k, base.a + r0 * base.k, base.sa + r0 * kc,
                  base.b + e * b_stride, base.sb + e * sb_stride, base.c + r0 * base.n};
-    *row0 = (tile - groups.row_tiles[e]) * kBm;
+    *row0 = (tile - groups.row_tiles[e]) * tile_m;
+    return e;
 }
 
 // Counts, pointers and offsets (host memory: int64 [E+1], 0 first, non-decreasing) of a contiguous call.
@@ -43,10 +45,11 @@ inline int32_t check_contiguous(int64_t num_groups, const int64_t* offsets, int6
 }
 
 // The launches of a checked contiguous call: launch(base, groups, b_stride, sb_stride, row_tiles) for each
-// batch of up to kMaxGroupsPerLaunch experts that has rows; stops at the first status it returns.
+// batch of up to kMaxGroupsPerLaunch experts that has rows, planned in tile_m-row tiles; stops at the
+// first status it returns.
 template <class Launch>
 int32_t for_each_launch(int64_t num_groups, const int64_t* offsets, int64_t n, int64_t k, const uint8_t* a, const float* sa,
-                        const uint8_t* b, const float* sb, float* c, Launch launch) {
+                        const uint8_t* b, const float* sb, float* c, Launch launch, int64_t tile_m = kBm) {
     const int64_t kc = chunks(k);
     const int64_t b_stride = n * k;
     const int64_t sb_stride = chunks(n) * kc;
@@ -56,7 +59,7 @@ int32_t for_each_launch(int64_t num_groups, const int64_t* offsets, int64_t n, i
         const int64_t base_row = offsets[first];
         for (int e = 0; e < groups.count; ++e) {
             groups.rows[e] = offsets[first + e] - base_row;
-            groups.row_tiles[e + 1] = groups.row_tiles[e] + (offsets[first + e + 1] - offsets[first + e] + kBm - 1) / kBm;
+            groups.row_tiles[e + 1] = groups.row_tiles[e] + (offsets[first + e + 1] - offsets[first + e] + tile_m - 1) / tile_m;
         }
         groups.rows[groups.count] = offsets[first + groups.count] - base_row;
         const int64_t row_tiles = groups.row_tiles[groups.count];

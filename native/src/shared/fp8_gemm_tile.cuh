@@ -121,21 +121,21 @@ MOE_HD int slice_len(const Problem& p, int64_t k0) {
     return static_cast<int>(left < kBk ? left : kBk);
 }
 
-// Masked grouped layout (A [E, max_m, K], C [E, max_m, N]): row tile `tile` of the E * ceil(max_m / 64)
+// Masked grouped layout (A [E, max_m, K], C [E, max_m, N]): row tile `tile` of the E * ceil(max_m / tile_m)
 // tiles belongs to expert tile / per_expert. *p becomes the expert's problem over its first count rows
 // (counts are read where the kernel runs, clamped to 0..max_m) and *row0 the tile's first row;
 // *zero_from.. *zero_to are the tile's rows past the count, which the block sets to 0.
 MOE_HD void masked_tile(const Problem& base, int64_t max_m, const int32_t* counts, int64_t tile, Problem* p, int64_t* row0,
-                        int64_t* zero_from, int64_t* zero_to) {
-    const int64_t per_expert = (max_m + kBm - 1) / kBm;
+                        int64_t* zero_from, int64_t* zero_to, int64_t tile_m = kBm) {
+    const int64_t per_expert = (max_m + tile_m - 1) / tile_m;
     const int64_t e = tile / per_expert;
     int64_t count = counts[e];
     count = count < 0 ? 0 : (count > max_m ? max_m : count);
     const int64_t kc = chunks(base.k);
     *p = Problem{count, base.n, base.k, base.a + e * max_m * base.k, base.sa + e * max_m * kc, base.b + e * base.n * base.k,
                  base.sb + e * chunks(base.n) * kc, base.c + e * max_m * base.n};
-    *row0 = (tile % per_expert) * kBm;
-    const int64_t end = *row0 + kBm < max_m ? *row0 + kBm : max_m;
+    *row0 = (tile % per_expert) * tile_m;
+    const int64_t end = *row0 + tile_m < max_m ? *row0 + tile_m : max_m;
     *zero_from = count > *row0 ? count : *row0;
     *zero_to = end;
 }

@@ -56,6 +56,7 @@ static_assert(kBOffset % kSmemAlign == 0, "the B tile must start a swizzle atom"
 struct Lane {
     float part[kRegs];  // the current chunk's sums (wgmma accumulators)
     float acc[kRegs];   // the promoted result
+    float scale[2];     // sa * sb of the chunk for the thread's two rows
 };
 
 MOE_HD void clear(Lane& l) {
@@ -63,6 +64,7 @@ MOE_HD void clear(Lane& l) {
         l.part[i] = 0.0f;
         l.acc[i] = 0.0f;
     }
+    l.scale[0] = l.scale[1] = 0.0f;
 }
 
 // Byte offset of operand element (row, k) (k < 128, the chunk's position) from its tile's start.
@@ -79,13 +81,14 @@ MOE_HD uint64_t make_desc(uint32_t smem_addr, uint32_t lbo, uint32_t sbo, uint32
     return enc(smem_addr) | (enc(lbo) << 16) | (enc(sbo) << 32) | (static_cast<uint64_t>(swizzle & 3u) << 62);
 }
 
+// Descriptor of k32 step kk of a K-major, 128B-swizzled operand tile starting at smem_addr (1024-aligned).
+MOE_HD uint64_t desc_at(uint32_t smem_addr, int kk) {
+    return make_desc(smem_addr + static_cast<uint32_t>(kk * kK), kLbo, kSbo, kSwizzle128B);
+}
+
 // Descriptors of k32 step kk for the tiles of a block whose shared memory starts at smem_base.
-MOE_HD uint64_t desc_a(uint32_t smem_base, int kk) {
-    return make_desc(smem_base + kAOffset + static_cast<uint32_t>(kk * kK), kLbo, kSbo, kSwizzle128B);
-}
-MOE_HD uint64_t desc_b(uint32_t smem_base, int kk) {
-    return make_desc(smem_base + kBOffset + static_cast<uint32_t>(kk * kK), kLbo, kSbo, kSwizzle128B);
-}
+MOE_HD uint64_t desc_a(uint32_t smem_base, int kk) { return desc_at(smem_base + kAOffset, kk); }
+MOE_HD uint64_t desc_b(uint32_t smem_base, int kk) { return desc_at(smem_base + kBOffset, kk); }
 
 MOE_HD void copy16(uint8_t* dst, const uint8_t* src) {
 #if defined(__CUDA_ARCH__)
@@ -123,20 +126,22 @@ MOE_HD int out_col(int tid, int reg) { return (reg / 4) * 8 + (tid % 4) * 2 + re
 // Phase 3 (end of chunk ch): acc += part * (sa * sb). The next chunk's first wgmma has scale-d = 0, so
 // part needs no clearing. A thread's outputs lie in two rows and, the tile being one 128-column scale
 // block wide, one block of B's scales: 3 loads instead of 128 (register pressure next to the accumulators).
+// load_scales may run before the chunk's wgmmas (the pipelined kernel issues it ahead of its wait).
 static_assert(kBn == kChunk, "a block tile spans exactly one 128-column scale block of B");
-MOE_HD void promote(const Problem& p, int64_t row0, int64_t col0, int64_t ch, int tid, Lane& l) {
+MOE_HD void load_scales(const Problem& p, int64_t row0, int64_t col0, int64_t ch, int tid, Lane& l) {
     const int64_t kc = fp8gemm::chunks(p.k);
-    float sa[2];
+    const float sb = p.sb[(col0 / kChunk) * kc + ch];  // col0 < n: the block exists
     for (int h = 0; h < 2; ++h) {
         const int64_t r = row0 + out_row(tid, 2 * h);
-        sa[h] = r < p.m ? p.sa[r * kc + ch] : 0.0f;
+        l.scale[h] = r < p.m ? p.sa[r * kc + ch] * sb : 0.0f;  // outputs past m or n are never stored
     }
-    const float sb_block = p.sb[(col0 / kChunk) * kc + ch];  // col0 < n: the block exists
-    for (int reg = 0; reg < kRegs; ++reg) {
-        const int64_t c = col0 + out_col(tid, reg);
-        const float sb = c < p.n ? sb_block : 0.0f;
-        l.acc[reg] = l.acc[reg] + l.part[reg] * (sa[(reg / 2) % 2] * sb);
-    }
+}
+MOE_HD void promote(Lane& l) {
+    for (int reg = 0; reg < kRegs; ++reg) l.acc[reg] = l.acc[reg] + l.part[reg] * l.scale[(reg / 2) % 2];
+}
+MOE_HD void promote(const Problem& p, int64_t row0, int64_t col0, int64_t ch, int tid, Lane& l) {
+    load_scales(p, row0, col0, ch, tid, l);
+    promote(l);
 }
 
 // Phase 4: the thread's outputs that exist.

@@ -68,10 +68,10 @@ public class moe_h {
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
     public static final ValueLayout.OfLong C_LONG = (ValueLayout.OfLong) Linker.nativeLinker().canonicalLayouts().get("long");
 
-    private static final int MOE_ABI_VERSION = (int)2L;
+    private static final int MOE_ABI_VERSION = (int)3L;
     /**
      * {@snippet lang=c :
-     * #define MOE_ABI_VERSION 2
+     * #define MOE_ABI_VERSION 3
      * }
      */
     public static int MOE_ABI_VERSION() {
@@ -336,6 +336,16 @@ public class moe_h {
      */
     public static int MOE_CUDA_GEMM_WGMMA() {
         return MOE_CUDA_GEMM_WGMMA;
+    }
+
+    private static final int MOE_CUDA_GEMM_WGMMA_TMA = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_CUDA_GEMM_WGMMA_TMA 4
+     * }
+     */
+    public static int MOE_CUDA_GEMM_WGMMA_TMA() {
+        return MOE_CUDA_GEMM_WGMMA_TMA;
     }
 
     private static final int MOE_CUDA_H2D = (int)1L;
@@ -3870,6 +3880,233 @@ public class moe_h {
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("moe_fp8_grouped_gemm_masked_cuda_wgmma", device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_gemm_cuda_wgmma_tma {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_wgmma_tma");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_gemm_cuda_wgmma_tma$descriptor() {
+        return moe_fp8_gemm_cuda_wgmma_tma.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_gemm_cuda_wgmma_tma$handle() {
+        return moe_fp8_gemm_cuda_wgmma_tma.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_gemm_cuda_wgmma_tma$address() {
+        return moe_fp8_gemm_cuda_wgmma_tma.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_gemm_cuda_wgmma_tma(int device, MemorySegment stream, long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_gemm_cuda_wgmma_tma.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_gemm_cuda_wgmma_tma", device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma$descriptor() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma$handle() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma$address() {
+        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int device, MemorySegment stream, long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma", device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            }
+            return (int)mh$.invokeExact(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_grouped_gemm_masked_cuda_wgmma_tma {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_masked_cuda_wgmma_tma");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_grouped_gemm_masked_cuda_wgmma_tma$descriptor() {
+        return moe_fp8_grouped_gemm_masked_cuda_wgmma_tma.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_grouped_gemm_masked_cuda_wgmma_tma$handle() {
+        return moe_fp8_grouped_gemm_masked_cuda_wgmma_tma.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_grouped_gemm_masked_cuda_wgmma_tma$address() {
+        return moe_fp8_grouped_gemm_masked_cuda_wgmma_tma.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * }
+     */
+    public static int moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int device, MemorySegment stream, long num_groups, long max_m, MemorySegment counts, long counts_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+        var mh$ = moe_fp8_grouped_gemm_masked_cuda_wgmma_tma.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_grouped_gemm_masked_cuda_wgmma_tma", device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
             }
             return (int)mh$.invokeExact(device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
         } catch (Error | RuntimeException ex) {

@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8Gemm;
@@ -139,7 +140,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             }
         }
         if (cuda) {
-            for (CudaGemmRun.Kernel kernel : CudaGemmRun.Kernel.values()) {
+            for (CudaGemmKernel kernel : CudaGemmKernel.values()) {
                 Map<String, Object> row = cudaRow(a, w, offsets, flops, bytes, kernel);
                 if (row != null) {
                     results.add(row);
@@ -163,16 +164,16 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
 
     /**
      * A CUDA kernel on device-resident operands: TFLOP/s against the GPU's FP8 peak and HBM bandwidth.
-     * "cuda" is the exact CUDA-core kernel, "cuda-tc" the mma.sync one, "cuda-wgmma" Hopper's (dense);
-     * null for a kernel this GPU or layout does not run.
+     * One row per {@link CudaGemmKernel} ("cuda" exact CUDA cores, "cuda-tc" mma.sync, "cuda-wgmma" and
+     * "cuda-wgmma-tma" Hopper's); null for a kernel this GPU does not run.
      */
     private Map<String, Object> cudaRow(QuantizedTensor a, ExpertWeights w, int[] offsets, double flops, double bytes,
-                                        CudaGemmRun.Kernel kernel) {
+                                        CudaGemmKernel kernel) {
         String device = CudaGemmRun.deviceName();
         double[] t;
         try (CudaGemmRun run = new CudaGemmRun(a, w, offsets, kernel)) {
             if (!run.supported()) {
-                spec.commandLine().getErr().printf("%s: not run on %s for this layout (see moe.h), skipped%n", kernel.row, device);
+                spec.commandLine().getErr().printf("%s: not run on %s for this layout (see moe.h), skipped%n", kernel.benchRow(), device);
                 return null;
             }
             t = Timing.measure(run::run, seconds);
@@ -180,7 +181,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         double median = Timing.median(t);
         double tflops = flops / median / 1e12;
         Map<String, Object> row = new LinkedHashMap<>();
-        row.put("backend", kernel.row);
+        row.put("backend", kernel.benchRow());
         row.put("device", device);
         row.put("median_s", median);
         row.put("min_s", t[0]);

@@ -9,6 +9,7 @@ import dev.moe.bindings.moe_h;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.cuda.DeviceBuffer;
+import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.routing.NativeStatus;
@@ -21,22 +22,6 @@ import dev.moe.routing.NativeStatus;
 final class CudaGemmRun implements AutoCloseable {
     private static final int DEVICE = 0;
 
-    /** The CUDA GEMM kernels, by the row name the benchmark gives them. */
-    enum Kernel {
-        /** CUDA cores, bit-identical to the reference. */
-        EXACT("cuda"),
-        /** mma.sync tensor cores (FP8 on sm_89+, BF16 on sm_80). */
-        MMA("cuda-tc"),
-        /** Hopper wgmma (sm_90a). */
-        WGMMA("cuda-wgmma");
-
-        final String row;
-
-        Kernel(String row) {
-            this.row = row;
-        }
-    }
-
     private final DeviceArena arena = new DeviceArena(DEVICE);
     private final CudaStream stream;
     private final Arena host = Arena.ofConfined();
@@ -44,7 +29,7 @@ final class CudaGemmRun implements AutoCloseable {
     private final int n;
     private final int k;
     private final int experts;
-    private final Kernel kernel;
+    private final CudaGemmKernel kernel;
     private final MemorySegment offsets;
     private final DeviceBuffer a;
     private final DeviceBuffer as;
@@ -52,7 +37,7 @@ final class CudaGemmRun implements AutoCloseable {
     private final DeviceBuffer bs;
     private final DeviceBuffer c;
 
-    CudaGemmRun(QuantizedTensor x, ExpertWeights w, int[] rowOffsets, Kernel kernel) {
+    CudaGemmRun(QuantizedTensor x, ExpertWeights w, int[] rowOffsets, CudaGemmKernel kernel) {
         this.stream = CudaStream.create(DEVICE);
         this.kernel = kernel;
         this.m = x.rows();
@@ -79,11 +64,11 @@ final class CudaGemmRun implements AutoCloseable {
 
     /** One GEMM, waited for. */
     void run() {
-        NativeStatus.check(launch(), "FP8 GEMM on CUDA (" + kernel.row + ")");
+        NativeStatus.check(launch(), "FP8 GEMM on CUDA (" + kernel.benchRow() + ")");
         stream.synchronize();
     }
 
-    /** Whether this device runs the kernel (tensor cores: compute capability 8.0+; wgmma: 9.0). */
+    /** Whether this device runs the kernel (tensor cores: compute capability 8.0+; wgmma: 9.0), after one warm-up call. */
     boolean supported() {
         int st = launch();
         if (st == moe_h.MOE_STATUS_UNSUPPORTED_GPU()) {
@@ -97,27 +82,13 @@ final class CudaGemmRun implements AutoCloseable {
     private int launch() {
         long kc = (k + 127) / 128;
         long nc = (n + 127) / 128;
+        long bsCount = (long) experts * nc * kc;
         if (experts == 1) {
-            return switch (kernel) {
-                case EXACT -> moe_h.moe_fp8_gemm_cuda(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(),
-                        as.bytes() / 4, b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n);
-                case MMA -> moe_h.moe_fp8_gemm_cuda_tc(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(),
-                        as.bytes() / 4, b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n);
-                case WGMMA -> moe_h.moe_fp8_gemm_cuda_wgmma(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(),
-                        as.bytes() / 4, b.pointer(), b.bytes(), bs.pointer(), bs.bytes() / 4, c.pointer(), (long) m * n);
-            };
+            return kernel.dense(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(),
+                    b.bytes(), bs.pointer(), bsCount, c.pointer(), (long) m * n);
         }
-        return switch (kernel) {
-            case EXACT -> moe_h.moe_fp8_grouped_gemm_contiguous_cuda(DEVICE, stream.handle(), experts, offsets, experts + 1, n, k,
-                    a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(), (long) experts * nc * kc,
-                    c.pointer(), (long) m * n);
-            case MMA -> moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(DEVICE, stream.handle(), experts, offsets, experts + 1, n, k,
-                    a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(), (long) experts * nc * kc,
-                    c.pointer(), (long) m * n);
-            case WGMMA -> moe_h.moe_fp8_grouped_gemm_contiguous_cuda_wgmma(DEVICE, stream.handle(), experts, offsets, experts + 1, n,
-                    k, a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(), b.bytes(), bs.pointer(),
-                    (long) experts * nc * kc, c.pointer(), (long) m * n);
-        };
+        return kernel.contiguous(DEVICE, stream.handle(), experts, offsets, n, k, a.pointer(), a.bytes(), as.pointer(), (long) m * kc,
+                b.pointer(), b.bytes(), bs.pointer(), bsCount, c.pointer(), (long) m * n);
     }
 
     /** Name of device 0. */

@@ -37,7 +37,7 @@ final class Fp8GemmCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--backend", paramLabel = "java|cpu|cuda|auto", defaultValue = "auto",
-            description = "Where to quantise and multiply (default ${DEFAULT-VALUE}: cpu if the native library loads, else java).")
+            description = "Where to quantise and multiply (default ${DEFAULT-VALUE}: cuda if a GPU is usable, else cpu, else java).")
     String backend;
 
     @Override

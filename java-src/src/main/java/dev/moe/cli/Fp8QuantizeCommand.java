@@ -43,7 +43,7 @@ final class Fp8QuantizeCommand implements Callable<Integer> {
     Path outScales;
 
     @Option(names = "--backend", paramLabel = "java|cpu|cuda|auto", defaultValue = "auto",
-            description = "Where to quantise (default ${DEFAULT-VALUE}: cpu if the native library loads, else java).")
+            description = "Where to quantise (default ${DEFAULT-VALUE}: cuda if a GPU is usable, else cpu, else java).")
     String backend;
 
     @Option(names = "--pow2-scales", description = "Round each scale up to a power of two (UE8M0 scales).")

@@ -12,6 +12,7 @@ import dev.moe.layer.MoeLayer;
 import dev.moe.layer.MoeLayerCheckpoint;
 import dev.moe.layer.MoeLayerWeights;
 import dev.moe.routing.Backend;
+import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.safetensors.SafetensorsFile;
 import picocli.CommandLine.Command;
@@ -49,13 +50,16 @@ final class LayerCommand implements Callable<Integer> {
     Path outIds;
 
     @Option(names = "--backend", paramLabel = "java|cpu|cuda|auto", defaultValue = "auto",
-            description = "Where to run (default ${DEFAULT-VALUE}: cpu if the native library loads, else java).")
+            description = "Where to run (default ${DEFAULT-VALUE}: cuda if a GPU is usable, else cpu, else java).")
     String backend;
 
     @Override
     public Integer call() throws IOException {
         RoutingConfig config = routing.toConfig();
         Backend be = Backend.parse(backend);
+        if (be == Backend.AUTO) {
+            be = Routers.resolveAuto();  // logged at INFO, as cli.md asks
+        }
         try (Arena arena = Arena.ofConfined()) {
             MoeLayerWeights w;
             try {

@@ -85,13 +85,23 @@ final class CudaFp8 {
     }
 
     /** C = A·Bᵀ on the GPU (operands already checked by {@link Fp8Gemm}). */
-    static float[] gemm(int device, QuantizedTensor a, QuantizedTensor b, boolean tensorCores) {
-        return grouped(device, a, new int[] {0, a.rows()}, new ExpertWeights(1, b.rows(), b.cols(), b.codes(), b.scales()), false, tensorCores);
+    static float[] gemm(int device, QuantizedTensor a, QuantizedTensor b, CudaGemmKernel kernel) {
+        ExpertWeights w = new ExpertWeights(1, b.rows(), b.cols(), b.codes(), b.scales());
+        return onGpu(device, a, w, "FP8 GEMM on CUDA (" + kernel.benchRow() + ")", o -> kernel.dense(device, o.stream().handle(),
+                a.rows(), b.rows(), a.cols(), o.a().pointer(), a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(),
+                b.codes().length, o.sb().pointer(), b.scales().length, o.c().pointer(), (long) a.rows() * b.rows()));
     }
 
     /** Grouped contiguous GEMM on the GPU (operands already checked by {@link Fp8Gemm}). */
-    static float[] groupedContiguous(int device, QuantizedTensor a, int[] offsets, ExpertWeights w, boolean tensorCores) {
-        return grouped(device, a, offsets, w, true, tensorCores);
+    static float[] groupedContiguous(int device, QuantizedTensor a, int[] offsets, ExpertWeights w, CudaGemmKernel kernel) {
+        long[] off = new long[offsets.length];
+        for (int i = 0; i < off.length; i++) {
+            off[i] = offsets[i];
+        }
+        return onGpu(device, a, w, "grouped FP8 GEMM on CUDA (" + kernel.benchRow() + ")", o -> kernel.contiguous(device,
+                o.stream().handle(), w.experts(), o.host().allocateFrom(ValueLayout.JAVA_LONG, off), w.rows(), a.cols(), o.a().pointer(),
+                a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(), w.codes().length, o.sb().pointer(),
+                w.scales().length, o.c().pointer(), (long) a.rows() * w.rows()));
     }
 
     /** The operands of one GEMM call, on the device (C not yet computed). */
@@ -124,51 +134,13 @@ final class CudaFp8 {
         }
     }
 
-    private static float[] grouped(int device, QuantizedTensor a, int[] offsets, ExpertWeights w, boolean grouped, boolean tc) {
-        long m = a.rows();
-        long n = w.rows();
-        long k = a.cols();
-        long ac = a.codes().length;
-        long as = a.scales().length;
-        long bc = w.codes().length;
-        long bs = w.scales().length;
-        String name = (grouped ? "moe_fp8_grouped_gemm_contiguous_cuda" : "moe_fp8_gemm_cuda") + (tc ? "_tc" : "");
-        return onGpu(device, a, w, name, o -> {
-            MemorySegment h = o.stream().handle();
-            if (grouped) {
-                long[] off = new long[offsets.length];
-                for (int i = 0; i < off.length; i++) {
-                    off[i] = offsets[i];
-                }
-                MemorySegment ho = o.host().allocateFrom(ValueLayout.JAVA_LONG, off);
-                return tc
-                        ? moe_h.moe_fp8_grouped_gemm_contiguous_cuda_tc(device, h, w.experts(), ho, off.length, n, k, o.a().pointer(), ac,
-                                o.sa().pointer(), as, o.b().pointer(), bc, o.sb().pointer(), bs, o.c().pointer(), m * n)
-                        : moe_h.moe_fp8_grouped_gemm_contiguous_cuda(device, h, w.experts(), ho, off.length, n, k, o.a().pointer(), ac,
-                                o.sa().pointer(), as, o.b().pointer(), bc, o.sb().pointer(), bs, o.c().pointer(), m * n);
-            }
-            return tc
-                    ? moe_h.moe_fp8_gemm_cuda_tc(device, h, m, n, k, o.a().pointer(), ac, o.sa().pointer(), as, o.b().pointer(), bc,
-                            o.sb().pointer(), bs, o.c().pointer(), m * n)
-                    : moe_h.moe_fp8_gemm_cuda(device, h, m, n, k, o.a().pointer(), ac, o.sa().pointer(), as, o.b().pointer(), bc,
-                            o.sb().pointer(), bs, o.c().pointer(), m * n);
-        });
-    }
-
     /** Masked grouped GEMM on the GPU, counts uploaded with the operands (checked by {@link Fp8Gemm}). */
-    static float[] groupedMasked(int device, QuantizedTensor a, int maxM, int[] counts, ExpertWeights w, boolean tc) {
-        long mn = (long) a.rows() * w.rows();
-        long k = a.cols();
-        return onGpu(device, a, w, tc ? "moe_fp8_grouped_gemm_masked_cuda_tc" : "moe_fp8_grouped_gemm_masked_cuda", o -> {
+    static float[] groupedMasked(int device, QuantizedTensor a, int maxM, int[] counts, ExpertWeights w, CudaGemmKernel kernel) {
+        return onGpu(device, a, w, "masked FP8 GEMM on CUDA (" + kernel.benchRow() + ")", o -> {
             DeviceBuffer dn = upload(o.dev(), o.host(), MemorySegment.ofArray(counts), o.stream());
-            MemorySegment h = o.stream().handle();
-            return tc
-                    ? moe_h.moe_fp8_grouped_gemm_masked_cuda_tc(device, h, w.experts(), maxM, dn.pointer(), counts.length, w.rows(), k,
-                            o.a().pointer(), a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(), w.codes().length,
-                            o.sb().pointer(), w.scales().length, o.c().pointer(), mn)
-                    : moe_h.moe_fp8_grouped_gemm_masked_cuda(device, h, w.experts(), maxM, dn.pointer(), counts.length, w.rows(), k,
-                            o.a().pointer(), a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(), w.codes().length,
-                            o.sb().pointer(), w.scales().length, o.c().pointer(), mn);
+            return kernel.masked(device, o.stream().handle(), w.experts(), maxM, dn.pointer(), w.rows(), a.cols(), o.a().pointer(),
+                    a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(), w.codes().length, o.sb().pointer(),
+                    w.scales().length, o.c().pointer(), (long) a.rows() * w.rows());
         });
     }
 

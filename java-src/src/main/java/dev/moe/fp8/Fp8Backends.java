@@ -27,8 +27,10 @@ final class Fp8Backends {
                 }
                 yield usable(Backend.CUDA);
             }
-            case AUTO -> hasCudaKernel && Backends.status(Backend.CUDA).usable() ? Backend.CUDA
-                    : Backends.status(Backend.CPU).usable() ? Backend.CPU : Backend.JAVA;
+            case AUTO -> {
+                Backend b = dev.moe.routing.Routers.resolveAuto();  // cuda, else cpu, else java; logged at INFO
+                yield b == Backend.CUDA && !hasCudaKernel ? (Backends.status(Backend.CPU).usable() ? Backend.CPU : Backend.JAVA) : b;
+            }
         };
     }
 

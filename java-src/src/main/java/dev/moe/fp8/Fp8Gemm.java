@@ -21,24 +21,25 @@ import dev.moe.routing.Backend;
 public final class Fp8Gemm {
     private final Backend backend;
     private final boolean vector;
-    private final boolean tensorCores;
+    private final CudaGemmKernel kernel;
     private final int device;
 
     private Fp8Gemm(Backend backend, boolean vector) {
-        this(backend, vector, false, 0);
+        this(backend, vector, CudaGemmKernel.EXACT, 0);
     }
 
-    private Fp8Gemm(Backend backend, boolean vector, boolean tensorCores, int device) {
+    private Fp8Gemm(Backend backend, boolean vector, CudaGemmKernel kernel, int device) {
         this.backend = backend;
         this.vector = vector;
-        this.tensorCores = tensorCores;
+        this.kernel = kernel;
         this.device = device;
     }
 
     /**
-     * A GEMM on {@code backend}; AUTO is cpu when the native library loads, else java. CUDA (named
-     * explicitly) runs the dense and grouped-contiguous GEMMs on device 0; AUTO does not pick it yet,
-     * because the CUDA GEMM has so far been validated only by running its block code on the host.
+     * A GEMM on {@code backend}; AUTO is cuda when a usable GPU exists, else cpu when the native library
+     * loads, else java (the choice logged at INFO). CUDA (named or picked by AUTO) runs the exact CUDA-core
+     * kernels on device 0, so every backend gives the reference's bits; the tensor cores are asked for
+     * explicitly ({@link #cudaTensorCores()}, {@link #cuda(int, CudaGemmKernel)}).
      *
      * @param backend JAVA, CPU, CUDA or AUTO
      * @return the GEMM
@@ -46,7 +47,7 @@ public final class Fp8Gemm {
      */
     public static Fp8Gemm create(Backend backend) {
         Objects.requireNonNull(backend, "backend");
-        return new Fp8Gemm(Fp8Backends.resolve(backend, "FP8 GEMM", backend == Backend.CUDA), false);
+        return new Fp8Gemm(Fp8Backends.resolve(backend, "FP8 GEMM", true), false);
     }
 
     /**
@@ -65,10 +66,13 @@ public final class Fp8Gemm {
     }
 
     /**
-     * The CUDA GEMMs on tensor cores (device 0; mma.sync: FP8 from compute capability 8.9, before that,
-     * down to 8.0, the codes decoded exactly to BF16): each 128-wide k chunk is summed by the tensor cores and promoted to FP32 on the CUDA cores, so results are
-     * close to {@link Fp8GemmReference}, not bit-identical. Dense, grouped-contiguous and grouped-masked.
+     * The CUDA GEMMs on the tensor cores of device 0, the fastest kernel it runs
+     * ({@link CudaGemmKernel#fastestFor(int)}: Hopper's TMA-fed wgmma kernel on compute capability 9.0,
+     * mma.sync from 8.0, FP8 from 8.9 and codes decoded exactly to BF16 before): each 128-wide k chunk is
+     * summed by the tensor cores and promoted to FP32 on the CUDA cores, so results are close to
+     * {@link Fp8GemmReference}, not bit-identical. Dense, grouped-contiguous and grouped-masked.
      *
+     * @return the GEMM
      * @throws dev.moe.routing.BackendUnavailableException when the CUDA backend is not usable
      */
     public static Fp8Gemm cudaTensorCores() {
@@ -77,7 +81,8 @@ public final class Fp8Gemm {
 
     /**
      * The CUDA GEMMs on device {@code device}: the exact CUDA-core kernels (bit-identical to
-     * {@link Fp8GemmReference}), or with {@code tensorCores} those of {@link #cudaTensorCores()}.
+     * {@link Fp8GemmReference}), or with {@code tensorCores} the fastest tensor-core kernel of the device
+     * (see {@link #cudaTensorCores()}).
      *
      * @param device      the CUDA device index, &ge; 0
      * @param tensorCores whether to use the tensor cores
@@ -86,12 +91,40 @@ public final class Fp8Gemm {
      */
     public static Fp8Gemm cuda(int device, boolean tensorCores) {
         Fp8Backends.requireDevice(device);
-        return new Fp8Gemm(Fp8Backends.resolve(Backend.CUDA, "FP8 GEMM", true), false, tensorCores, device);
+        Backend b = Fp8Backends.resolve(Backend.CUDA, "FP8 GEMM", true);
+        return new Fp8Gemm(b, false, tensorCores ? CudaGemmKernel.fastestFor(CudaGemmKernel.capability(device)) : CudaGemmKernel.EXACT,
+                device);
+    }
+
+    /**
+     * The CUDA GEMMs of one named kernel on device {@code device} (to compare kernels, or to pin one).
+     *
+     * @param device the CUDA device index, &ge; 0
+     * @param kernel the kernel
+     * @return the GEMM
+     * @throws dev.moe.routing.BackendUnavailableException when the CUDA backend is not usable
+     * @throws IllegalArgumentException when the device does not run the kernel (its compute capability)
+     */
+    public static Fp8Gemm cuda(int device, CudaGemmKernel kernel) {
+        Objects.requireNonNull(kernel, "kernel");
+        Fp8Backends.requireDevice(device);
+        Backend b = Fp8Backends.resolve(Backend.CUDA, "FP8 GEMM", true);
+        int cc = CudaGemmKernel.capability(device);
+        if (!kernel.runsOn(cc)) {
+            throw new IllegalArgumentException("CUDA device " + device + " (compute capability " + cc / 10 + "." + cc % 10
+                    + ") does not run the " + kernel.benchRow() + " FP8 GEMM kernel");
+        }
+        return new Fp8Gemm(b, false, kernel, device);
     }
 
     /** Whether this instance runs on tensor cores ({@link #cudaTensorCores()}). */
     public boolean isTensorCores() {
-        return tensorCores;
+        return backend == Backend.CUDA && kernel.tensorCores();
+    }
+
+    /** {@return the CUDA kernel this instance runs ({@link CudaGemmKernel#EXACT} on the other backends, unused there)} */
+    public CudaGemmKernel cudaKernel() {
+        return kernel;
     }
 
     /**
@@ -125,7 +158,7 @@ public final class Fp8Gemm {
             return NativeFp8Gemm.gemm(a, b);
         }
         if (backend == Backend.CUDA) {
-            return CudaFp8.gemm(device, a, b, tensorCores);
+            return CudaFp8.gemm(device, a, b, kernel);
         }
         return vector ? Fp8GemmVector.gemm(a, b) : Fp8GemmReference.gemm(a, b);
     }
@@ -233,7 +266,7 @@ public final class Fp8Gemm {
             return NativeFp8Gemm.groupedContiguous(a, offsets, w);
         }
         if (backend == Backend.CUDA) {
-            return CudaFp8.groupedContiguous(device, a, offsets, w, tensorCores);
+            return CudaFp8.groupedContiguous(device, a, offsets, w, kernel);
         }
         float[] c = new float[a.rows() * w.rows()];
         for (int e = 0; e < w.experts(); e++) {
@@ -271,7 +304,7 @@ public final class Fp8Gemm {
             return NativeFp8Gemm.groupedMasked(a, maxM, counts, w);
         }
         if (backend == Backend.CUDA) {
-            return CudaFp8.groupedMasked(device, a, maxM, counts, w, tensorCores);
+            return CudaFp8.groupedMasked(device, a, maxM, counts, w, kernel);
         }
         float[] c = new float[a.rows() * w.rows()];
         for (int e = 0; e < w.experts(); e++) {

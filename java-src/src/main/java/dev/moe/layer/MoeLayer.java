@@ -39,7 +39,8 @@ public final class MoeLayer {
 
     /**
      * A layer running on {@code backend}: java, cpu or cuda (gate, quantisation and GEMMs all on that
-     * backend), or auto = cpu when the native library loads, else java.
+     * backend, each call copying to and from the GPU for cuda), or auto = cuda when a usable GPU exists,
+     * else cpu when the native library loads, else java. Every backend gives the same bits.
      *
      * @param weights the layer's weights (kept, not copied)
      * @param backend the backend

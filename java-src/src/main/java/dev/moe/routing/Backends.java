@@ -102,6 +102,6 @@ public final class Backends {
     /** The FP8 GEMM kernels a device of compute capability {@code cc} (major * 10 + minor) runs. */
     static String gemmKernels(int cc) {
         String tc = cc >= 89 ? ", mma.sync FP8" : cc >= 80 ? ", mma.sync BF16 (exact decode)" : "";
-        return "exact CUDA cores" + tc + (cc == 90 ? ", wgmma" : "");
+        return "exact CUDA cores" + tc + (cc == 90 ? ", wgmma, wgmma with TMA (the tensor-core default)" : "");
     }
 }

@@ -21,13 +21,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.moe.bindings.moe_h;
-import dev.moe.cuda.CudaStream;
-import dev.moe.cuda.DeviceArena;
-import dev.moe.cuda.DeviceBuffer;
 import dev.moe.routing.Backend;
 import dev.moe.routing.BackendStatus;
 import dev.moe.routing.Backends;
-import dev.moe.routing.NativeStatus;
 
 /**
  * The CUDA FP8 kernels ({@code moe_fp8_*_cuda}) against the CPU library, bit for bit: block quantisation
@@ -105,135 +101,103 @@ class CudaFp8Test {
         return new QuantizedTensor(q.rows(), q.cols(), q.block(), q.pow2(), c, q.scales());
     }
 
+    /** The GEMMs of {@code kernel} on device 0; the test is skipped where the device does not run it. */
+    static Fp8Gemm onKernel(CudaGemmKernel kernel) {
+        int cc = CudaGemmKernel.capability(DEVICE);
+        assumeTrue(kernel.runsOn(cc), kernel.benchRow() + " does not run on compute capability " + cc);
+        return Fp8Gemm.cuda(DEVICE, kernel);
+    }
+
+    /** Each output within 2^-10 of sum_k |a_k||b_k| of the reference. */
+    static void assertClose(float[] want, float[] bound, float[] got, String what) {
+        for (int i = 0; i < want.length; i++) {
+            double tol = 0x1p-10 * Math.abs(bound[i]) + 1e-30;
+            if (!(Math.abs(got[i] - want[i]) <= tol)) {
+                throw new AssertionError(what + ", element " + i + ": " + got[i] + ", reference " + want[i] + ", tolerance " + tol);
+            }
+        }
+    }
+
+    static Stream<Arguments> tensorCoreShapes() {
+        // k = 31 and 1000: not multiples of 16, so the TMA kernel hands them to the plain wgmma one.
+        int[][] shapes = {{1, 1, 1}, {63, 65, 31}, {65, 130, 304}, {520, 130, 256}, {300, 257, 1024}, {300, 257, 1000},
+            {128, 4096, 7168}};
+        return Stream.of(CudaGemmKernel.MMA, CudaGemmKernel.WGMMA, CudaGemmKernel.WGMMA_TMA)
+                .flatMap(kn -> Stream.of(shapes).map(s -> Arguments.of(kn, s[0], s[1], s[2])));
+    }
+
     /**
      * Tensor cores: each output within 2^-10 of sum_k |a_k||b_k| of the reference (the tensor core adds a
-     * 128-product chunk in its own order and internal precision before the FP32 promotion).
+     * 128-product chunk in its own order and internal precision before the FP32 promotion); grouped
+     * contiguous equals dense when every expert has the same weights.
      */
-    @ParameterizedTest(name = "tensor-core gemm m={0} n={1} k={2}")
-    @org.junit.jupiter.params.provider.CsvSource({"1, 1, 1", "63, 65, 31", "65, 130, 300", "128, 4096, 7168", "300, 257, 1000"})
-    void tensorCoreGemmIsCloseToTheReference(int m, int n, int k) {
+    @ParameterizedTest(name = "{0} gemm m={1} n={2} k={3}")
+    @MethodSource("tensorCoreShapes")
+    void tensorCoreGemmIsCloseToTheReference(CudaGemmKernel kernel, int m, int n, int k) {
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(m + 7L * n + 31L * k);
         QuantizedTensor a = CudaGemmHostTest.random(rnd, m, k, Fp8Block.ROW_1X128, true);
         QuantizedTensor b = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
-        float[] want = Fp8GemmReference.gemm(a, b);
-        float[] bound = Fp8GemmReference.gemm(abs(a), abs(b));
-        float[] got = Fp8Gemm.cudaTensorCores().gemm(a, b);
-        for (int i = 0; i < want.length; i++) {
-            double tol = 0x1p-10 * bound[i] + 1e-30;
-            if (!(Math.abs(got[i] - want[i]) <= tol)) {
-                throw new AssertionError("element " + i + ": tensor cores " + got[i] + ", reference " + want[i] + ", tolerance " + tol);
-            }
-        }
+        Fp8Gemm g = onKernel(kernel);
+        float[] got = g.gemm(a, b);
+        assertClose(Fp8GemmReference.gemm(a, b), Fp8GemmReference.gemm(abs(a), abs(b)), got, kernel.benchRow());
         int[] offsets = {0, m / 3, m / 3, m};
         ExpertWeights w = ExpertWeights.of(java.util.List.of(b, b, b));
-        float[] grouped = Fp8Gemm.cudaTensorCores().groupedContiguous(a, offsets, w);
-        assertArrayEquals(got, grouped, "grouped = dense when every expert has the same weights");
+        assertArrayEquals(got, g.groupedContiguous(a, offsets, w), "grouped = dense when every expert has the same weights");
+    }
+
+    /** The default tensor-core GEMM is the fastest kernel of the device. */
+    @Test
+    void tensorCoresDefaultToTheFastestKernel() {
+        assertEquals(CudaGemmKernel.fastestFor(CudaGemmKernel.capability(DEVICE)), Fp8Gemm.cudaTensorCores().cudaKernel());
     }
 
     /**
-     * Hopper's wgmma kernel, with the tensor-core kernel's tolerance; skipped unless the device has compute
-     * capability 9.0 and the library sm_90a code (MOE_STATUS_UNSUPPORTED_GPU otherwise).
+     * The TMA-fed, warp-specialised wgmma kernel gives the plain wgmma kernel's bits (the same wgmma chunks
+     * and promotion per output), dense and grouped, over several tiles per block and a ring that wraps.
      */
-    @ParameterizedTest(name = "wgmma gemm m={0} n={1} k={2}")
-    @org.junit.jupiter.params.provider.CsvSource({"1, 1, 1", "63, 65, 31", "65, 130, 300", "128, 4096, 7168", "300, 257, 1000"})
-    void wgmmaGemmIsCloseToTheReference(int m, int n, int k) {
-        java.util.SplittableRandom rnd = new java.util.SplittableRandom(m + 11L * n + 29L * k);
+    @ParameterizedTest(name = "wgmma with TMA = wgmma, m={0} n={1} k={2}")
+    @org.junit.jupiter.params.provider.CsvSource({"129, 129, 128", "1000, 700, 2048", "4096, 512, 7168"})
+    void wgmmaTmaGivesTheWgmmaKernelsBits(int m, int n, int k) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(m + 3L * n + k);
         QuantizedTensor a = CudaGemmHostTest.random(rnd, m, k, Fp8Block.ROW_1X128, true);
         QuantizedTensor b = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
-        float[] want = Fp8GemmReference.gemm(a, b);
-        float[] bound = Fp8GemmReference.gemm(abs(a), abs(b));
-        float[] got = wgmmaGemm(a, b);
-        for (int i = 0; i < want.length; i++) {
-            double tol = 0x1p-10 * bound[i] + 1e-30;
-            if (!(Math.abs(got[i] - want[i]) <= tol)) {
-                throw new AssertionError("element " + i + ": wgmma " + got[i] + ", reference " + want[i] + ", tolerance " + tol);
-            }
-        }
+        Fp8Gemm tma = onKernel(CudaGemmKernel.WGMMA_TMA);
+        Fp8Gemm plain = onKernel(CudaGemmKernel.WGMMA);
+        assertArrayEquals(plain.gemm(a, b), tma.gemm(a, b), "dense");
+        int[] offsets = {0, 1, m / 2, m / 2, m};
+        QuantizedTensor b2 = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        ExpertWeights w = ExpertWeights.of(java.util.List.of(b, b2, b, b2));
+        assertArrayEquals(plain.groupedContiguous(a, offsets, w), tma.groupedContiguous(a, offsets, w), "contiguous");
+        int maxM = m / 4;
+        QuantizedTensor am = CudaGemmHostTest.random(rnd, 4 * maxM, k, Fp8Block.ROW_1X128, true);
+        int[] counts = {maxM, 0, maxM / 3, 1};
+        assertArrayEquals(plain.groupedMasked(am, maxM, counts, w), tma.groupedMasked(am, maxM, counts, w), "masked");
     }
 
-    /** C = A·Bᵀ by moe_fp8_gemm_cuda_wgmma on device 0 (the test is skipped where the call is unsupported). */
-    static float[] wgmmaGemm(QuantizedTensor a, QuantizedTensor b) {
-        long m = a.rows();
-        long n = b.rows();
-        long k = a.cols();
-        try (Arena host = Arena.ofConfined(); DeviceArena mem = new DeviceArena(DEVICE);
-                CudaStream stream = CudaStream.create(DEVICE)) {
-            DeviceBuffer da = upload(mem, host, a.codes(), stream);
-            DeviceBuffer dsa = upload(mem, host, floatBytes(host, a.scales()), stream);
-            DeviceBuffer db = upload(mem, host, b.codes(), stream);
-            DeviceBuffer dsb = upload(mem, host, floatBytes(host, b.scales()), stream);
-            DeviceBuffer dc = mem.allocate(Math.max(4, 4 * m * n));
-            int st = moe_h.moe_fp8_gemm_cuda_wgmma(DEVICE, stream.handle(), m, n, k, da.pointer(), a.codes().length, dsa.pointer(),
-                    a.scales().length, db.pointer(), b.codes().length, dsb.pointer(), b.scales().length, dc.pointer(), m * n);
-            assumeTrue(st != moe_h.MOE_STATUS_UNSUPPORTED_GPU(), "moe_fp8_gemm_cuda_wgmma needs compute capability 9.0 and sm_90a code");
-            NativeStatus.check(st, "moe_fp8_gemm_cuda_wgmma");
-            MemorySegment hc = host.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, m * n));
-            dc.copyTo(hc, stream);
-            stream.synchronize();
-            return hc.asSlice(0, 4 * m * n).toArray(ValueLayout.JAVA_FLOAT);
-        }
-    }
-
-    /** The grouped wgmma kernels: contiguous equals the dense one when every expert has the same weights; masked too. */
-    @Test
-    void wgmmaGroupedLayoutsEqualTheDenseKernel() {
+    /** Every tensor-core kernel's grouped layouts: contiguous equals dense when every expert has the same weights; masked too. */
+    @ParameterizedTest(name = "{0} grouped layouts")
+    @org.junit.jupiter.params.provider.EnumSource(names = {"MMA", "WGMMA", "WGMMA_TMA"})
+    void groupedLayoutsEqualTheDenseKernel(CudaGemmKernel kernel) {
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(17);
         int m = 140;
-        QuantizedTensor a = CudaGemmHostTest.random(rnd, m, 300, Fp8Block.ROW_1X128, true);
-        QuantizedTensor b = CudaGemmHostTest.random(rnd, 200, 300, Fp8Block.TILE_128X128, false);
-        float[] dense = wgmmaGemm(a, b);
+        int n = 200;
+        QuantizedTensor a = CudaGemmHostTest.random(rnd, m, 384, Fp8Block.ROW_1X128, true);
+        QuantizedTensor b = CudaGemmHostTest.random(rnd, n, 384, Fp8Block.TILE_128X128, false);
+        Fp8Gemm g = onKernel(kernel);
+        float[] dense = g.gemm(a, b);
         ExpertWeights w = ExpertWeights.of(java.util.List.of(b, b, b, b));
-        long n = b.rows();
-        long k = a.cols();
-        try (Arena host = Arena.ofConfined(); DeviceArena mem = new DeviceArena(DEVICE); CudaStream stream = CudaStream.create(DEVICE)) {
-            DeviceBuffer da = upload(mem, host, a.codes(), stream);
-            DeviceBuffer dsa = upload(mem, host, floatBytes(host, a.scales()), stream);
-            DeviceBuffer db = upload(mem, host, w.codes(), stream);
-            DeviceBuffer dsb = upload(mem, host, floatBytes(host, w.scales()), stream);
-            DeviceBuffer dc = mem.allocate(4 * m * n);
-            MemorySegment offsets = host.allocateFrom(ValueLayout.JAVA_LONG, 0, 50, 50, 120, m);
-            NativeStatus.check(moe_h.moe_fp8_grouped_gemm_contiguous_cuda_wgmma(DEVICE, stream.handle(), 4, offsets, 5, n, k,
-                    da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length, dsb.pointer(),
-                    w.scales().length, dc.pointer(), m * n), "moe_fp8_grouped_gemm_contiguous_cuda_wgmma");
-            MemorySegment hc = host.allocate(ValueLayout.JAVA_FLOAT, m * n);
-            dc.copyTo(hc, stream);
-            // masked: 4 experts x 35 slots, counts 35, 0, 20, 35 over the same rows
-            DeviceBuffer dn = upload(mem, host, host.allocateFrom(ValueLayout.JAVA_INT, 35, 0, 20, 35).toArray(ValueLayout.JAVA_BYTE),
-                    stream);
-            DeviceBuffer dm = mem.allocate(4 * m * n);
-            NativeStatus.check(moe_h.moe_fp8_grouped_gemm_masked_cuda_wgmma(DEVICE, stream.handle(), 4, 35, dn.pointer(), 4, n, k,
-                    da.pointer(), a.codes().length, dsa.pointer(), a.scales().length, db.pointer(), w.codes().length, dsb.pointer(),
-                    w.scales().length, dm.pointer(), m * n), "moe_fp8_grouped_gemm_masked_cuda_wgmma");
-            MemorySegment hm = host.allocate(ValueLayout.JAVA_FLOAT, m * n);
-            dm.copyTo(hm, stream);
-            stream.synchronize();
-            assertArrayEquals(dense, hc.toArray(ValueLayout.JAVA_FLOAT), "contiguous");
-            float[] masked = hm.toArray(ValueLayout.JAVA_FLOAT);
-            int[] counts = {35, 0, 20, 35};
-            for (int e = 0; e < 4; e++) {
-                for (int r = 0; r < 35; r++) {
-                    for (int c = 0; c < n; c++) {
-                        int i = (int) ((e * 35 + r) * n + c);
-                        assertEquals(r < counts[e] ? dense[i] : 0f, masked[i], "masked expert " + e + " row " + r + " col " + c);
-                    }
+        assertArrayEquals(dense, g.groupedContiguous(a, new int[] {0, 50, 50, 120, m}, w), "contiguous");
+        // masked: 4 experts x 35 slots, counts 35, 0, 20, 35 over the same rows
+        int[] counts = {35, 0, 20, 35};
+        float[] masked = g.groupedMasked(a, 35, counts, w);
+        for (int e = 0; e < 4; e++) {
+            for (int r = 0; r < 35; r++) {
+                for (int c = 0; c < n; c++) {
+                    int i = (e * 35 + r) * n + c;
+                    assertEquals(r < counts[e] ? dense[i] : 0f, masked[i], "masked expert " + e + " row " + r + " col " + c);
                 }
             }
         }
-    }
-
-    private static byte[] floatBytes(Arena host, float[] f) {
-        return host.allocateFrom(ValueLayout.JAVA_FLOAT, f).toArray(ValueLayout.JAVA_BYTE);
-    }
-
-    private static DeviceBuffer upload(DeviceArena mem, Arena host, byte[] bytes,
-            CudaStream stream) {
-        DeviceBuffer d = mem.allocate(Math.max(1, bytes.length));
-        if (bytes.length > 0) {
-            MemorySegment staged = host.allocate(bytes.length, 16);
-            MemorySegment.copy(bytes, 0, staged, ValueLayout.JAVA_BYTE, 0, bytes.length);
-            d.copyFrom(staged, stream);
-        }
-        return d;
     }
 
     @Test

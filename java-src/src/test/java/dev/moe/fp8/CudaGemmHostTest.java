@@ -113,6 +113,22 @@ class CudaGemmHostTest {
         }
     }
 
+    /**
+     * The pipelined Hopper kernel (producer and two consumer warpgroups over a ring of TMA-filled stages,
+     * persistent blocks) with its roles run as turn-taking threads, barriers by the PTX phase rules, TMA
+     * boxes and wgmmas emulated: bit-identical to the reference. Shapes where each of the emulation's three
+     * blocks walks several tiles and the six-stage ring wraps inside a tile (k = 1000: 8 chunks) and across
+     * tiles. A wait on the wrong barrier parity reads an unfilled (NaN) or stale stage, or deadlocks.
+     */
+    @ParameterizedTest(name = "wgmma pipeline m={0} n={1} k={2}")
+    @CsvSource({"1, 1, 1", "63, 65, 31", "130, 7, 1000", "300, 260, 384", "520, 130, 256", "129, 129, 40"})
+    void hostRunOfThePipelinedWgmmaKernelEqualsTheReferenceBitForBit(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(m * 19L + n * 11L + k);
+        QuantizedTensor a = random(rnd, m, k, Fp8Block.ROW_1X128, true);
+        QuantizedTensor b = random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b, moe_h.MOE_CUDA_GEMM_WGMMA_TMA()));
+    }
+
     @Test
     void saturatedCodesAndZeros() {
         int m = 5;
@@ -177,12 +193,12 @@ class CudaGemmHostTest {
 
     /** The masked CUDA kernels (exact and tensor-core) run on the host: the reference's result, unused slots 0. */
     @ParameterizedTest(name = "masked kernel {0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2, 3})  // MOE_CUDA_GEMM_EXACT, _MMA_E4M3, _MMA_BF16, _WGMMA
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2, 3, 4})  // MOE_CUDA_GEMM_EXACT, _MMA_E4M3, _MMA_BF16, _WGMMA, _WGMMA_TMA
     void hostRunOfTheMaskedKernelsEqualsTheReference(int kernel) {
         SplittableRandom rnd = new SplittableRandom(3 + kernel);
-        int experts = 4;
-        int maxM = 70;  // two row tiles per expert, the second partial
-        int[] counts = {0, 70, 65, 3};
+        int experts = 5;
+        int maxM = 140;  // three 64-row tiles per expert, or two 128-row ones; the last partial
+        int[] counts = {0, 140, 65, 3, 130};
         java.util.List<QuantizedTensor> ws = new java.util.ArrayList<>();
         for (int e = 0; e < experts; e++) {
             ws.add(random(rnd, 130, 200, Fp8Block.TILE_128X128, false));
@@ -211,7 +227,7 @@ class CudaGemmHostTest {
      * empty experts, partial tiles and 260 experts (two launches).
      */
     @ParameterizedTest(name = "contiguous kernel {0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2, 3})  // MOE_CUDA_GEMM_EXACT, _MMA_E4M3, _MMA_BF16, _WGMMA
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2, 3, 4})  // MOE_CUDA_GEMM_EXACT, _MMA_E4M3, _MMA_BF16, _WGMMA, _WGMMA_TMA
     void hostRunOfTheContiguousLaunchesEqualsTheReference(int kernel) {
         SplittableRandom rnd = new SplittableRandom(11 + kernel);
         int experts = 260;

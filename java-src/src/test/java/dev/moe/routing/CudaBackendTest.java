@@ -45,8 +45,16 @@ class CudaBackendTest {
         assertEquals("exact CUDA cores", Backends.gemmKernels(75));
         assertEquals("exact CUDA cores, mma.sync BF16 (exact decode)", Backends.gemmKernels(86));
         assertEquals("exact CUDA cores, mma.sync FP8", Backends.gemmKernels(89));
-        assertEquals("exact CUDA cores, mma.sync FP8, wgmma", Backends.gemmKernels(90));
+        assertEquals("exact CUDA cores, mma.sync FP8, wgmma, wgmma with TMA (the tensor-core default)", Backends.gemmKernels(90));
         assertFalse(Backends.gemmKernels(100).contains("wgmma"), "sm_90a code does not run on later GPUs");
+        // the tensor-core default of each capability
+        assertEquals(dev.moe.fp8.CudaGemmKernel.EXACT, dev.moe.fp8.CudaGemmKernel.fastestFor(75));
+        assertEquals(dev.moe.fp8.CudaGemmKernel.MMA, dev.moe.fp8.CudaGemmKernel.fastestFor(80));
+        assertEquals(dev.moe.fp8.CudaGemmKernel.MMA, dev.moe.fp8.CudaGemmKernel.fastestFor(89));
+        assertEquals(dev.moe.fp8.CudaGemmKernel.WGMMA_TMA, dev.moe.fp8.CudaGemmKernel.fastestFor(90));
+        assertEquals(dev.moe.fp8.CudaGemmKernel.MMA, dev.moe.fp8.CudaGemmKernel.fastestFor(100));
+        assertTrue(dev.moe.fp8.CudaGemmKernel.EXACT.runsOn(50));
+        assertFalse(dev.moe.fp8.CudaGemmKernel.WGMMA.runsOn(89));
     }
 
     @Test
@@ -58,6 +66,7 @@ class CudaBackendTest {
         if (!Backends.status(Backend.CUDA).usable()) {
             assertThrows(BackendUnavailableException.class, () -> Routers.cuda(c, 0));
             assertThrows(BackendUnavailableException.class, () -> dev.moe.fp8.Fp8Gemm.cuda(0, true));
+            assertThrows(BackendUnavailableException.class, () -> dev.moe.fp8.Fp8Gemm.cuda(0, dev.moe.fp8.CudaGemmKernel.WGMMA_TMA));
             assertThrows(BackendUnavailableException.class, () -> dev.moe.fp8.Fp8Quantizer.cuda(0));
         } else {
             assertEquals(Backend.CUDA, Routers.cuda(c, 0).backend());

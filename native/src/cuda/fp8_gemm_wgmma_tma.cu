@@ -1,0 +1,275 @@
+// moe_fp8_*_cuda_wgmma_tma (moe.h): the Hopper FP8 block-scaled GEMMs, dense and grouped, as a persistent,
+// warp-specialised kernel fed by TMA: the roles of shared/fp8_gemm_wgmma_pipeline.cuh on the device. Here
+// live the device Ops (mbarriers, cp.async.bulk.tensor, wgmma, setmaxnreg) and the host side (tensor maps
+// made through the driver entry point that cudart exposes, so the library still links no libcuda).
+#include <cuda.h>
+#include <cuda_runtime.h>
+#include <cudaTypedefs.h>
+
+#include <cstdint>
+
+#include "../shared/fp8_gemm_wgmma_pipeline.cuh"
+#include "cuda_status.cuh"
+#include "moe/moe.h"
+
+namespace {
+
+namespace g = moe::fp8gemm;
+namespace wg = moe::fp8wgmma;
+namespace pp = moe::fp8wgmma::pipe;
+
+// Dynamic shared memory: the stages and barriers plus slack to start them on a 1024-byte boundary.
+constexpr uint32_t kDynamicSmem = pp::kSmemBytes + wg::kSmemAlign;
+
+#if defined(MOE_FP8_WGMMA)
+constexpr uint32_t kProducerRegs = 40;   // setmaxnreg: the producer warpgroup gives registers to the consumers
+constexpr uint32_t kConsumerRegs = 232;  // 40 + 2 x 232 = 504 per thread triple, 64 512 of the SM's 65 536
+
+__device__ __forceinline__ uint32_t smem_u32(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
+
+__device__ __forceinline__ void mbar_init(uint32_t bar, uint32_t count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+    uint32_t done = 0;
+    do {
+        asm volatile(
+            "{\n"
+            ".reg .pred p;\n"
+            "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+            "selp.u32 %0, 1, 0, p;\n"
+            "}\n"
+            : "=r"(done)
+            : "r"(bar), "r"(parity)
+            : "memory");
+    } while (done == 0);
+}
+
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+
+// One box (128 bytes of K x 128 rows) of a 2-D tensor map into shared memory, completing on bar.
+__device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap* map, int32_t k0, int32_t row, uint32_t bar) {
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(dst),
+        "l"(reinterpret_cast<uint64_t>(map)), "r"(k0), "r"(row), "r"(bar)
+        : "memory");
+}
+
+// The device's side of the pipeline roles: one thread's view.
+struct DeviceOps {
+    uint32_t smem;  // shared address of the 1024-aligned stages
+    const CUtensorMap* map_a;
+    const CUtensorMap* map_b;
+    int tid;        // within the warpgroup
+    wg::Lane lane;
+
+    __device__ uint32_t full(uint32_t st) const { return smem + pp::kBarrierOffset + 8 * st; }
+    __device__ uint32_t empty(uint32_t st) const { return smem + pp::kBarrierOffset + 8 * (pp::kStages + st); }
+    __device__ uint32_t stage(uint32_t st) const { return smem + st * pp::kStageBytes; }
+
+    __device__ void wait_empty(uint32_t st, uint32_t parity) { mbar_wait(empty(st), parity); }
+    __device__ void wait_full(uint32_t st, uint32_t parity) { mbar_wait(full(st), parity); }
+
+    __device__ void load(uint32_t st, int64_t a_row, int64_t b_row, int64_t k0) {
+        mbar_arrive_expect_tx(full(st), pp::kStageBytes);
+        tma_load(stage(st), map_a, static_cast<int32_t>(k0), static_cast<int32_t>(a_row), full(st));
+        tma_load(stage(st) + pp::kATileBytes, map_b, static_cast<int32_t>(k0), static_cast<int32_t>(b_row), full(st));
+    }
+
+    __device__ void mma(uint32_t st, int w) {
+        const uint32_t a = stage(st) + static_cast<uint32_t>(w) * pp::kSlice * wg::kRowBytes;
+        const uint32_t b = stage(st) + pp::kATileBytes;
+        wg::fence_regs(lane.part);
+        asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+        for (int kk = 0; kk < wg::kChunk / wg::kK; ++kk) wg::wgmma_m64n128k32(lane.part, wg::desc_at(a, kk), wg::desc_at(b, kk), kk > 0 ? 1u : 0u);
+        asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+        asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+        wg::fence_regs(lane.part);
+    }
+
+    __device__ void release(uint32_t st) {
+        __syncwarp();
+        if (tid % 32 == 0) mbar_arrive(empty(st));
+    }
+
+    template <class F>
+    __device__ void each(F f) {
+        f(tid, lane);
+    }
+};
+#endif
+
+__global__ void __launch_bounds__(pp::kThreads, 1)
+    gemm_tma_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
+                    const __grid_constant__ pp::Schedule s) {
+#if defined(MOE_FP8_WGMMA)
+    extern __shared__ uint8_t smem_raw[];
+    const uint32_t raw = smem_u32(smem_raw);
+    const uint32_t base = raw + (wg::kSmemAlign - raw % wg::kSmemAlign) % wg::kSmemAlign;
+    const int warpgroup = static_cast<int>(threadIdx.x) / 128;
+    DeviceOps ops{base, &map_a, &map_b, static_cast<int>(threadIdx.x) % 128, {}};
+    if (threadIdx.x == 0) {
+        for (uint32_t st = 0; st < pp::kStages; ++st) {
+            mbar_init(ops.full(st), 1);
+            mbar_init(ops.empty(st), pp::kEmptyArrivals);
+        }
+        // The barriers are used by the async proxy (TMA's complete_tx) as well.
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    }
+    __syncthreads();
+    if (warpgroup == 0) {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kProducerRegs));
+        if (threadIdx.x == 0) {
+            asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<uint64_t>(&map_a)) : "memory");
+            asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<uint64_t>(&map_b)) : "memory");
+            pp::produce(ops, s, blockIdx.x, gridDim.x);
+        }
+    } else {
+        asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kConsumerRegs));
+        pp::consume(ops, s, blockIdx.x, gridDim.x, warpgroup - 1);
+    }
+#else
+    (void)map_a;
+    (void)map_b;
+    (void)s;
+    __trap();  // not compiled for sm_90a: the host entry refuses such devices
+#endif
+}
+
+// cuTensorMapEncodeTiled from the driver through cudart (null when the driver lacks it).
+PFN_cuTensorMapEncodeTiled_v12000 encode_tiled() {
+    static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+        void* p = nullptr;
+        cudaDriverEntryPointQueryResult q{};
+        if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &q) != cudaSuccess ||
+            q != cudaDriverEntryPointSuccess) {
+            cudaGetLastError();
+            return static_cast<PFN_cuTensorMapEncodeTiled_v12000>(nullptr);
+        }
+        return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
+    }();
+    return fn;
+}
+
+// The map of a row-major [rows, k] code matrix read in 128 x 128-byte boxes, 128B-swizzled as the wgmma
+// descriptors expect, zeros past its edges.
+int32_t make_map(CUtensorMap* map, const uint8_t* codes, int64_t rows, int64_t k) {
+    const PFN_cuTensorMapEncodeTiled_v12000 encode = encode_tiled();
+    if (encode == nullptr) return MOE_STATUS_UNSUPPORTED_GPU;
+    const cuuint64_t dims[2] = {static_cast<cuuint64_t>(k), static_cast<cuuint64_t>(rows)};
+    const cuuint64_t strides[1] = {static_cast<cuuint64_t>(k)};
+    const cuuint32_t box[2] = {wg::kRowBytes, pp::kBm};
+    const cuuint32_t element_strides[2] = {1, 1};
+    const CUresult r = encode(map, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, const_cast<uint8_t*>(codes), dims, strides, box,
+                              element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                              CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    return r == CUDA_SUCCESS ? MOE_STATUS_OK : MOE_STATUS_CUDA_ERROR;
+}
+
+static_assert(pp::kBm == pp::kBn, "one box shape serves A and B");
+
+// Whether TMA can describe the operands: 16-byte aligned bases and row strides, coordinates in int32. The
+// entries hand other shapes to the single-warpgroup wgmma kernel, which gives the same bits.
+bool tma_describable(const uint8_t* a, const uint8_t* b, int64_t a_rows, int64_t b_rows, int64_t k) {
+    const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+    return k > 0 && k % 16 == 0 && aligned(a) && aligned(b) && a_rows < INT32_MAX && b_rows < INT32_MAX && k < INT32_MAX;
+}
+
+// One launch of the persistent kernel over s's tiles on the A and B code tensors.
+int32_t launch(int32_t device, cudaStream_t stream, const pp::Schedule& s, int64_t num_groups) {
+    CUtensorMap map_a{}, map_b{};
+    if (const int32_t st = make_map(&map_a, s.base.a, pp::a_rows(s, num_groups), s.base.k); st != MOE_STATUS_OK) return st;
+    if (const int32_t st = make_map(&map_b, s.base.b, pp::b_rows(s, num_groups), s.base.k); st != MOE_STATUS_OK) return st;
+    int sms = 0;
+    if (const int32_t st = moe::cuda::fail(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device)); st != MOE_STATUS_OK)
+        return st;
+    if (const int32_t st = moe::cuda::fail(cudaFuncSetAttribute(gemm_tma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                                static_cast<int>(kDynamicSmem)));
+        st != MOE_STATUS_OK)
+        return st;
+    const int64_t grid = pp::tiles(s) < sms ? pp::tiles(s) : sms;
+    gemm_tma_kernel<<<static_cast<unsigned>(grid), pp::kThreads, kDynamicSmem, stream>>>(map_a, map_b, s);
+    return moe::cuda::fail(cudaGetLastError());
+}
+
+// Device and capability checks, and that the kernel was built as sm_90a code (else its body is __trap()).
+int32_t require_tma(int32_t device) {
+    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+    if (const int32_t st = moe::cuda::require_hopper(device); st != MOE_STATUS_OK) return st;
+    cudaFuncAttributes attr{};
+    if (const int32_t s = moe::cuda::fail(cudaFuncGetAttributes(&attr, gemm_tma_kernel)); s != MOE_STATUS_OK) return s;
+    return attr.binaryVersion == 90 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
+}
+
+}  // namespace
+
+#pragma GCC visibility push(default)
+extern "C" {
+
+int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
+                                    const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                    const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
+                                    float* c, int64_t c_count) {
+    if (!tma_describable(a, b, m, n, k))
+        return moe_fp8_gemm_cuda_wgmma(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
+                                       b_scales_count, c, c_count);
+    const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
+                                      b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    if (m == 0 || n == 0) return MOE_STATUS_OK;
+    if (const int32_t st = require_tma(device); st != MOE_STATUS_OK) return st;
+    return launch(device, static_cast<cudaStream_t>(stream), pp::dense_schedule(g::Problem{m, n, k, a, a_scales, b, b_scales, c}), 1);
+}
+
+int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
+                                                       int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a,
+                                                       int64_t a_count, const float* a_scales, int64_t a_scales_count,
+                                                       const uint8_t* b, int64_t b_count, const float* b_scales,
+                                                       int64_t b_scales_count, float* c, int64_t c_count) {
+    const int32_t s = g::check_contiguous(num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b,
+                                          b_count, b_scales, b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    if (!tma_describable(a, b, offsets[num_groups], num_groups * n, k))
+        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count,
+                                                          a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c,
+                                                          c_count);
+    if (offsets[num_groups] == 0 || n == 0) return MOE_STATUS_OK;
+    if (const int32_t st = require_tma(device); st != MOE_STATUS_OK) return st;
+    const cudaStream_t st = static_cast<cudaStream_t>(stream);
+    return g::for_each_launch(
+        num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
+        [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride, int64_t row_tiles) {
+            return launch(device, st, pp::contiguous_schedule(base, groups, b_stride, sb_stride, row_tiles), groups.count);
+        },
+        pp::kBm);
+}
+
+int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m,
+                                                   const int32_t* counts, int64_t counts_count, int64_t n, int64_t k,
+                                                   const uint8_t* a, int64_t a_count, const float* a_scales,
+                                                   int64_t a_scales_count, const uint8_t* b, int64_t b_count,
+                                                   const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
+    if (!tma_describable(a, b, num_groups * max_m, num_groups * n, k))
+        return moe_fp8_grouped_gemm_masked_cuda_wgmma(device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count,
+                                                      a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c,
+                                                      c_count);
+    const int32_t s = g::check_masked(num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b,
+                                      b_count, b_scales, b_scales_count, c, c_count);
+    if (s != MOE_STATUS_OK) return s;
+    if (num_groups == 0 || max_m == 0 || n == 0) return MOE_STATUS_OK;
+    if (const int32_t st = require_tma(device); st != MOE_STATUS_OK) return st;
+    const pp::Schedule sch = pp::masked_schedule(g::Problem{0, n, k, a, a_scales, b, b_scales, c}, num_groups, max_m, counts);
+    return launch(device, static_cast<cudaStream_t>(stream), sch, num_groups);
+}
+
+}  // extern "C"
+#pragma GCC visibility pop
