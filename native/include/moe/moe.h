@@ -279,7 +279,9 @@ typedef struct moe_layer_args {
     int64_t tensor_cores;               /* 0: the exact CUDA-core GEMMs (bit-identical to MoeLayer); 1: the
                                          * tensor-core GEMMs of moe_fp8_gemm_cuda_tc (close, not identical,
                                          * on the GPU; compute capability 8.0+; the host twin emulates the
-                                         * FP8 MMA path) */
+                                         * FP8 MMA path); 2: Hopper's moe_fp8_*_cuda_wgmma_tma kernel
+                                         * (compute capability 9.0, hidden a multiple of 16; the host twin
+                                         * runs its pipeline emulation) */
     const float* x;                     /* fp32 [T, H], finite */
     const float* gate_weight;           /* fp32 [N, H] */
     const float* gate_bias;             /* fp32 [N], or NULL for no selection bias */

@@ -61,6 +61,10 @@ namespace pipe {
 // deadlock, a barrier misuse or an emulation failure.
 bool host_launch(const Schedule& s, int64_t num_groups, int64_t blocks, const float* lut);
 
+// host_launch on a grid of a few blocks, so that each walks several tiles and carries its stage ring from
+// one tile to the next: MOE_STATUS_OK, or MOE_STATUS_INTERNAL_ERROR for what host_launch reports.
+int32_t host_run(const Schedule& s, int64_t num_groups);
+
 }  // namespace pipe
 
 }  // namespace fp8wgmma

@@ -194,16 +194,6 @@ HostKernel host_kernel(int32_t kernel) {
 
 namespace pp = moe::fp8wgmma::pipe;
 
-// The grid the pipelined kernel's host twin runs: a few blocks, so that each walks several tiles and
-// carries its stage ring from one tile to the next.
-constexpr int64_t kHostBlocks = 3;
-
-int32_t pipeline(const pp::Schedule& s, int64_t num_groups) {
-    float lut[256];
-    g::host_lut(lut);
-    return pp::host_launch(s, num_groups, kHostBlocks, lut) ? MOE_STATUS_OK : MOE_STATUS_INTERNAL_ERROR;
-}
-
 }  // namespace
 
 #pragma GCC visibility push(default)
@@ -231,7 +221,7 @@ int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t 
         const int32_t s = g::host_checks(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count,
                                          c, c_count);
         if (s != MOE_STATUS_OK || m == 0 || n == 0) return s;
-        return pipeline(pp::dense_schedule(g::Problem{m, n, k, a, a_scales, b, b_scales, c}), 1);
+        return pp::host_run(pp::dense_schedule(g::Problem{m, n, k, a, a_scales, b, b_scales, c}), 1);
     }
     if (kernel != MOE_CUDA_GEMM_MMA_E4M3 && kernel != MOE_CUDA_GEMM_MMA_BF16) return MOE_STATUS_INVALID_CONFIG;
     const bool bf16 = kernel == MOE_CUDA_GEMM_MMA_BF16;
@@ -255,7 +245,7 @@ int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups
     const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
     if (kernel == MOE_CUDA_GEMM_WGMMA_TMA) {
         if (num_groups == 0 || max_m == 0 || n == 0) return MOE_STATUS_OK;
-        return pipeline(pp::masked_schedule(base, num_groups, max_m, counts), num_groups);
+        return pp::host_run(pp::masked_schedule(base, num_groups, max_m, counts), num_groups);
     }
     float lut[256];
     g::host_lut(lut);
@@ -286,7 +276,7 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_gr
         return g::for_each_launch(
             num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
             [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride, int64_t row_tiles) {
-                return pipeline(pp::contiguous_schedule(base, groups, b_stride, sb_stride, row_tiles), groups.count);
+                return pp::host_run(pp::contiguous_schedule(base, groups, b_stride, sb_stride, row_tiles), groups.count);
             },
             pp::kBm);
     }

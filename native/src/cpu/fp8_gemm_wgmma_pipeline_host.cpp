@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cuda_host.hpp"
+#include "moe/moe.h"
 
 namespace moe {
 namespace fp8wgmma {
@@ -216,6 +217,13 @@ bool host_launch(const Schedule& s, int64_t num_groups, int64_t blocks, const fl
     for (int64_t block = 0; block < grid; ++block)
         if (!run_block(s, a, b, block, grid, lut)) return false;
     return true;
+}
+
+int32_t host_run(const Schedule& s, int64_t num_groups) {
+    constexpr int64_t kHostBlocks = 3;
+    float lut[256];
+    fp8gemm::host_lut(lut);
+    return host_launch(s, num_groups, kHostBlocks, lut) ? MOE_STATUS_OK : MOE_STATUS_INTERNAL_ERROR;
 }
 
 }  // namespace pipe

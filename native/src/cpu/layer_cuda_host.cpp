@@ -99,6 +99,9 @@ struct HostExec {
     int32_t grouped_gemm(const L::Shape& s, int64_t rows, int64_t n, int64_t k, const int64_t* offsets, const int64_t* tiles,
                          const uint8_t* a, const float* sa, const uint8_t* b, const float* sb, float* c) {
         const g::Problem base{0, n, k, a, sa, b, sb, c};
+        if (s.wgmma) {
+            return moe::fp8wgmma::pipe::host_run(moe::fp8wgmma::pipe::routed_schedule(base, s.n, rows, offsets, tiles + s.n + 1), s.n);
+        }
         const int64_t row_tiles = L::ceil_div(rows, g::kBm) + s.n;  // the device grid
         for (int64_t tile = 0; tile < row_tiles; ++tile) {
             g::Problem p;
@@ -112,6 +115,7 @@ struct HostExec {
     int32_t gemm(const L::Shape& s, int64_t m, int64_t n, int64_t k, const uint8_t* a, const float* sa, const uint8_t* b,
                  const float* sb, float* c) {
         const g::Problem p{m, n, k, a, sa, b, sb, c};
+        if (s.wgmma) return moe::fp8wgmma::pipe::host_run(moe::fp8wgmma::pipe::dense_schedule(p), 1);
         for (int64_t row0 = 0; row0 < m; row0 += g::kBm)
             for (int64_t col0 = 0; col0 < n; col0 += g::kBn) run_tile(s, p, row0, col0);
         return MOE_STATUS_OK;

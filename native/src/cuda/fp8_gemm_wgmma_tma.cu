@@ -10,6 +10,7 @@
 
 #include "../shared/fp8_gemm_wgmma_pipeline.cuh"
 #include "cuda_status.cuh"
+#include "fp8_gemm_wgmma_tma.cuh"
 #include "moe/moe.h"
 
 namespace {
@@ -184,8 +185,12 @@ bool tma_describable(const uint8_t* a, const uint8_t* b, int64_t a_rows, int64_t
     return k > 0 && k % 16 == 0 && aligned(a) && aligned(b) && a_rows < INT32_MAX && b_rows < INT32_MAX && k < INT32_MAX;
 }
 
-// One launch of the persistent kernel over s's tiles on the A and B code tensors.
-int32_t launch(int32_t device, cudaStream_t stream, const pp::Schedule& s, int64_t num_groups) {
+}  // namespace
+
+namespace moe {
+namespace cuda {
+
+int32_t wgmma_tma_launch(int32_t device, cudaStream_t stream, const pp::Schedule& s, int64_t num_groups) {
     CUtensorMap map_a{}, map_b{};
     if (const int32_t st = make_map(&map_a, s.base.a, pp::a_rows(s, num_groups), s.base.k); st != MOE_STATUS_OK) return st;
     if (const int32_t st = make_map(&map_b, s.base.b, pp::b_rows(s, num_groups), s.base.k); st != MOE_STATUS_OK) return st;
@@ -201,8 +206,7 @@ int32_t launch(int32_t device, cudaStream_t stream, const pp::Schedule& s, int64
     return moe::cuda::fail(cudaGetLastError());
 }
 
-// Device and capability checks, and that the kernel was built as sm_90a code (else its body is __trap()).
-int32_t require_tma(int32_t device) {
+int32_t require_wgmma_tma(int32_t device) {
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
     if (const int32_t st = moe::cuda::require_hopper(device); st != MOE_STATUS_OK) return st;
     cudaFuncAttributes attr{};
@@ -210,7 +214,8 @@ int32_t require_tma(int32_t device) {
     return attr.binaryVersion == 90 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
 }
 
-}  // namespace
+}  // namespace cuda
+}  // namespace moe
 
 #pragma GCC visibility push(default)
 extern "C" {
@@ -226,8 +231,8 @@ int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int
                                       b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
     if (m == 0 || n == 0) return MOE_STATUS_OK;
-    if (const int32_t st = require_tma(device); st != MOE_STATUS_OK) return st;
-    return launch(device, static_cast<cudaStream_t>(stream), pp::dense_schedule(g::Problem{m, n, k, a, a_scales, b, b_scales, c}), 1);
+    if (const int32_t st = moe::cuda::require_wgmma_tma(device); st != MOE_STATUS_OK) return st;
+    return moe::cuda::wgmma_tma_launch(device, static_cast<cudaStream_t>(stream), pp::dense_schedule(g::Problem{m, n, k, a, a_scales, b, b_scales, c}), 1);
 }
 
 int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
@@ -243,12 +248,12 @@ int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* str
                                                           a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c,
                                                           c_count);
     if (offsets[num_groups] == 0 || n == 0) return MOE_STATUS_OK;
-    if (const int32_t st = require_tma(device); st != MOE_STATUS_OK) return st;
+    if (const int32_t st = moe::cuda::require_wgmma_tma(device); st != MOE_STATUS_OK) return st;
     const cudaStream_t st = static_cast<cudaStream_t>(stream);
     return g::for_each_launch(
         num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
         [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride, int64_t row_tiles) {
-            return launch(device, st, pp::contiguous_schedule(base, groups, b_stride, sb_stride, row_tiles), groups.count);
+            return moe::cuda::wgmma_tma_launch(device, st, pp::contiguous_schedule(base, groups, b_stride, sb_stride, row_tiles), groups.count);
         },
         pp::kBm);
 }
@@ -266,9 +271,9 @@ int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream,
                                       b_count, b_scales, b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
     if (num_groups == 0 || max_m == 0 || n == 0) return MOE_STATUS_OK;
-    if (const int32_t st = require_tma(device); st != MOE_STATUS_OK) return st;
+    if (const int32_t st = moe::cuda::require_wgmma_tma(device); st != MOE_STATUS_OK) return st;
     const pp::Schedule sch = pp::masked_schedule(g::Problem{0, n, k, a, a_scales, b, b_scales, c}, num_groups, max_m, counts);
-    return launch(device, static_cast<cudaStream_t>(stream), sch, num_groups);
+    return moe::cuda::wgmma_tma_launch(device, static_cast<cudaStream_t>(stream), sch, num_groups);
 }
 
 }  // extern "C"

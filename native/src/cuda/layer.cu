@@ -10,12 +10,14 @@
 #include "../shared/fp8_gemm_mma.cuh"
 #include "../shared/moe_layer.cuh"
 #include "cuda_status.cuh"
+#include "fp8_gemm_wgmma_tma.cuh"
 #include "moe/moe.h"
 
 namespace {
 
 namespace L = moe::layer;
 namespace g = moe::fp8gemm;
+namespace pp = moe::fp8wgmma::pipe;
 
 constexpr int64_t kMaxGrid = 0x7fffffffLL;
 constexpr int64_t kStrideBlocks = int64_t{1} << 16;  // grid-stride kernels use at most this many blocks
@@ -146,6 +148,11 @@ struct DeviceExec {
 
     int32_t grouped_gemm(const L::Shape& s, int64_t rows, int64_t n, int64_t k, const int64_t* offsets, const int64_t* tiles,
                          const uint8_t* a, const float* sa, const uint8_t* b, const float* sb, float* c) {
+        if (s.wgmma) {
+            // Hopper: the persistent TMA-fed kernel over the 128-row tile prefix plan_offsets wrote after the 64-row one.
+            const g::Problem base{0, n, k, a, sa, b, sb, c};
+            return moe::cuda::wgmma_tma_launch(device, stream, pp::routed_schedule(base, s.n, rows, offsets, tiles + s.n + 1), s.n);
+        }
         const int64_t row_tiles = L::ceil_div(rows, g::kBm) + s.n;
         const int64_t col_tiles = L::ceil_div(n, g::kBn);
         if (row_tiles > kMaxGrid || col_tiles > 65535) return MOE_STATUS_BAD_BUFFER_SIZE;
@@ -162,8 +169,8 @@ struct DeviceExec {
     int32_t gemm(const L::Shape& s, int64_t m, int64_t n, int64_t k, const uint8_t* a, const float* sa, const uint8_t* b,
                  const float* sb, float* c) {
         const int64_t kc = g::chunks(k);
-        return (s.tc ? moe_fp8_gemm_cuda_tc : moe_fp8_gemm_cuda)(device, stream, m, n, k, a, m * k, sa, m * kc, b, n * k, sb,
-                                                                  g::chunks(n) * kc, c, m * n);
+        const auto call = s.wgmma ? moe_fp8_gemm_cuda_wgmma_tma : s.tc ? moe_fp8_gemm_cuda_tc : moe_fp8_gemm_cuda;
+        return call(device, stream, m, n, k, a, m * k, sa, m * kc, b, n * k, sb, g::chunks(n) * kc, c, m * n);
     }
 
     int32_t swiglu(int64_t bound, int64_t width, const int64_t* rows_at, const float* h13, float* act) {
@@ -190,6 +197,8 @@ int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_arg
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
     if (s.tc)
         if (const int32_t st = moe::cuda::require_tensor_cores(device); st != MOE_STATUS_OK) return st;
+    if (s.wgmma)
+        if (const int32_t st = moe::cuda::require_wgmma_tma(device); st != MOE_STATUS_OK) return st;
     DeviceExec ex{device, static_cast<cudaStream_t>(stream)};
     return L::forward(ex, *args, s);
 }

@@ -32,6 +32,33 @@ MOE_HD int contiguous_tile(const Problem& base, const Groups& groups, int64_t b_
     return e;
 }
 
+// The expert of row tile `tile` given the prefix of each expert's row tiles (tiles[0] = 0, tiles[e + 1] -
+// tiles[e] tiles of expert e): the last e with tiles[e] <= tile, which skips experts without rows.
+MOE_HD int64_t expert_of_tile(const int64_t* tiles, int64_t n_groups, int64_t tile) {
+    int64_t lo = 0, hi = n_groups - 1;
+    while (lo < hi) {
+        const int64_t mid = (lo + hi + 1) / 2;
+        if (tiles[mid] <= tile) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+}
+
+// Row tile `tile` (tile_m rows) of a grouped GEMM over contiguous expert rows whose offsets and tile
+// prefix sit in memory the block reads (device memory for the GPU-resident layer, computed there): *p
+// becomes the expert's problem and *row0 the tile's first row in it; returns the expert, or -1 for a tile
+// beyond the last (grids are sized for the worst case, rows / tile_m + experts tiles).
+MOE_HD int64_t routed_tile(const Problem& base, const int64_t* offsets, const int64_t* tiles, int64_t n_groups, int64_t tile,
+                           int64_t tile_m, Problem* p, int64_t* row0) {
+    if (tile >= tiles[n_groups]) return -1;
+    const int64_t e = expert_of_tile(tiles, n_groups, tile);
+    const int64_t r0 = offsets[e];
+    const int64_t kc = chunks(base.k);
+    *p = Problem{offsets[e + 1] - r0, base.n, base.k, base.a + r0 * base.k, base.sa + r0 * kc,
+                 base.b + e * base.n * base.k, base.sb + e * chunks(base.n) * kc, base.c + r0 * base.n};
+    *row0 = (tile - tiles[e]) * tile_m;
+    return e;
+}
+
 // Counts, pointers and offsets (host memory: int64 [E+1], 0 first, non-decreasing) of a contiguous call.
 inline int32_t check_contiguous(int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k,
                                 const void* a, int64_t a_count, const void* sa, int64_t sa_count, const void* b,

@@ -144,14 +144,28 @@ MOE_HD void promote(const Problem& p, int64_t row0, int64_t col0, int64_t ch, in
     promote(l);
 }
 
-// Phase 4: the thread's outputs that exist.
+// Phase 4: the thread's outputs that exist. Registers 2i and 2i + 1 are neighbours in a row (an even
+// column and the next): one 8-byte store on the device where both exist and C's rows keep it aligned.
 MOE_HD void store(const Problem& p, int64_t row0, int64_t col0, int tid, const Lane& l) {
-    for (int reg = 0; reg < kRegs; ++reg) {
+    const bool pairs = p.n % 2 == 0 && reinterpret_cast<uintptr_t>(p.c) % 8 == 0;
+    for (int reg = 0; reg < kRegs; reg += 2) {
         const int64_t r = row0 + out_row(tid, reg);
         const int64_t c = col0 + out_col(tid, reg);
-        if (r < p.m && c < p.n) p.c[r * p.n + c] = l.acc[reg];
+        if (r >= p.m || c >= p.n) continue;
+        float* dst = p.c + r * p.n + c;
+#if defined(__CUDA_ARCH__)
+        if (pairs && c + 1 < p.n) {
+            *reinterpret_cast<float2*>(dst) = make_float2(l.acc[reg], l.acc[reg + 1]);
+            continue;
+        }
+#else
+        (void)pairs;
+#endif
+        dst[0] = l.acc[reg];
+        if (c + 1 < p.n) dst[1] = l.acc[reg + 1];
     }
 }
+static_assert(kRegs % 2 == 0, "registers pair up");
 
 #if defined(__CUDACC__)
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)

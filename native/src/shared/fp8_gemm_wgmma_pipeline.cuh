@@ -46,7 +46,10 @@ constexpr uint32_t kEmptyArrivals = kConsumers * 4;                // lane 0 of 
 static_assert(kSlice * kRowBytes % kSmemAlign == 0 && kATileBytes % kSmemAlign == 0 && kStageBytes % kSmemAlign == 0,
               "every operand tile a descriptor points at must start a 1024-byte swizzle atom");
 
-enum Layout : int32_t { kDense = 0, kContiguous = 1, kMasked = 2 };
+// kRouted: contiguous experts whose row offsets and 128-row tile prefix are in device memory (the
+// GPU-resident layer computes them on the device, so the host never knows the tiles).
+enum Layout : int32_t { kDense = 0, kContiguous = 1, kMasked = 2, kRouted = 3 };
+static_assert(kBm == 2 * fp8gemm::kBm, "moe_layer.cuh's plan_offsets writes the routed prefix in 2 x 64-row tiles");
 
 // What every block of one launch walks: the layout, its tile grid and the layout's parameters.
 struct Schedule {
@@ -58,6 +61,10 @@ struct Schedule {
     int64_t sb_stride;      // contiguous: scales per expert of B
     int64_t max_m;          // masked: rows per expert of A and C
     const int32_t* counts;  // masked: rows in use per expert, read where the kernel runs
+    int64_t experts;        // routed: experts
+    int64_t rows;           // routed: rows of A (a bound on the routed rows)
+    const int64_t* offsets; // routed: first row of each expert, [experts + 1]
+    const int64_t* prefix;  // routed: prefix of the experts' kBm-row tiles, [experts + 1]
     Groups groups;          // contiguous: the launch's experts (kBm-row tiles)
 };
 
@@ -106,12 +113,38 @@ inline Schedule masked_schedule(const Problem& base, int64_t num_groups, int64_t
     return s;
 }
 
+// offsets and prefix: device memory of the routed rows (prefix in kBm-row tiles); rows: A's rows, a
+// bound on offsets[experts], which the host does not read.
+inline Schedule routed_schedule(const Problem& base, int64_t experts, int64_t rows, const int64_t* offsets,
+                                const int64_t* prefix) {
+    Schedule s{};
+    s.layout = kRouted;
+    s.base = base;
+    s.row_tiles = ceil_div(rows, kBm) + experts;  // each expert wastes at most one partial tile
+    s.col_tiles = ceil_div(base.n, kBn);
+    s.experts = experts;
+    s.rows = rows;
+    s.offsets = offsets;
+    s.prefix = prefix;
+    return s;
+}
+
 // Rows of the A and B tensors a launch's boxes are cut from (the TMA maps' outer extents).
 inline int64_t a_rows(const Schedule& s, int64_t num_groups) {
-    return s.layout == kDense ? s.base.m : s.layout == kContiguous ? s.groups.rows[s.groups.count] : num_groups * s.max_m;
+    switch (s.layout) {
+        case kDense: return s.base.m;
+        case kContiguous: return s.groups.rows[s.groups.count];
+        case kRouted: return s.rows;
+        default: return num_groups * s.max_m;
+    }
 }
 inline int64_t b_rows(const Schedule& s, int64_t num_groups) {
-    return s.layout == kDense ? s.base.n : (s.layout == kContiguous ? s.groups.count : num_groups) * s.base.n;
+    switch (s.layout) {
+        case kDense: return s.base.n;
+        case kContiguous: return s.groups.count * s.base.n;
+        case kRouted: return s.experts * s.base.n;
+        default: return num_groups * s.base.n;
+    }
 }
 
 // Tile t in band order: bands of kBandRows row tiles, column-major inside a band.
@@ -138,6 +171,15 @@ MOE_HD Job job(const Schedule& s, int64_t t) {
         const int e = fp8gemm::contiguous_tile(s.base, s.groups, s.b_stride, s.sb_stride, rt, &j.p, &j.row0, kBm);
         j.a_row = s.groups.rows[e] + j.row0;
         j.b_row = e * s.base.n + j.col0;
+    } else if (s.layout == kRouted) {
+        const int64_t e = fp8gemm::routed_tile(s.base, s.offsets, s.prefix, s.experts, rt, kBm, &j.p, &j.row0);
+        if (e < 0) {
+            j.p = s.base;  // a tile of the worst-case grid past the last: nothing to compute (p.m = 0)
+            j.row0 = 0;
+        } else {
+            j.a_row = s.offsets[e] + j.row0;
+            j.b_row = e * s.base.n + j.col0;
+        }
     } else {
         fp8gemm::masked_tile(s.base, s.max_m, s.counts, rt, &j.p, &j.row0, &j.zero_from, &j.zero_to, kBm);
         const int64_t e = rt / ((s.max_m + kBm - 1) / kBm);

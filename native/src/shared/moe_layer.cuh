@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "bits.cuh"
+#include "fp8_gemm_groups.cuh"
 #include "fp8_gemm_tile.cuh"
 #include "gate_token.cuh"
 #include "moe/moe.h"
@@ -28,7 +29,8 @@ constexpr int64_t kNoBadRow = INT64_MAX;
 
 struct Shape {
     int64_t t, h, i, is, n, k;
-    bool tc;  // tensor-core GEMMs
+    bool tc;     // tensor-core GEMMs
+    bool wgmma;  // ... Hopper's TMA-fed wgmma kernel (tensor_cores = 2)
     MOE_HD int64_t rows() const { return t * k; }  // R: one row per (token, choice)
     MOE_HD int64_t plan_chunks() const { return (rows() + kPlanChunk - 1) / kPlanChunk; }
 };
@@ -58,7 +60,7 @@ inline Layout layout_of(const Shape& s) {
     l.xqs = take(s.t * hc * 4);
     l.counts = take(s.plan_chunks() * s.n * 4);
     l.offsets = take((s.n + 1) * 8);
-    l.tiles = take((s.n + 1) * 8);
+    l.tiles = take(2 * (s.n + 1) * 8);  // the 64-row tile prefix, then the 128-row one
     l.row_of = take(r * 4);
     l.xp = take(r * s.h);
     l.xps = take(r * hc * 4);
@@ -87,10 +89,10 @@ inline int32_t shape_of(const moe_layer_args* a, Shape* out) {
     if (a->tokens < 0 || a->tokens > lim || a->hidden < 1 || a->hidden > lim || a->intermediate < 1 ||
         a->intermediate > lim || a->intermediate % fp8gemm::kChunk != 0 || a->shared_intermediate < 0 ||
         a->shared_intermediate > lim || a->shared_intermediate % fp8gemm::kChunk != 0 ||
-        (a->tensor_cores != 0 && a->tensor_cores != 1))
+        a->tensor_cores < 0 || a->tensor_cores > 2 || (a->tensor_cores == 2 && a->hidden % 16 != 0))
         return MOE_STATUS_INVALID_CONFIG;
     Shape s{a->tokens, a->hidden, a->intermediate, a->shared_intermediate, a->gate.num_experts, a->gate.topk,
-            a->tensor_cores == 1};
+            a->tensor_cores >= 1, a->tensor_cores == 2};
     // The largest buffers are [R, 2I] and [R, H] floats: keep them (and the grids) far from overflow.
     int64_t widest = 2 * s.i > s.h ? 2 * s.i : s.h;
     widest = widest > 2 * s.is ? widest : 2 * s.is;
@@ -184,14 +186,18 @@ MOE_HD void plan_scan_expert(const Shape& s, int64_t e, int32_t* counts, int64_t
 }
 
 // Step 2, one thread after the others: offsets = exclusive prefix of totals (in place: totals is
-// offsets + 1), tiles = prefix of each expert's 64-row GEMM tiles.
+// offsets + 1), tiles = prefix of each expert's 64-row GEMM tiles, then (tiles + N + 1) of its 128-row
+// ones (the TMA-fed wgmma kernel's).
 MOE_HD void plan_offsets(const Shape& s, int64_t* offsets, int64_t* tiles) {
+    int64_t* wide = tiles + s.n + 1;
     offsets[0] = 0;
     tiles[0] = 0;
+    wide[0] = 0;
     for (int64_t e = 0; e < s.n; ++e) {
         const int64_t rows = offsets[e + 1];
         offsets[e + 1] = offsets[e] + rows;
         tiles[e + 1] = tiles[e] + (rows + fp8gemm::kBm - 1) / fp8gemm::kBm;
+        wide[e + 1] = wide[e] + (rows + 2 * fp8gemm::kBm - 1) / (2 * fp8gemm::kBm);
     }
 }
 
@@ -223,30 +229,11 @@ MOE_HD void gather_scale(const Shape& s, int64_t a, int64_t chunk, const float* 
 
 // ---- grouped GEMM with the expert offsets in device memory ----
 
-// The expert of row tile `tile` (tiles = prefix of 64-row tiles per expert): the last e with
-// tiles[e] <= tile, which skips experts without rows. tile < tiles[n].
-MOE_HD int64_t expert_of_tile(const int64_t* tiles, int64_t n, int64_t tile) {
-    int64_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        const int64_t mid = (lo + hi + 1) / 2;
-        if (tiles[mid] <= tile) lo = mid; else hi = mid - 1;
-    }
-    return lo;
-}
-
-// Row tile `tile` of a grouped GEMM over contiguous expert rows whose offsets (and tile prefix) are in
-// memory the block reads: *p becomes that expert's problem and *row0 the tile's first row in it; false
-// for a tile beyond the last (the grid is sized for the worst case, R / 64 + N tiles).
+// Row tile `tile` (64 rows) of a grouped GEMM over the routed rows (fp8gemm::routed_tile); false for a tile
+// beyond the last (the grid is sized for the worst case, R / 64 + N tiles).
 MOE_HD bool grouped_tile(const fp8gemm::Problem& base, const int64_t* offsets, const int64_t* tiles, int64_t n_groups,
                          int64_t tile, fp8gemm::Problem* p, int64_t* row0) {
-    if (tile >= tiles[n_groups]) return false;
-    const int64_t e = expert_of_tile(tiles, n_groups, tile);
-    const int64_t r0 = offsets[e];
-    const int64_t kc = fp8gemm::chunks(base.k);
-    *p = fp8gemm::Problem{offsets[e + 1] - r0, base.n, base.k, base.a + r0 * base.k, base.sa + r0 * kc,
-                          base.b + e * base.n * base.k, base.sb + e * fp8gemm::chunks(base.n) * kc, base.c + r0 * base.n};
-    *row0 = (tile - tiles[e]) * fp8gemm::kBm;
-    return true;
+    return fp8gemm::routed_tile(base, offsets, tiles, n_groups, tile, fp8gemm::kBm, p, row0) >= 0;
 }
 
 // ---- SwiGLU: act = silu(a) * b, silu(a) = a * sigmoid(a), over rows [0, rows) (zeros beyond, up to bound) ----

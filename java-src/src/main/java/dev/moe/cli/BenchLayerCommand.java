@@ -100,9 +100,11 @@ final class BenchLayerCommand implements Callable<Integer> {
             for (Backend b : chosen) {
                 for (boolean tc : b == Backend.CUDA && tensorCores ? new boolean[] {false, true} : new boolean[] {false}) {
                     double[] times;
+                    String kernel = null;
                     if (b == Backend.CUDA) {
                         try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, graphMaxTokens, tc)) {
                             times = Timing.measure(() -> gpu.forward(x, t), seconds);
+                            kernel = gpu.gemmKernel().benchRow();
                         }
                     } else {
                         MoeLayer layer = MoeLayer.create(w, b);
@@ -112,6 +114,9 @@ final class BenchLayerCommand implements Callable<Integer> {
                     cpuSeconds = b == Backend.CPU ? Double.valueOf(median) : cpuSeconds;
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("backend", tc ? "cuda-tc" : b.cliName());
+                    if (kernel != null) {
+                        row.put("gemm_kernel", kernel);
+                    }
                     row.put("tokens", t);
                     row.put("median_s", median);
                     row.put("min_s", times[0]);

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_layer_args;
+import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.nativelib.MoeNative;
 import dev.moe.routing.NativeStatus;
 import dev.moe.routing.NativeGateConfig;
@@ -73,18 +74,28 @@ final class CudaLayerArgs {
     static long workspaceBytes(MoeLayerWeights w, int tokens) {
         MoeNative.cpu();  // moe_layer_workspace_bytes lives in the CPU library
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment args = struct(arena, w, tokens, false, Map.of(), 0);
+            MemorySegment args = struct(arena, w, tokens, CudaGemmKernel.EXACT, Map.of(), 0);
             MemorySegment out = arena.allocate(ValueLayout.JAVA_LONG);
             NativeStatus.check(moe_h.moe_layer_workspace_bytes(args, out), "moe_layer_workspace_bytes");
             return out.get(ValueLayout.JAVA_LONG, 0);
         }
     }
 
+    /** moe_layer_args.tensor_cores for the layer's GEMM kernel. */
+    static int tensorCoresField(CudaGemmKernel kernel) {
+        return switch (kernel) {
+            case EXACT -> 0;
+            case MMA -> 1;
+            case WGMMA_TMA -> 2;
+            case WGMMA -> throw new IllegalArgumentException("the GPU-resident layer runs the EXACT, MMA or WGMMA_TMA GEMMs, not WGMMA");
+        };
+    }
+
     /**
-     * A moe_layer_args for {@code tokens} tokens with the given pointers (absent slots are NULL), on the
-     * tensor-core GEMMs or the exact ones.
+     * A moe_layer_args for {@code tokens} tokens with the given pointers (absent slots are NULL), its GEMMs
+     * on {@code kernel} (EXACT, MMA or WGMMA_TMA: tensor_cores 0, 1, 2).
      */
-    static MemorySegment struct(Arena arena, MoeLayerWeights w, int tokens, boolean tensorCores, Map<Slot, MemorySegment> ptr,
+    static MemorySegment struct(Arena arena, MoeLayerWeights w, int tokens, CudaGemmKernel kernel, Map<Slot, MemorySegment> ptr,
                                 long workspaceBytes) {
         MemorySegment a = moe_layer_args.allocate(arena);
         NativeGateConfig.write(w.config(), moe_layer_args.gate(a));
@@ -92,7 +103,7 @@ final class CudaLayerArgs {
         moe_layer_args.hidden(a, w.hidden());
         moe_layer_args.intermediate(a, w.intermediate());
         moe_layer_args.shared_intermediate(a, w.hasSharedExpert() ? w.sharedW2().cols() : 0);
-        moe_layer_args.tensor_cores(a, tensorCores ? 1 : 0);
+        moe_layer_args.tensor_cores(a, tensorCoresField(kernel));
         MemorySegment nul = MemorySegment.NULL;
         moe_layer_args.x(a, ptr.getOrDefault(Slot.X, nul));
         moe_layer_args.gate_weight(a, ptr.getOrDefault(Slot.GATE, nul));

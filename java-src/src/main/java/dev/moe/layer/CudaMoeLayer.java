@@ -13,6 +13,7 @@ import dev.moe.cuda.CudaException;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.cuda.DeviceBuffer;
+import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.layer.CudaLayerArgs.Slot;
 import dev.moe.routing.GateStats;
 import dev.moe.routing.NativeStatus;
@@ -37,7 +38,7 @@ public final class CudaMoeLayer implements AutoCloseable {
     private final MoeLayerWeights w;
     private final int device;
     private final int graphMaxTokens;
-    private final boolean tensorCores;
+    private final CudaGemmKernel kernel;
     private final DeviceArena weightArena;
     private final CudaStream stream;
     private final Map<Slot, MemorySegment> weightPointers = new EnumMap<>(Slot.class);
@@ -47,11 +48,11 @@ public final class CudaMoeLayer implements AutoCloseable {
     private int capacity;
     private boolean closed;
 
-    private CudaMoeLayer(MoeLayerWeights w, int device, int graphMaxTokens, boolean tensorCores) {
+    private CudaMoeLayer(MoeLayerWeights w, int device, int graphMaxTokens, CudaGemmKernel kernel) {
         this.w = w;
         this.device = device;
         this.graphMaxTokens = graphMaxTokens;
-        this.tensorCores = tensorCores;
+        this.kernel = kernel;
         this.weightArena = new DeviceArena(device);
         CudaStream s = null;
         try (Arena host = Arena.ofConfined()) {
@@ -83,19 +84,49 @@ public final class CudaMoeLayer implements AutoCloseable {
     }
 
     /**
-     * As {@link #create(MoeLayerWeights, int, int)}; with {@code tensorCores} the expert GEMMs run on FP8
-     * tensor cores (compute capability 8.0+), close to {@link MoeLayer} but not bit-identical (see
-     * {@link dev.moe.fp8.Fp8Gemm#cudaTensorCores()}).
+     * As {@link #create(MoeLayerWeights, int, int)}; with {@code tensorCores} the expert GEMMs run on the
+     * device's fastest tensor-core kernel ({@link CudaGemmKernel#fastestFor(int)}; on compute capability 9.0
+     * the TMA-fed wgmma kernel when H is a multiple of 16, else mma.sync), close to {@link MoeLayer} but not
+     * bit-identical (see {@link dev.moe.fp8.Fp8Gemm#cudaTensorCores()}).
+     *
+     * @throws CudaException when the device is not usable or its memory does not hold the weights
      */
     public static CudaMoeLayer create(MoeLayerWeights weights, int device, int graphMaxTokens, boolean tensorCores) {
         Objects.requireNonNull(weights, "weights");
-        if (device < 0) {
-            throw new IllegalArgumentException("device must be >= 0, got " + device);
+        CudaGemmKernel k = CudaGemmKernel.EXACT;
+        if (tensorCores) {
+            k = CudaGemmKernel.fastestFor(CudaGemmKernel.capability(requireDevice(device)));
+            k = k == CudaGemmKernel.WGMMA_TMA && weights.hidden() % 16 != 0 ? CudaGemmKernel.MMA : k;
         }
+        return create(weights, device, graphMaxTokens, k);
+    }
+
+    /**
+     * As {@link #create(MoeLayerWeights, int, int)} with the expert and shared-expert GEMMs on {@code kernel}:
+     * EXACT, MMA (compute capability 8.0+) or WGMMA_TMA (9.0, H a multiple of 16).
+     *
+     * @throws IllegalArgumentException for WGMMA (the layer does not run it), or WGMMA_TMA with H not a multiple of 16
+     * @throws CudaException when the device is not usable, does not run the kernel, or its memory does not hold the weights
+     */
+    public static CudaMoeLayer create(MoeLayerWeights weights, int device, int graphMaxTokens, CudaGemmKernel kernel) {
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(kernel, "kernel");
+        requireDevice(device);
         if (graphMaxTokens < 0) {
             throw new IllegalArgumentException("graphMaxTokens must be >= 0, got " + graphMaxTokens);
         }
-        return new CudaMoeLayer(weights, device, graphMaxTokens, tensorCores);
+        CudaLayerArgs.tensorCoresField(kernel);  // refuses WGMMA
+        if (kernel == CudaGemmKernel.WGMMA_TMA && weights.hidden() % 16 != 0) {
+            throw new IllegalArgumentException("the WGMMA_TMA layer needs H a multiple of 16 (TMA row strides), got " + weights.hidden());
+        }
+        return new CudaMoeLayer(weights, device, graphMaxTokens, kernel);
+    }
+
+    private static int requireDevice(int device) {
+        if (device < 0) {
+            throw new IllegalArgumentException("device must be >= 0, got " + device);
+        }
+        return device;
     }
 
     /** The layer on device 0 with the default graph threshold. */
@@ -113,7 +144,12 @@ public final class CudaMoeLayer implements AutoCloseable {
 
     /** Whether the expert GEMMs run on tensor cores. */
     public boolean tensorCores() {
-        return tensorCores;
+        return kernel.tensorCores();
+    }
+
+    /** {@return the kernel of the expert GEMMs} */
+    public CudaGemmKernel gemmKernel() {
+        return kernel;
     }
 
     /** The largest batch run as a CUDA graph. */
@@ -174,7 +210,7 @@ public final class CudaMoeLayer implements AutoCloseable {
         call.get(Slot.LOAD).clear(stream);
         Map<Slot, MemorySegment> ptr = new EnumMap<>(weightPointers);
         call.forEach((slot, b) -> ptr.put(slot, b.pointer()));
-        MemorySegment args = CudaLayerArgs.struct(host, w, tokens, tensorCores, ptr, call.get(Slot.WORKSPACE).bytes());
+        MemorySegment args = CudaLayerArgs.struct(host, w, tokens, kernel, ptr, call.get(Slot.WORKSPACE).bytes());
         NativeStatus.check(moe_h.moe_layer_forward_cuda(device, stream.handle(), args), "moe_layer_forward_cuda");
     }
 
@@ -255,10 +291,10 @@ public final class CudaMoeLayer implements AutoCloseable {
 
     /**
      * The GPU pipeline's code run on the host ({@code moe_layer_forward_cuda_host}): the same kernels'
-     * per-thread code, block by block (tensor-core MMAs emulated, summing in increasing k). For tests on
-     * machines without a GPU; slow.
+     * per-thread code, block by block (tensor-core MMAs emulated, summing in increasing k; the wgmma
+     * pipeline's roles as turn-taking threads). For tests on machines without a GPU; slow.
      */
-    static MoeLayer.Output forwardOnHost(MoeLayerWeights w, float[] x, int tokens, boolean tensorCores) {
+    static MoeLayer.Output forwardOnHost(MoeLayerWeights w, float[] x, int tokens, CudaGemmKernel kernel) {
         MoeLayer.checkInput(x, tokens, w.hidden());
         int k = w.config().topk();
         int n = w.config().numExperts();
@@ -269,7 +305,7 @@ public final class CudaMoeLayer implements AutoCloseable {
                 ptr.put(e.getKey(), host.allocate(Math.max(1, e.getValue()), 256));
             }
             MemorySegment.copy(x, 0, ptr.get(Slot.X), ValueLayout.JAVA_FLOAT, 0, x.length);
-            MemorySegment args = CudaLayerArgs.struct(host, w, tokens, tensorCores, ptr, bytes.get(Slot.WORKSPACE));
+            MemorySegment args = CudaLayerArgs.struct(host, w, tokens, kernel, ptr, bytes.get(Slot.WORKSPACE));
             int status = moe_h.moe_layer_forward_cuda_host(args);
             MemorySegment diag = ptr.get(Slot.DIAGNOSTICS);
             if (status == moe_h.MOE_STATUS_NON_FINITE_INPUT() && tokens > 0) {

@@ -18,6 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_layer_args;
+import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.ScoreFunction;
@@ -48,13 +49,13 @@ class CudaMoeLayerHostTest {
     }
 
     static void assertSameAsJava(MoeLayerWeights w, int tokens, long seed) {
-        assertSameAsJava(w, tokens, seed, false);
+        assertSameAsJava(w, tokens, seed, CudaGemmKernel.EXACT);
     }
 
-    static void assertSameAsJava(MoeLayerWeights w, int tokens, long seed, boolean tensorCores) {
+    static void assertSameAsJava(MoeLayerWeights w, int tokens, long seed, CudaGemmKernel kernel) {
         float[] x = input(tokens, w.hidden(), seed);
         MoeLayer.Output want = MoeLayer.create(w, Backend.JAVA).forwardWithRouting(x, tokens);
-        MoeLayer.Output got = CudaMoeLayer.forwardOnHost(w, x, tokens, tensorCores);
+        MoeLayer.Output got = CudaMoeLayer.forwardOnHost(w, x, tokens, kernel);
         assertArrayEquals(want.routing().ids(), got.routing().ids(), "ids");
         assertArrayEquals(want.routing().weights(), got.routing().weights(), "weights");
         assertArrayEquals(want.routing().expertLoad(), got.routing().expertLoad(), "load");
@@ -68,12 +69,18 @@ class CudaMoeLayerHostTest {
         assertSameAsJava(w, tokens, tokens * 3L + hidden);
     }
 
-    /** The tensor-core GEMM tiles (MMAs emulated in increasing k) inside the pipeline: still the java layer's bits. */
-    @ParameterizedTest(name = "tensor cores T={0} H={1} shared={2}")
-    @CsvSource({"37, 200, true", "300, 136, false"})
-    void tensorCoreGemmsInThePipeline(int tokens, int hidden, boolean shared) {
+    /**
+     * The tensor-core GEMMs inside the pipeline, emulated in increasing k: still the java layer's bits.
+     * MMA: the mma.sync tiles; WGMMA_TMA: the persistent pipeline over the routed rows, its 128-row tiles
+     * found from the prefix the plan writes on the device (empty experts, a partial last tile, tiles of the
+     * worst-case grid past the last).
+     */
+    @ParameterizedTest(name = "{3} T={0} H={1} shared={2}")
+    @CsvSource({"37, 200, true, MMA", "300, 136, false, MMA", "37, 208, true, WGMMA_TMA", "300, 144, false, WGMMA_TMA",
+        "1, 64, true, WGMMA_TMA"})
+    void tensorCoreGemmsInThePipeline(int tokens, int hidden, boolean shared, CudaGemmKernel kernel) {
         MoeLayerWeights w = MoeLayerWeights.synthetic(V3_LIKE, hidden, 128, shared, 21 + tokens);
-        assertSameAsJava(w, tokens, tokens + 5L, true);
+        assertSameAsJava(w, tokens, tokens + 5L, kernel);
     }
 
     @Test
@@ -92,7 +99,7 @@ class CudaMoeLayerHostTest {
     @Test
     void emptyBatch() {
         MoeLayerWeights w = MoeLayerWeights.synthetic(V3_LIKE, 64, 128, true, 3);
-        MoeLayer.Output got = CudaMoeLayer.forwardOnHost(w, new float[0], 0, false);
+        MoeLayer.Output got = CudaMoeLayer.forwardOnHost(w, new float[0], 0, CudaGemmKernel.EXACT);
         assertEquals(0, got.hidden().length);
         assertEquals(0, Arrays.stream(got.routing().expertLoad()).sum());
     }
@@ -105,7 +112,7 @@ class CudaMoeLayerHostTest {
         MoeLayerWeights w = new MoeLayerWeights(s.config(), 64, 128, gate, s.gateBias(), s.w13(), s.w2(), null, null);
         float[] x = input(5, 64, 1);
         Arrays.fill(x, 3 * 64, 4 * 64, 3e38f);
-        ArithmeticException e = assertThrows(ArithmeticException.class, () -> CudaMoeLayer.forwardOnHost(w, x, 5, false));
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> CudaMoeLayer.forwardOnHost(w, x, 5, CudaGemmKernel.EXACT));
         assertTrue(e.getMessage().contains("token 3"), e.getMessage());
     }
 
@@ -116,15 +123,20 @@ class CudaMoeLayerHostTest {
         long big = CudaLayerArgs.workspaceBytes(w, 1000);
         assertTrue(small > 0 && big > 50 * small, small + " / " + big);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment args = CudaLayerArgs.struct(arena, w, 4, false, Map.of(), 0);
+            MemorySegment args = CudaLayerArgs.struct(arena, w, 4, CudaGemmKernel.EXACT, Map.of(), 0);
             MemorySegment bytes = arena.allocate(ValueLayout.JAVA_LONG);
             moe_layer_args.intermediate(args, 100);  // not a multiple of 128
             assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes));
             moe_layer_args.intermediate(args, 128);
             assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_layer_workspace_bytes(args, bytes));
             assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_layer_forward_cuda_host(args), "no buffers given");
+            moe_layer_args.tensor_cores(args, 3);
+            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes), "tensor_cores is 0, 1 or 2");
             moe_layer_args.tensor_cores(args, 2);
-            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes), "tensor_cores is 0 or 1");
+            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes), "wgmma with TMA: H % 16");
+            moe_layer_args.hidden(args, 208);
+            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_layer_workspace_bytes(args, bytes));
+            moe_layer_args.hidden(args, 200);
             moe_layer_args.tensor_cores(args, 0);
             moe_layer_args.tokens(args, -1);
             assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_forward_cuda_host(args));

@@ -48,10 +48,14 @@ class CudaMoeLayerTest {
     }
 
     /** Tensor-core GEMMs: the same routing (the gate is exact), outputs within 1 % of the largest |y|. */
-    @Test
-    void tensorCoreLayerIsCloseToTheJavaLayer() {
+    /** Each tensor-core kernel the device runs, in the graph (16 tokens) and direct (500) paths. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(names = {"MMA", "WGMMA_TMA"})
+    void tensorCoreLayerIsCloseToTheJavaLayer(dev.moe.fp8.CudaGemmKernel kernel) {
+        int cc = dev.moe.fp8.CudaGemmKernel.capability(0);
+        org.junit.jupiter.api.Assumptions.assumeTrue(kernel.runsOn(cc), kernel + " does not run on compute capability " + cc);
         MoeLayerWeights w = MoeLayerWeights.synthetic(CudaMoeLayerHostTest.V3_LIKE, 256, 256, true, 9);
-        try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, 64, true)) {
+        try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, 64, kernel)) {
             for (int tokens : new int[] {16, 500}) {
                 float[] x = CudaMoeLayerHostTest.input(tokens, w.hidden(), tokens);
                 MoeLayer.Output want = MoeLayer.create(w, Backend.JAVA).forwardWithRouting(x, tokens);
