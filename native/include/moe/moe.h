@@ -280,7 +280,8 @@ typedef struct moe_layer_args {
                                          * tensor-core GEMMs of moe_fp8_gemm_cuda_tc (close, not identical,
                                          * on the GPU; compute capability 8.0+; the host twin emulates the
                                          * FP8 MMA path); 2: Hopper's moe_fp8_*_cuda_wgmma_tma kernel
-                                         * (compute capability 9.0, hidden a multiple of 16; the host twin
+                                         * (compute capability 9.0, hidden a multiple of 16, N x 2I and
+                                         * N x H below 2^31, w13 and w2 16-byte aligned; the host twin
                                          * runs its pipeline emulation) */
     const float* x;                     /* fp32 [T, H], finite */
     const float* gate_weight;           /* fp32 [N, H] */

@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 #include <cudaTypedefs.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "../shared/fp8_gemm_wgmma_pipeline.cuh"
@@ -25,6 +26,12 @@ constexpr uint32_t kDynamicSmem = pp::kSmemBytes + wg::kSmemAlign;
 #if defined(MOE_FP8_WGMMA)
 constexpr uint32_t kProducerRegs = 40;   // setmaxnreg: the producer warpgroup gives registers to the consumers
 constexpr uint32_t kConsumerRegs = 232;  // 40 + 2 x 232 = 504 per thread triple, 64 512 of the SM's 65 536
+// setmaxnreg.inc waits until the block's pool has the registers: what the consumers ask for must not
+// exceed what the launch bounds give all three warpgroups (168 each: 65 536 / 384, rounded down to 8).
+static_assert(kProducerRegs % 8 == 0 && kConsumerRegs % 8 == 0 && kProducerRegs >= 24 && kConsumerRegs <= 256,
+              "setmaxnreg takes multiples of 8 in [24, 256]");
+static_assert(kProducerRegs + pp::kConsumers * kConsumerRegs <= (65536 / pp::kThreads) / 8 * 8 * (1 + pp::kConsumers),
+              "the consumers cannot take more registers than the producer gives up");
 
 __device__ __forceinline__ uint32_t smem_u32(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
 
@@ -178,6 +185,22 @@ int32_t make_map(CUtensorMap* map, const uint8_t* codes, int64_t rows, int64_t k
 
 static_assert(pp::kBm == pp::kBn, "one box shape serves A and B");
 
+// Once per device (the answers do not change): its SM count into *sms, and the kernel's shared-memory
+// opt-in. Concurrent first calls do the same work twice, harmlessly.
+int32_t prepare(int32_t device, int* sms) {
+    constexpr int kDevices = 64;
+    static std::atomic<int> known[kDevices];
+    if (device >= 0 && device < kDevices && (*sms = known[device].load(std::memory_order_relaxed)) > 0) return MOE_STATUS_OK;
+    if (const int32_t st = moe::cuda::fail(cudaDeviceGetAttribute(sms, cudaDevAttrMultiProcessorCount, device)); st != MOE_STATUS_OK)
+        return st;
+    if (const int32_t st = moe::cuda::fail(cudaFuncSetAttribute(gemm_tma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                                static_cast<int>(kDynamicSmem)));
+        st != MOE_STATUS_OK)
+        return st;
+    if (device >= 0 && device < kDevices) known[device].store(*sms, std::memory_order_relaxed);
+    return MOE_STATUS_OK;
+}
+
 // Whether TMA can describe the operands: 16-byte aligned bases and row strides, coordinates in int32. The
 // entries hand other shapes to the single-warpgroup wgmma kernel, which gives the same bits.
 bool tma_describable(const uint8_t* a, const uint8_t* b, int64_t a_rows, int64_t b_rows, int64_t k) {
@@ -195,12 +218,7 @@ int32_t wgmma_tma_launch(int32_t device, cudaStream_t stream, const pp::Schedule
     if (const int32_t st = make_map(&map_a, s.base.a, pp::a_rows(s, num_groups), s.base.k); st != MOE_STATUS_OK) return st;
     if (const int32_t st = make_map(&map_b, s.base.b, pp::b_rows(s, num_groups), s.base.k); st != MOE_STATUS_OK) return st;
     int sms = 0;
-    if (const int32_t st = moe::cuda::fail(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device)); st != MOE_STATUS_OK)
-        return st;
-    if (const int32_t st = moe::cuda::fail(cudaFuncSetAttribute(gemm_tma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                                static_cast<int>(kDynamicSmem)));
-        st != MOE_STATUS_OK)
-        return st;
+    if (const int32_t st = prepare(device, &sms); st != MOE_STATUS_OK) return st;
     const int64_t grid = pp::tiles(s) < sms ? pp::tiles(s) : sms;
     gemm_tma_kernel<<<static_cast<unsigned>(grid), pp::kThreads, kDynamicSmem, stream>>>(map_a, map_b, s);
     return moe::cuda::fail(cudaGetLastError());

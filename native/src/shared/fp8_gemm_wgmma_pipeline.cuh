@@ -35,7 +35,7 @@ constexpr int kSlice = fp8wgmma::kBm;               // 64: one m64 wgmma
 constexpr int kBm = kConsumers * kSlice;            // 128 rows per tile
 constexpr int kBn = fp8wgmma::kBn;                  // 128 columns per tile (one scale block of B)
 constexpr int kThreads = 128 * (1 + kConsumers);    // producer warpgroup + consumers
-constexpr int kStages = 6;
+constexpr int kStages = 7;                          // 7 x 32 KiB + barriers + alignment slack <= 227 KiB
 constexpr int kBandRows = 8;                        // row tiles per raster band
 constexpr uint32_t kATileBytes = kBm * kRowBytes;   // 16 KiB: the box of one TMA load
 constexpr uint32_t kBTileBytes = kBn * kRowBytes;   // 16 KiB
@@ -51,7 +51,9 @@ static_assert(kSlice * kRowBytes % kSmemAlign == 0 && kATileBytes % kSmemAlign =
 enum Layout : int32_t { kDense = 0, kContiguous = 1, kMasked = 2, kRouted = 3 };
 static_assert(kBm == 2 * fp8gemm::kBm, "moe_layer.cuh's plan_offsets writes the routed prefix in 2 x 64-row tiles");
 
-// What every block of one launch walks: the layout, its tile grid and the layout's parameters.
+// What every block of one launch walks: the layout, its tile grid and the layout's parameters. The
+// producer and the consumers each read the masked counts and the routed offsets themselves: those must
+// not change while the kernel runs (a disagreement would hang the block, not just give wrong values).
 struct Schedule {
     int32_t layout;
     Problem base;           // dense: the problem; grouped: n, k and the launch's base pointers

@@ -98,6 +98,8 @@ inline int32_t shape_of(const moe_layer_args* a, Shape* out) {
     widest = widest > 2 * s.is ? widest : 2 * s.is;
     if (s.rows() > (int64_t{1} << 26) || static_cast<double>(s.rows()) * static_cast<double>(widest) * 4.0 > 1.15e18)
         return MOE_STATUS_INVALID_CONFIG;
+    // TMA box coordinates are int32: all experts' weight rows (N x 2I for w13, N x H for w2) must be addressable.
+    if (s.wgmma && (s.n * 2 * s.i >= INT32_MAX || s.n * s.h >= INT32_MAX)) return MOE_STATUS_INVALID_CONFIG;
     *out = s;
     return MOE_STATUS_OK;
 }
@@ -114,6 +116,9 @@ inline int32_t check_pointers(const moe_layer_args& a, const Shape& s) {
         return MOE_STATUS_NULL_POINTER;
     if (a.workspace_bytes < layout_of(s).total || reinterpret_cast<uintptr_t>(a.workspace) % 256 != 0)
         return MOE_STATUS_BAD_BUFFER_SIZE;
+    // The TMA-fed kernel reads the expert weights through tensor maps: 16-byte aligned bases.
+    const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+    if (s.wgmma && (!aligned(a.w13) || !aligned(a.w2))) return MOE_STATUS_BAD_BUFFER_SIZE;
     return MOE_STATUS_OK;
 }
 

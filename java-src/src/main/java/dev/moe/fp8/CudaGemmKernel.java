@@ -20,7 +20,7 @@ public enum CudaGemmKernel {
     /** Hopper wgmma, one warpgroup per 64 x 128 tile, threads stage the operands (compute capability 9.0). */
     WGMMA("cuda-wgmma", 90),
     /**
-     * Hopper wgmma in a persistent, warp-specialised kernel: TMA loads into a six-stage ring, two consumer
+     * Hopper wgmma in a persistent, warp-specialised kernel: TMA loads into a seven-stage ring, two consumer
      * warpgroups per 128 x 128 tile (compute capability 9.0); the same bits as {@link #WGMMA}.
      */
     WGMMA_TMA("cuda-wgmma-tma", 90);

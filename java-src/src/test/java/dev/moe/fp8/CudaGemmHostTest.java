@@ -117,7 +117,7 @@ class CudaGemmHostTest {
      * The pipelined Hopper kernel (producer and two consumer warpgroups over a ring of TMA-filled stages,
      * persistent blocks) with its roles run as turn-taking threads, barriers by the PTX phase rules, TMA
      * boxes and wgmmas emulated: bit-identical to the reference. Shapes where each of the emulation's three
-     * blocks walks several tiles and the six-stage ring wraps inside a tile (k = 1000: 8 chunks) and across
+     * blocks walks several tiles and the seven-stage ring wraps inside a tile (k = 1000: 8 chunks) and across
      * tiles. A wait on the wrong barrier parity reads an unfilled (NaN) or stale stage, or deadlocks.
      */
     @ParameterizedTest(name = "wgmma pipeline m={0} n={1} k={2}")
