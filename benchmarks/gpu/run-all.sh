@@ -42,6 +42,8 @@ echo "== version"; moe version
 
 tests_rc=0
 if has tests; then
+  echo "== moe check --backend cuda (every CUDA kernel against the Java reference, one line each)"
+  moe check --backend cuda --json "$out/check-cuda.json"
   echo "== gpu tests"
   REPORTS_DIR=$out/junit timeout "${MOE_TEST_TIMEOUT:-300}" bash "$bundle/run-tests.sh" --include-tag gpu --details=tree
   tests_rc=$?

@@ -38,8 +38,9 @@ public final class Fp8Gemm {
     /**
      * A GEMM on {@code backend}; AUTO is cuda when a usable GPU exists, else cpu when the native library
      * loads, else java (the choice logged at INFO). CUDA (named or picked by AUTO) runs the exact CUDA-core
-     * kernels on device 0, so every backend gives the reference's bits; the tensor cores are asked for
-     * explicitly ({@link #cudaTensorCores()}, {@link #cuda(int, CudaGemmKernel)}).
+     * kernels on device 0, which give the reference's bits; cpu agrees with it to FP32 rounding (a chunk is
+     * summed in the kernel's own order). The tensor cores are asked for explicitly
+     * ({@link #cudaTensorCores()}, {@link #cuda(int, CudaGemmKernel)}).
      *
      * @param backend JAVA, CPU, CUDA or AUTO
      * @return the GEMM

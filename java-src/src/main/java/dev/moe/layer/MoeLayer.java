@@ -40,7 +40,9 @@ public final class MoeLayer {
     /**
      * A layer running on {@code backend}: java, cpu or cuda (gate, quantisation and GEMMs all on that
      * backend, each call copying to and from the GPU for cuda), or auto = cuda when a usable GPU exists,
-     * else cpu when the native library loads, else java. Every backend gives the same bits.
+     * else cpu when the native library loads, else java. The routing is identical on every backend; the
+     * output is the java layer's bits on cuda (exact GEMMs) and agrees to FP32 rounding on cpu (its GEMMs
+     * sum a 128-chunk in their own order).
      *
      * @param weights the layer's weights (kept, not copied)
      * @param backend the backend
