@@ -58,8 +58,18 @@ __global__ void __launch_bounds__(L::kThreads) plan_rank_kernel(L::Shape s, cons
 __global__ void __launch_bounds__(L::kThreads) gather_kernel(L::Shape s, const uint8_t* xq, const float* xqs,
                                                              const int32_t* row_of, uint8_t* xp, float* xps) {
     const int64_t hc = g::chunks(s.h);
+    // 16 bytes per thread when rows keep uint4 alignment (the workspace is 256-byte aligned): the same bytes
+    // as gather_bytes, a sixteenth of the instructions.
+    const bool wide = s.h % 16 == 0;
     for (int64_t a = blockIdx.x; a < s.rows(); a += gridDim.x) {
-        for (int64_t c = threadIdx.x; c < s.h; c += blockDim.x) L::gather_bytes(s, a, c, xq, row_of, xp);
+        const int32_t r = row_of[a];
+        if (wide && r >= 0) {
+            const uint4* src = reinterpret_cast<const uint4*>(xq + (a / s.k) * s.h);
+            uint4* dst = reinterpret_cast<uint4*>(xp + static_cast<int64_t>(r) * s.h);
+            for (int64_t c = threadIdx.x; c < s.h / 16; c += blockDim.x) dst[c] = src[c];
+        } else {
+            for (int64_t c = threadIdx.x; c < s.h; c += blockDim.x) L::gather_bytes(s, a, c, xq, row_of, xp);
+        }
         for (int64_t c = threadIdx.x; c < hc; c += blockDim.x) L::gather_scale(s, a, c, xqs, row_of, xps);
     }
 }
