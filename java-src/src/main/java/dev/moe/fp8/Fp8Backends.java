@@ -11,26 +11,14 @@ final class Fp8Backends {
 
     /**
      * JAVA stays JAVA; CPU and CUDA must be usable (else {@link BackendUnavailableException}, never a
-     * silent fallback), and CUDA needs a CUDA kernel for the operation; AUTO is CUDA when it has the
-     * kernel and a usable GPU, else CPU when the native library loads, else JAVA.
-     *
-     * @param what          the operation, for the error message
-     * @param hasCudaKernel whether this build has a CUDA kernel for it
+     * silent fallback); AUTO is what {@link dev.moe.routing.Routers#resolveAuto()} picks (CUDA with a usable
+     * GPU, else CPU when the native library loads, else JAVA): every FP8 operation has a kernel on each.
      */
-    static Backend resolve(Backend backend, String what, boolean hasCudaKernel) {
+    static Backend resolve(Backend backend) {
         return switch (backend) {
             case JAVA -> Backend.JAVA;
-            case CPU -> usable(Backend.CPU);
-            case CUDA -> {
-                if (!hasCudaKernel) {
-                    throw new BackendUnavailableException(Backend.CUDA, "this build has no CUDA " + what + " kernel");
-                }
-                yield usable(Backend.CUDA);
-            }
-            case AUTO -> {
-                Backend b = dev.moe.routing.Routers.resolveAuto();  // cuda, else cpu, else java; logged at INFO
-                yield b == Backend.CUDA && !hasCudaKernel ? (Backends.status(Backend.CPU).usable() ? Backend.CPU : Backend.JAVA) : b;
-            }
+            case AUTO -> dev.moe.routing.Routers.resolveAuto();  // logged at INFO
+            case CPU, CUDA -> usable(backend);
         };
     }
 

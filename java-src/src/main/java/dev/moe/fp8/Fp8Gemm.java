@@ -48,7 +48,7 @@ public final class Fp8Gemm {
      */
     public static Fp8Gemm create(Backend backend) {
         Objects.requireNonNull(backend, "backend");
-        return new Fp8Gemm(Fp8Backends.resolve(backend, "FP8 GEMM", true), false);
+        return new Fp8Gemm(Fp8Backends.resolve(backend), false);
     }
 
     /**
@@ -92,7 +92,7 @@ public final class Fp8Gemm {
      */
     public static Fp8Gemm cuda(int device, boolean tensorCores) {
         Fp8Backends.requireDevice(device);
-        Backend b = Fp8Backends.resolve(Backend.CUDA, "FP8 GEMM", true);
+        Backend b = Fp8Backends.resolve(Backend.CUDA);
         return new Fp8Gemm(b, false, tensorCores ? CudaGemmKernel.fastestFor(CudaGemmKernel.capability(device)) : CudaGemmKernel.EXACT,
                 device);
     }
@@ -109,7 +109,7 @@ public final class Fp8Gemm {
     public static Fp8Gemm cuda(int device, CudaGemmKernel kernel) {
         Objects.requireNonNull(kernel, "kernel");
         Fp8Backends.requireDevice(device);
-        Backend b = Fp8Backends.resolve(Backend.CUDA, "FP8 GEMM", true);
+        Backend b = Fp8Backends.resolve(Backend.CUDA);
         int cc = CudaGemmKernel.capability(device);
         if (!kernel.runsOn(cc)) {
             throw new IllegalArgumentException("CUDA device " + device + " (compute capability " + cc / 10 + "." + cc % 10

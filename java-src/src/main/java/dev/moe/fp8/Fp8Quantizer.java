@@ -29,7 +29,7 @@ public final class Fp8Quantizer {
      * @throws BackendUnavailableException if a backend named explicitly cannot run here
      */
     public static Fp8Quantizer create(Backend backend) {
-        return new Fp8Quantizer(Fp8Backends.resolve(backend, "FP8 quantisation", true), 0);
+        return new Fp8Quantizer(Fp8Backends.resolve(backend), 0);
     }
 
     /**
@@ -41,7 +41,7 @@ public final class Fp8Quantizer {
      */
     public static Fp8Quantizer cuda(int device) {
         Fp8Backends.requireDevice(device);
-        return new Fp8Quantizer(Fp8Backends.resolve(Backend.CUDA, "FP8 quantisation", true), device);
+        return new Fp8Quantizer(Fp8Backends.resolve(Backend.CUDA), device);
     }
 
     /** {@return the concrete backend this quantizer runs on (JAVA, CPU or CUDA)} */
