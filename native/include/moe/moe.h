@@ -228,10 +228,12 @@ int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k,
                                const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                float* c, int64_t c_count);
 
-/* The tensor-core CUDA FP8 GEMM's block code (the same source as moe_fp8_gemm_cuda_tc) run on the host, its
- * path `kernel` (MOE_CUDA_GEMM_MMA_E4M3 or MOE_CUDA_GEMM_MMA_BF16) with mma.sync emulated from the PTX
- * fragment layout and summing in increasing k: moe_fp8_gemm_cuda_host's contract, bit-identical to
- * dev.moe.fp8.Fp8GemmReference. For tests. */
+/* A tensor-core CUDA FP8 GEMM's code run on the host: `kernel` MOE_CUDA_GEMM_MMA_E4M3 or _MMA_BF16 (the
+ * block code of moe_fp8_gemm_cuda_tc, mma.sync emulated from the PTX fragment layout), _WGMMA (as
+ * moe_fp8_gemm_cuda_wgmma_host) or _WGMMA_TMA (the pipelined kernel's producer and consumers as threads
+ * taking turns at their mbarrier waits, TMA boxes and wgmmas emulated; MOE_STATUS_INTERNAL_ERROR for a
+ * deadlock or barrier misuse), each summing in increasing k: moe_fp8_gemm_cuda_host's contract,
+ * bit-identical to dev.moe.fp8.Fp8GemmReference. For tests. */
 int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k,
                                   const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
                                   const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
@@ -248,7 +250,7 @@ int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k,
                                      float* c, int64_t c_count);
 
 /* The grouped CUDA GEMMs' launches and block code for kernel MOE_CUDA_GEMM_* (exact, a path of _tc with
- * mma.sync emulated, or _wgmma with its descriptors decoded) run on the host: the contiguous layout as
+ * mma.sync emulated, _wgmma with its descriptors decoded, or _wgmma_tma's pipeline) run on the host: the contiguous layout as
  * moe_fp8_grouped_gemm_contiguous_cuda* plans it, and the masked layout with counts in host memory (rows
  * past a count are 0). */
 int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets,
