@@ -27,4 +27,5 @@ module dev.moe {
     exports dev.moe.safetensors;
     exports dev.moe.sim;
     exports dev.moe.topology;
+    exports dev.moe.train;
 }

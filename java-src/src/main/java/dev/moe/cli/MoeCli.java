@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 /** The {@code ./moe} command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage or input. */
 @Command(name = "moe", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "DeepSeek-style MoE routing: fused gating, load balancing and FP8 expert kernels.",
-        subcommands = {RouteCommand.class, SimulateCommand.class, EplbCommand.class, LayerCommand.class, Fp8Command.class, SoakCommand.class, CheckCommand.class, VersionCommand.class, DemoCommand.class, BenchCommand.class})
+        subcommands = {RouteCommand.class, SimulateCommand.class, TrainCommand.class, EplbCommand.class, LayerCommand.class, Fp8Command.class, SoakCommand.class, CheckCommand.class, VersionCommand.class, DemoCommand.class, BenchCommand.class})
 public final class MoeCli implements Runnable {
     static final int EXIT_FAILURE = 1;
     static final int EXIT_USAGE = 2;

@@ -7,6 +7,7 @@ import java.util.stream.IntStream;
 
 import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.RoutingResult;
+import dev.moe.routing.ScoreFunction;
 
 /** Combinations of balance losses and per-sequence averaging (spec §f). */
 public final class AuxLosses {
@@ -26,6 +27,29 @@ public final class AuxLosses {
                 new DeviceBalanceLoss(AuxLossCoefficients.V2_DEVICE, config.numGroups(), config.scoreFunction()),
                 new CommunicationBalanceLoss(AuxLossCoefficients.V2_COMMUNICATION, config.numGroups(), config.topkGroups(),
                         config.scoreFunction()));
+    }
+
+    /**
+     * The balance loss that goes with a routing configuration's score function, scaled by α: sigmoid
+     * routers (DeepSeek-V3) get V3's sequence-wise loss with coefficient α; softmax routers (DeepSeek-V2)
+     * get V2's three losses with α1 = α and α2, α3 in V2's ratios (α2 = α·0.05/0.003,
+     * α3 = α·0.02/0.003), the configuration's groups as devices and M as the device limit, so α = 0.003
+     * gives V2's exact coefficients.
+     *
+     * @param config the routing configuration
+     * @param alpha  α, finite and &ge; 0
+     * @return the loss
+     */
+    public static AuxLoss forPreset(RoutingConfig config, double alpha) {
+        Objects.requireNonNull(config, "config");
+        if (config.scoreFunction() == ScoreFunction.SIGMOID) {
+            return SequenceBalanceLoss.forConfig(config, alpha);
+        }
+        double r = alpha / AuxLossCoefficients.V2_EXPERT;
+        return sum(new ExpertBalanceLoss(alpha, config.scoreFunction()),
+                new DeviceBalanceLoss(r * AuxLossCoefficients.V2_DEVICE, config.numGroups(), config.scoreFunction()),
+                new CommunicationBalanceLoss(r * AuxLossCoefficients.V2_COMMUNICATION, config.numGroups(),
+                        config.topkGroups(), config.scoreFunction()));
     }
 
     /**

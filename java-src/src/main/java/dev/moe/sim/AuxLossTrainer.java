@@ -4,16 +4,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.moe.loss.AuxLoss;
-import dev.moe.loss.AuxLossCoefficients;
 import dev.moe.loss.AuxLossResult;
 import dev.moe.loss.AuxLosses;
-import dev.moe.loss.CommunicationBalanceLoss;
-import dev.moe.loss.DeviceBalanceLoss;
-import dev.moe.loss.ExpertBalanceLoss;
-import dev.moe.loss.SequenceBalanceLoss;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.RoutingResult;
-import dev.moe.routing.ScoreFunction;
 
 /**
  * The auxiliary-loss baseline in the simulator (spec §f). The synthetic router has no weights to
@@ -46,14 +40,7 @@ final class AuxLossTrainer {
     }
 
     static AuxLoss lossFor(RoutingConfig c, double alpha) {
-        if (c.scoreFunction() == ScoreFunction.SIGMOID) {
-            return SequenceBalanceLoss.forConfig(c, alpha);
-        }
-        double r = alpha / AuxLossCoefficients.V2_EXPERT;
-        return AuxLosses.sum(new ExpertBalanceLoss(alpha, c.scoreFunction()),
-                new DeviceBalanceLoss(r * AuxLossCoefficients.V2_DEVICE, c.numGroups(), c.scoreFunction()),
-                new CommunicationBalanceLoss(r * AuxLossCoefficients.V2_COMMUNICATION, c.numGroups(), c.topkGroups(),
-                        c.scoreFunction()));
+        return AuxLosses.forPreset(c, alpha);
     }
 
     /** Layer {@code layer}'s offsets θ (float [N]); read-only. */

@@ -1,0 +1,37 @@
+package dev.moe.train;
+
+/**
+ * FP32 matrix multiply on row-major float arrays, BLAS style: C = β·C + op(A)·op(B) with op(X) = X or
+ * Xᵀ, each operand addressed by an offset and a leading dimension (the distance between rows), so that a
+ * head of an attention tensor or one expert's rows is a view, never a copy.
+ *
+ * <p>The three forms training needs: forward {@code Y = X·Wᵀ} (transB), activation gradient
+ * {@code dX = dY·W} (neither), weight gradient {@code dW += dYᵀ·X} (transA, β = 1). Implementations are
+ * deterministic: the same inputs give the same bits whatever the thread count.
+ */
+public interface Gemm {
+    /**
+     * C[m×n] = β·C + op(A)[m×k]·op(B)[k×n].
+     *
+     * @param transA A is stored [k, m] (read transposed) instead of [m, k]
+     * @param transB B is stored [n, k] (read transposed) instead of [k, n]
+     * @param m      rows of C
+     * @param n      columns of C
+     * @param k      the summed dimension
+     * @param a      A's array
+     * @param aOff   A's first element
+     * @param lda    A's row stride, &ge; its stored column count
+     * @param b      B's array
+     * @param bOff   B's first element
+     * @param ldb    B's row stride
+     * @param beta   0 (overwrite C) or 1 (add to C)
+     * @param c      C's array
+     * @param cOff   C's first element
+     * @param ldc    C's row stride, &ge; n
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff,
+              int ldb, float beta, float[] c, int cOff, int ldc);
+
+    /** {@return a short name for logs and benchmarks} */
+    String name();
+}
