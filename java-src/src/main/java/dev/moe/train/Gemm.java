@@ -34,4 +34,33 @@ public interface Gemm {
 
     /** {@return a short name for logs and benchmarks} */
     String name();
+
+    /**
+     * Checks that every view lies inside its array, for implementations.
+     *
+     * @throws IllegalArgumentException naming the operand that does not fit, or a bad β or size
+     */
+    static void checkViews(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
+                           int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative GEMM size " + m + " x " + n + " x " + k);
+        }
+        if (beta != 0f && beta != 1f) {
+            throw new IllegalArgumentException("beta must be 0 or 1, got " + beta);
+        }
+        checkView("A", a, aOff, transA ? k : m, transA ? m : k, lda);
+        checkView("B", b, bOff, transB ? n : k, transB ? k : n, ldb);
+        checkView("C", c, cOff, m, n, ldc);
+    }
+
+    private static void checkView(String name, float[] x, int off, int rows, int cols, int ld) {
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        long last = off + (long) (rows - 1) * ld + cols;
+        if (off < 0 || ld < cols || last > x.length) {
+            throw new IllegalArgumentException("GEMM operand " + name + ": a [" + rows + ", " + cols + "] view at offset " + off
+                    + " with row stride " + ld + " does not fit an array of " + x.length);
+        }
+    }
 }

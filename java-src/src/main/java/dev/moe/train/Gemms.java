@@ -15,7 +15,8 @@ public final class Gemms {
      */
     public static Gemm create(Backend backend) {
         return switch (backend) {
-            case JAVA, CPU -> new JavaGemm();
+            case JAVA -> new JavaGemm();
+            case CPU -> new NativeGemm();
             default -> throw new IllegalArgumentException("training runs on java or cpu, not " + backend.cliName());
         };
     }

@@ -12,6 +12,7 @@ public final class JavaGemm implements Gemm {
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
                      int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        Gemm.checkViews(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         if ((long) m * n * k < PARALLEL_WORK) {
             rows(0, m, transA, transB, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         } else {

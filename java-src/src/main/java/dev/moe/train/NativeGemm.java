@@ -1,0 +1,56 @@
+package dev.moe.train;
+
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import dev.moe.bindings.moe_h;
+import dev.moe.nativelib.MoeNative;
+import dev.moe.routing.NativeStatus;
+
+/**
+ * The native CPU {@link Gemm} ({@code moe_f32_gemm_cpu}: packed panels, a 6×16 AVX2 register tile,
+ * OpenMP over row blocks). The float arrays go to native code without a copy: the call is made through a
+ * critical downcall handle that may pass heap memory (the garbage collector waits for the few
+ * milliseconds a product takes).
+ */
+public final class NativeGemm implements Gemm {
+    private final MethodHandle handle;
+
+    /**
+     * Loads the CPU library.
+     *
+     * @throws dev.moe.nativelib.NativeLibraryException if it cannot be loaded
+     */
+    public NativeGemm() {
+        MoeNative.cpu();
+        handle = Linker.nativeLinker().downcallHandle(moe_h.moe_f32_gemm_cpu$address(), moe_h.moe_f32_gemm_cpu$descriptor(),
+                Linker.Option.critical(true));
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
+                     int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        Gemm.checkViews(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        int status;
+        try {
+            status = (int) handle.invokeExact(transA ? 1 : 0, transB ? 1 : 0, (long) m, (long) n, (long) k,
+                    view(a, aOff), (long) lda, (long) (a.length - aOff), view(b, bOff), (long) ldb, (long) (b.length - bOff),
+                    beta, view(c, cOff), (long) ldc, (long) (c.length - cOff));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        NativeStatus.check(status, "moe_f32_gemm_cpu");
+    }
+
+    private static MemorySegment view(float[] array, int offset) {
+        return MemorySegment.ofArray(array).asSlice(4L * offset);
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+}
