@@ -22,7 +22,6 @@ import dev.moe.train.TrainCheckpoint;
 import dev.moe.train.TrainRecord;
 import dev.moe.train.TrainSettings;
 import dev.moe.train.Trainer;
-import dev.moe.train.TransformerConfig;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -46,43 +45,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--val-fraction", defaultValue = "0.05", description = "Held-out share, the end of the file (default ${DEFAULT-VALUE}).")
     double valFraction;
 
-    @Option(names = "--preset", defaultValue = "deepseek-v3",
-            description = "Gate rules: deepseek-v3 (sigmoid, top-2-sum groups, renormalised) or deepseek-v2 "
-                    + "(softmax, group max, not renormalised). Default ${DEFAULT-VALUE}.")
-    String preset;
-
-    @Option(names = "--layers", defaultValue = "2", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
-    int layers;
-
-    @Option(names = "--dim", defaultValue = "128", description = "Model width (default ${DEFAULT-VALUE}).")
-    int dim;
-
-    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default ${DEFAULT-VALUE}).")
-    int heads;
-
-    @Option(names = "--seq", defaultValue = "128", description = "Sequence length (default ${DEFAULT-VALUE}).")
-    int seq;
+    @CommandLine.Mixin
+    ModelOptions model;
 
     @Option(names = "--batch", defaultValue = "16", description = "Sequences per step, over all ranks (default ${DEFAULT-VALUE}).")
     int batch;
-
-    @Option(names = "--experts", defaultValue = "16", description = "Routed experts per block (default ${DEFAULT-VALUE}).")
-    int experts;
-
-    @Option(names = "--groups", defaultValue = "4", description = "Expert groups (nodes) (default ${DEFAULT-VALUE}).")
-    int groups;
-
-    @Option(names = "--topk-groups", defaultValue = "2", description = "Groups a token may use (default ${DEFAULT-VALUE}).")
-    int topkGroups;
-
-    @Option(names = "--topk", defaultValue = "2", description = "Experts per token (default ${DEFAULT-VALUE}).")
-    int topk;
-
-    @Option(names = "--shared-experts", defaultValue = "1", description = "Shared experts per block (default ${DEFAULT-VALUE}).")
-    int sharedExperts;
-
-    @Option(names = "--expert-dim", defaultValue = "128", description = "Intermediate width of one expert (default ${DEFAULT-VALUE}).")
-    int expertDim;
 
     @Option(names = "--steps", defaultValue = "500", description = "Length of the whole run; the schedule spans it (default ${DEFAULT-VALUE}).")
     int steps;
@@ -151,15 +118,13 @@ final class TrainCommand implements Callable<Integer> {
         if (be == Backend.CUDA) {
             throw new UsageException("--backend: training runs on java or cpu, got cuda");
         }
-        Corpus data = Corpus.read(corpus, valFraction, seq);
+        Corpus data = Corpus.read(corpus, valFraction, model.seq);
         Communicator comm = mpi.open();
         return MpiOption.run(comm, () -> train(settings, data, comm, be, last));
     }
 
     private TrainSettings settings() {
-        TransformerConfig model = new TransformerConfig(layers, dim, heads, seq, experts, groups, topkGroups, topk,
-                sharedExperts, expertDim, preset);
-        return new TrainSettings(model, batch, steps, lr, warmup, seed, evalEvery, BalancerKind.parse(balancer), gamma, alpha,
+        return new TrainSettings(model.toConfig(), batch, steps, lr, warmup, seed, evalEvery, BalancerKind.parse(balancer), gamma, alpha,
                 TrainSettings.DEFAULT_WEIGHT_DECAY, TrainSettings.DEFAULT_CLIP_NORM);
     }
 

@@ -81,10 +81,15 @@ final class MoeFeedForward {
      */
     void forward(float[] u, int tokens, float[] p, ParameterLayout.Block b, float[] bias, AuxLoss aux, double auxWeight,
                  Saved s, float[] out) {
+        route(u, tokens, p, b, bias, aux, auxWeight, s);
+        experts(u, tokens, p, b, s, out);
+    }
+
+    /** The first half of {@link #forward}: router logits, the gate and the auxiliary loss. */
+    void route(float[] u, int tokens, float[] p, ParameterLayout.Block b, float[] bias, AuxLoss aux, double auxWeight,
+               Saved s) {
         int d = c.dim();
         int n = c.experts();
-        int k = c.topk();
-        int width = c.expertDim();
         gemm.gemm(false, true, tokens, n, d, u, 0, d, p, b.gate(), d, 0f, s.logits, 0, n);
         float[] z = tokens * n == s.logits.length ? s.logits : Arrays.copyOf(s.logits, tokens * n);
         s.route = router.route(z, bias);
@@ -104,6 +109,14 @@ final class MoeFeedForward {
             s.auxValue = 0;
             s.auxGrad = null;
         }
+    }
+
+    /** The second half of {@link #forward}: permutation, experts, combine, shared expert. */
+    void experts(float[] u, int tokens, float[] p, ParameterLayout.Block b, Saved s, float[] out) {
+        int d = c.dim();
+        int n = c.experts();
+        int k = c.topk();
+        int width = c.expertDim();
         // Stable counting sort of the assignments by expert: row of (t, q).
         int[] ids = s.route.ids();
         Arrays.fill(s.offsets, 0);
@@ -213,6 +226,16 @@ final class MoeFeedForward {
      */
     void backward(float[] dout, float[] u, int tokens, float[] p, float[] grad, ParameterLayout.Block b, Saved s,
                   Scratch w, float[] du, float[] auxGate, int auxOff) {
+        backwardExperts(dout, u, tokens, p, grad, b, s, w, du);
+        backwardRouter(u, tokens, p, grad, b, s, w, du, auxGate, auxOff);
+    }
+
+    /**
+     * The first half of {@link #backward}: experts, shared expert and ∂L/∂w of the combine weights;
+     * writes du without the router's part.
+     */
+    void backwardExperts(float[] dout, float[] u, int tokens, float[] p, float[] grad, ParameterLayout.Block b, Saved s,
+                         Scratch w, float[] du) {
         int d = c.dim();
         int n = c.experts();
         int k = c.topk();
@@ -275,6 +298,14 @@ final class MoeFeedForward {
                 }
             }
         }
+    }
+
+    /** The second half of {@link #backward}: the router's gradient, added to du. */
+    void backwardRouter(float[] u, int tokens, float[] p, float[] grad, ParameterLayout.Block b, Saved s, Scratch w,
+                        float[] du, float[] auxGate, int auxOff) {
+        int d = c.dim();
+        int n = c.experts();
+        float[] weights = s.route.weights();
         // Router: ∂L/∂z through the combine weights, plus the auxiliary loss's part.
         float[] z = s.logits;
         GateGradient.logits(routing, z, s.route.ids(), weights, w.dWeights, tokens, w.dz);

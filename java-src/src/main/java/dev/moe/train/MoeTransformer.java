@@ -23,6 +23,7 @@ public final class MoeTransformer {
     /** Activations per batch size (training and evaluation batches differ), the last one used in {@code act}. */
     private final java.util.Map<Integer, Activations> cached = new java.util.HashMap<>();
     private Activations act;
+    private StepTimer timer;
 
     /**
      * A model with parameters initialised from {@code seed}: matrices N(0, 0.02²), the output
@@ -61,6 +62,19 @@ public final class MoeTransformer {
                 params[t.offset() + i] = (float) (std * Gaussian.next(rnd));
             }
         }
+    }
+
+    /**
+     * Measures where forward and backward spend their time (null: not measured, the default).
+     *
+     * @param timer receives the time per part
+     */
+    public void setTimer(StepTimer timer) {
+        this.timer = timer;
+    }
+
+    private long mark(StepTimer.Part part, long start) {
+        return timer == null ? 0 : timer.add(part, start);
     }
 
     /** {@return the model's shape} */
@@ -120,6 +134,7 @@ public final class MoeTransformer {
                 a.targets[b * s + i] = batch[b * (s + 1) + i + 1];
             }
         }
+        long now = timer == null ? 0 : System.nanoTime();
         for (int r = 0; r < t; r++) {
             System.arraycopy(params, layout.embed() + Byte.toUnsignedInt(a.inputs[r]) * d, a.x[0], r * d, d);
         }
@@ -128,17 +143,25 @@ public final class MoeTransformer {
         for (int l = 0; l < c.layers(); l++) {
             ParameterLayout.Block blk = layout.block(l);
             RmsNorm.forward(a.x[l], a.attnIn[l], a.attnRstd[l], params, blk.attnNorm(), t, d);
+            now = mark(StepTimer.Part.NORMS_RESIDUALS, now);
             attention.forward(a.attnIn[l], batchSize, params, blk.wqkv(), blk.wo(), a.attn[l], a.tmp);
+            now = mark(StepTimer.Part.ATTENTION, now);
             add(a.x[l], a.tmp, a.mid[l], t * d);
             RmsNorm.forward(a.mid[l], a.ffnIn[l], a.ffnRstd[l], params, blk.ffnNorm(), t, d);
-            moe.forward(a.ffnIn[l], t, params, blk, biases == null ? null : biases[l], aux, auxWeight, a.moe[l], a.tmp);
+            now = mark(StepTimer.Part.NORMS_RESIDUALS, now);
+            moe.route(a.ffnIn[l], t, params, blk, biases == null ? null : biases[l], aux, auxWeight, a.moe[l]);
+            now = mark(StepTimer.Part.ROUTER, now);
+            moe.experts(a.ffnIn[l], t, params, blk, a.moe[l], a.tmp);
+            now = mark(StepTimer.Part.EXPERTS, now);
             add(a.mid[l], a.tmp, a.x[l + 1], t * d);
             loads[l] = a.moe[l].route.expertLoad().clone();
             auxSum += a.moe[l].auxValue;
         }
         RmsNorm.forward(a.x[c.layers()], a.hn, a.hnRstd, params, layout.norm(), t, d);
+        now = mark(StepTimer.Part.NORMS_RESIDUALS, now);
         gemmHead(a, t);
         double loss = CrossEntropy.forward(a.logits, a.targets, 0, t, TransformerConfig.VOCAB);
+        mark(StepTimer.Part.HEAD, now);
         return new ForwardResult(loss, t, loads, auxSum);
     }
 
@@ -167,20 +190,29 @@ public final class MoeTransformer {
         int t = a.batch * c.seqLen();
         int d = c.dim();
         int v = TransformerConfig.VOCAB;
+        long now = timer == null ? 0 : System.nanoTime();
         CrossEntropy.backward(a.logits, a.targets, 0, t, v, lossScale);
         gemm.gemm(true, false, v, d, t, a.logits, 0, v, a.hn, 0, d, 1f, grad, layout.head(), d);
         gemm.gemm(false, false, t, d, v, a.logits, 0, v, params, layout.head(), d, 0f, a.tmp, 0, d);
+        now = mark(StepTimer.Part.HEAD, now);
         Arrays.fill(a.dx, 0, t * d, 0f);
         RmsNorm.backward(a.tmp, a.x[c.layers()], a.hnRstd, params, layout.norm(), a.dx, grad, t, d);
+        now = mark(StepTimer.Part.NORMS_RESIDUALS, now);
         for (int l = c.layers() - 1; l >= 0; l--) {
             ParameterLayout.Block blk = layout.block(l);
-            moe.backward(a.dx, a.ffnIn[l], t, params, grad, blk, a.moe[l], a.moeScratch, a.tmp, auxGate,
+            moe.backwardExperts(a.dx, a.ffnIn[l], t, params, grad, blk, a.moe[l], a.moeScratch, a.tmp);
+            now = mark(StepTimer.Part.EXPERTS, now);
+            moe.backwardRouter(a.ffnIn[l], t, params, grad, blk, a.moe[l], a.moeScratch, a.tmp, auxGate,
                     l * c.experts() * d);
+            now = mark(StepTimer.Part.ROUTER, now);
             // dx now stands for ∂L/∂mid through the residual; add the norm's path.
             RmsNorm.backward(a.tmp, a.mid[l], a.ffnRstd[l], params, blk.ffnNorm(), a.dx, grad, t, d);
+            now = mark(StepTimer.Part.NORMS_RESIDUALS, now);
             attention.backward(a.dx, a.attnIn[l], a.batch, params, grad, blk.wqkv(), blk.wo(), a.attn[l], a.attnScratch,
                     a.tmp);
+            now = mark(StepTimer.Part.ATTENTION, now);
             RmsNorm.backward(a.tmp, a.x[l], a.attnRstd[l], params, blk.attnNorm(), a.dx, grad, t, d);
+            now = mark(StepTimer.Part.NORMS_RESIDUALS, now);
         }
         for (int r = 0; r < t; r++) {
             int row = layout.embed() + Byte.toUnsignedInt(a.inputs[r]) * d;
@@ -188,6 +220,7 @@ public final class MoeTransformer {
                 grad[row + j] += a.dx[r * d + j];
             }
         }
+        mark(StepTimer.Part.NORMS_RESIDUALS, now);
     }
 
     /** The routing of layer l in the last forward (for tests). */

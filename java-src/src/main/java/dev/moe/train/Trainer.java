@@ -37,6 +37,7 @@ public final class Trainer {
     private final float[] auxGate;
     private final int perRank;
     private int step;
+    private StepTimer timer;
 
     /**
      * A run at step 0.
@@ -78,6 +79,16 @@ public final class Trainer {
      */
     static AuxLoss auxLoss(TransformerConfig c, double alpha) {
         return AuxLosses.forPreset(c.routing(), alpha);
+    }
+
+    /**
+     * Measures where steps spend their time (null: not measured, the default).
+     *
+     * @param timer receives the time per part
+     */
+    public void setTimer(StepTimer timer) {
+        this.timer = timer;
+        model.setTimer(timer);
     }
 
     /** {@return the model being trained} */
@@ -158,6 +169,7 @@ public final class Trainer {
         long globalTokens = s.tokensPerStep();
         MoeTransformer.ForwardResult fr = model.forward(batch, perRank, biases(), aux, (double) perRank / s.batch());
         model.backward((float) (1.0 / globalTokens), grad, auxGate);
+        long now = System.nanoTime();
         long[][] loads = fr.loads();
         double[] sums = {fr.lossSum(), fr.auxLoss()};
         if (comm.size() > 1) {
@@ -185,12 +197,20 @@ public final class Trainer {
         if (balancer != null) {
             balancer.endStep(loads, globalTokens);
         }
+        if (timer != null) {
+            now = timer.add(StepTimer.Part.OPTIMIZER, now);
+        }
         double valLoss = Double.NaN;
         double maxVioGlobal = Double.NaN;
         if (step % s.evalEvery() == 0 || step == s.steps()) {
+            model.setTimer(null);
             Evaluation e = evaluate();
+            model.setTimer(timer);
             valLoss = e.loss();
             maxVioGlobal = e.maxVio();
+            if (timer != null) {
+                timer.add(StepTimer.Part.EVALUATION, now);
+            }
         }
         double interference = Math.sqrt(auxSq);
         return new TrainRecord(step, sums[0] / globalTokens, valLoss, LoadMetrics.maxVio(loads), maxVioGlobal, sums[1],

@@ -91,6 +91,34 @@ class MpiJobTest {
     }
 
     @Test
+    void dataParallelTrainingEqualsTheSingleProcessRun(@TempDir Path dir) throws Exception {
+        Path corpus = dir.resolve("corpus.txt");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() < 20_000; i++) {
+            text.append("Line ").append(i).append(": the quick brown fox jumps over the lazy dog ").append(i * 7 % 13).append(".\n");
+        }
+        Files.writeString(corpus, text);
+        String[] common = {"train", "--corpus", corpus.toString(), "--steps", "4", "--layers", "1", "--dim", "32", "--heads",
+            "2", "--seq", "32", "--batch", "4", "--experts", "8", "--expert-dim", "32", "--eval-every", "2", "--backend", "cpu"};
+        Run run = mpi(2, dir, concat(common, "--mpi", "--csv", dir.resolve("mpi.csv").toString()));
+        assertEquals(0, run.exit(), run.output());
+        assertTrue(run.output().contains("final val_loss"), run.output());
+        int code = MoeCli.run(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()),
+                concat(common, "--csv", dir.resolve("single.csv").toString()));
+        assertEquals(0, code);
+        List<String> single = Files.readAllLines(dir.resolve("single.csv"));
+        List<String> mpi = Files.readAllLines(dir.resolve("mpi.csv"));
+        assertEquals(single.size(), mpi.size());
+        for (int i = 1; i < single.size(); i++) {
+            String[] a = single.get(i).split(",", -1);
+            String[] b = mpi.get(i).split(",", -1);
+            assertEquals(a[0], b[0]);
+            assertEquals(a[3], b[3], "maxvio_batch counts the same routings: " + single.get(i) + " vs " + mpi.get(i));
+            assertEquals(Double.parseDouble(a[1]), Double.parseDouble(b[1]), 1e-4, "train_loss to FP32 rounding");
+        }
+    }
+
+    @Test
     void expertParallelLayerEqualsTheSingleProcessLayer(@TempDir Path dir) throws Exception {
         Run run = mpi(4, dir, "bench", "ep-layer", "--mpi", "--ranks-per-node", "2", "--experts", "16", "--topk", "4",
                 "--hidden", "256", "--intermediate", "128", "--tokens", "48", "--steps", "2", "--combine", "exact", "--check",
