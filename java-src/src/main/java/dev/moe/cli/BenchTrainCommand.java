@@ -25,6 +25,7 @@ import dev.moe.sim.BalancerKind;
 import dev.moe.train.Corpus;
 import dev.moe.train.Gemm;
 import dev.moe.train.Gemms;
+import dev.moe.train.Precision;
 import dev.moe.train.StepTimer;
 import dev.moe.train.TrainSettings;
 import dev.moe.train.Trainer;
@@ -57,6 +58,10 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--warmup-steps", defaultValue = "2", description = "Untimed steps first (default ${DEFAULT-VALUE}).")
     int warmupSteps;
 
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|fp8",
+            description = "The projections' GEMM precision (default ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--backends", paramLabel = "java,cpu", split = ",",
             description = "Backends to time (default: cpu where usable, else java).")
     List<String> backends;
@@ -76,7 +81,8 @@ final class BenchTrainCommand implements Callable<Integer> {
         TransformerConfig c = model.toConfig();
         // One step more than is run, so that no measured step is the run's last (which evaluates).
         TrainSettings settings = new TrainSettings(c, batch, warmupSteps + steps + 1, 1e-3, 1, 1, Integer.MAX_VALUE,
-                BalancerKind.LOSS_FREE, 1e-3f, 0, TrainSettings.DEFAULT_WEIGHT_DECAY, TrainSettings.DEFAULT_CLIP_NORM);
+                BalancerKind.LOSS_FREE, 1e-3f, 0, TrainSettings.DEFAULT_WEIGHT_DECAY, TrainSettings.DEFAULT_CLIP_NORM,
+                Precision.parse(precision));
         List<Backend> chosen = BenchRouteCommand.chosen(backends, Backend.CPU);
         if (chosen.isEmpty()) {
             chosen = List.of(Backend.JAVA);

@@ -18,6 +18,7 @@ import dev.moe.sim.BalancerKind;
 import dev.moe.train.Corpus;
 import dev.moe.train.Gemm;
 import dev.moe.train.Gemms;
+import dev.moe.train.Precision;
 import dev.moe.train.TrainCheckpoint;
 import dev.moe.train.TrainRecord;
 import dev.moe.train.TrainSettings;
@@ -107,9 +108,6 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainSettings settings = settings();
-        if (!"fp32".equals(precision)) {
-            throw new UsageException("--precision: only fp32 training is available (got '" + precision + "')");
-        }
         int last = stopAfter == null ? steps : stopAfter;
         if (last < 1 || last > steps) {
             throw new UsageException("--stop-after must be in 1..--steps (" + steps + "), got " + last);
@@ -125,7 +123,7 @@ final class TrainCommand implements Callable<Integer> {
 
     private TrainSettings settings() {
         return new TrainSettings(model.toConfig(), batch, steps, lr, warmup, seed, evalEvery, BalancerKind.parse(balancer), gamma, alpha,
-                TrainSettings.DEFAULT_WEIGHT_DECAY, TrainSettings.DEFAULT_CLIP_NORM);
+                TrainSettings.DEFAULT_WEIGHT_DECAY, TrainSettings.DEFAULT_CLIP_NORM, Precision.parse(precision));
     }
 
     private int train(TrainSettings settings, Corpus data, Communicator comm, Backend be, int last) throws IOException {

@@ -13,6 +13,7 @@ final class CausalSelfAttention {
     private final float scale;
     private final Rope rope;
     private final Gemm gemm;
+    private final Projections proj;
 
     /** Saved by the forward for the backward, reused across steps of the same batch size. */
     static final class Saved {
@@ -27,7 +28,7 @@ final class CausalSelfAttention {
         }
     }
 
-    CausalSelfAttention(TransformerConfig c, Gemm gemm) {
+    CausalSelfAttention(TransformerConfig c, Gemm gemm, Projections proj) {
         this.dim = c.dim();
         this.heads = c.heads();
         this.headDim = c.headDim();
@@ -35,6 +36,7 @@ final class CausalSelfAttention {
         this.scale = (float) (1.0 / Math.sqrt(headDim));
         this.rope = new Rope(seq, headDim);
         this.gemm = gemm;
+        this.proj = proj;
     }
 
     /**
@@ -51,7 +53,7 @@ final class CausalSelfAttention {
     void forward(float[] u, int batch, float[] p, int wqkv, int wo, Saved s, float[] out) {
         int t = batch * seq;
         int ld = 3 * dim;
-        gemm.gemm(false, true, t, ld, dim, u, 0, dim, p, wqkv, dim, 0f, s.qkv, 0, ld);
+        proj.forward(u, 0, t, dim, p, wqkv, ld, s.qkv, 0);
         for (int r = 0; r < t; r++) {
             int pos = r % seq;
             for (int h = 0; h < heads; h++) {
@@ -69,7 +71,7 @@ final class CausalSelfAttention {
                         s.o, b * seq * dim + h * headDim, dim);
             }
         }
-        gemm.gemm(false, true, t, dim, dim, s.o, 0, dim, p, wo, dim, 0f, out, 0, dim);
+        proj.forward(s.o, 0, t, dim, p, wo, dim, out, 0);
     }
 
     /** Row i keeps columns 0..i: scaled, max-subtracted exponentials normalised to 1; the rest 0. */
@@ -115,7 +117,7 @@ final class CausalSelfAttention {
         int t = batch * seq;
         int ld = 3 * dim;
         gemm.gemm(true, false, dim, dim, t, dout, 0, dim, s.o, 0, dim, 1f, grad, wo, dim);
-        gemm.gemm(false, false, t, dim, dim, dout, 0, dim, p, wo, dim, 0f, w.dO, 0, dim);
+        proj.backwardInput(dout, 0, t, dim, p, wo, dim, w.dO, 0);
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < heads; h++) {
                 int q = b * seq * ld + h * headDim;
@@ -136,7 +138,7 @@ final class CausalSelfAttention {
             }
         }
         gemm.gemm(true, false, ld, dim, t, w.dqkv, 0, ld, u, 0, dim, 1f, grad, wqkv, dim);
-        gemm.gemm(false, false, t, dim, ld, w.dqkv, 0, ld, p, wqkv, dim, 0f, du, 0, dim);
+        proj.backwardInput(w.dqkv, 0, t, ld, p, wqkv, dim, du, 0);
     }
 
     /** dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale, in place in dP (masked entries have P = 0). */

@@ -25,6 +25,7 @@ final class MoeFeedForward {
     private final RoutingConfig routing;
     private final Router router;
     private final Gemm gemm;
+    private final Projections proj;
 
     /** What the forward saved for the backward, reused across steps of the same batch size. */
     static final class Saved {
@@ -59,11 +60,12 @@ final class MoeFeedForward {
         }
     }
 
-    MoeFeedForward(TransformerConfig c, Router router, Gemm gemm) {
+    MoeFeedForward(TransformerConfig c, Router router, Gemm gemm, Projections proj) {
         this.c = c;
         this.routing = c.routing();
         this.router = router;
         this.gemm = gemm;
+        this.proj = proj;
     }
 
     /**
@@ -145,8 +147,7 @@ final class MoeFeedForward {
             int r0 = s.offsets[e];
             int m = s.offsets[e + 1] - r0;
             if (m > 0) {
-                gemm.gemm(false, true, m, 2 * width, d, s.xp, r0 * d, d, p, b.w13() + e * 2 * width * d, d, 0f,
-                        s.h13, r0 * 2 * width, 2 * width);
+                proj.forward(s.xp, r0 * d, m, d, p, b.w13() + e * 2 * width * d, 2 * width, s.h13, r0 * 2 * width);
             }
         }
         SwiGlu.forward(s.h13, s.act, rows, width);
@@ -154,15 +155,14 @@ final class MoeFeedForward {
             int r0 = s.offsets[e];
             int m = s.offsets[e + 1] - r0;
             if (m > 0) {
-                gemm.gemm(false, true, m, d, width, s.act, r0 * width, width, p, b.w2() + e * d * width, width, 0f,
-                        s.y, r0 * d, d);
+                proj.forward(s.act, r0 * width, m, width, p, b.w2() + e * d * width, d, s.y, r0 * d);
             }
         }
         if (c.sharedDim() > 0) {
             int sw = c.sharedDim();
-            gemm.gemm(false, true, tokens, 2 * sw, d, u, 0, d, p, b.sharedW13(), d, 0f, s.sharedH13, 0, 2 * sw);
+            proj.forward(u, 0, tokens, d, p, b.sharedW13(), 2 * sw, s.sharedH13, 0);
             SwiGlu.forward(s.sharedH13, s.sharedAct, tokens, sw);
-            gemm.gemm(false, true, tokens, d, sw, s.sharedAct, 0, sw, p, b.sharedW2(), sw, 0f, out, 0, d);
+            proj.forward(s.sharedAct, 0, tokens, sw, p, b.sharedW2(), d, out, 0);
         } else {
             Arrays.fill(out, 0, tokens * d, 0f);
         }
@@ -266,7 +266,7 @@ final class MoeFeedForward {
             if (m > 0) {
                 int w2 = b.w2() + e * d * width;
                 gemm.gemm(true, false, d, width, m, w.dy, r0 * d, d, s.act, r0 * width, width, 1f, grad, w2, width);
-                gemm.gemm(false, false, m, width, d, w.dy, r0 * d, d, p, w2, width, 0f, w.dAct, r0 * width, width);
+                proj.backwardInput(w.dy, r0 * d, m, d, p, w2, width, w.dAct, r0 * width);
             }
         }
         SwiGlu.backward(w.dAct, s.h13, w.dH13, rows, width);
@@ -276,16 +276,16 @@ final class MoeFeedForward {
             if (m > 0) {
                 int w13 = b.w13() + e * 2 * width * d;
                 gemm.gemm(true, false, 2 * width, d, m, w.dH13, r0 * 2 * width, 2 * width, s.xp, r0 * d, d, 1f, grad, w13, d);
-                gemm.gemm(false, false, m, d, 2 * width, w.dH13, r0 * 2 * width, 2 * width, p, w13, d, 0f, w.dxp, r0 * d, d);
+                proj.backwardInput(w.dH13, r0 * 2 * width, m, 2 * width, p, w13, d, w.dxp, r0 * d);
             }
         }
         if (c.sharedDim() > 0) {
             int sw = c.sharedDim();
             gemm.gemm(true, false, d, sw, tokens, dout, 0, d, s.sharedAct, 0, sw, 1f, grad, b.sharedW2(), sw);
-            gemm.gemm(false, false, tokens, sw, d, dout, 0, d, p, b.sharedW2(), sw, 0f, w.dSharedAct, 0, sw);
+            proj.backwardInput(dout, 0, tokens, d, p, b.sharedW2(), sw, w.dSharedAct, 0);
             SwiGlu.backward(w.dSharedAct, s.sharedH13, w.dSharedH13, tokens, sw);
             gemm.gemm(true, false, 2 * sw, d, tokens, w.dSharedH13, 0, 2 * sw, u, 0, d, 1f, grad, b.sharedW13(), d);
-            gemm.gemm(false, false, tokens, d, 2 * sw, w.dSharedH13, 0, 2 * sw, p, b.sharedW13(), d, 0f, du, 0, d);
+            proj.backwardInput(w.dSharedH13, 0, tokens, 2 * sw, p, b.sharedW13(), d, du, 0);
         } else {
             Arrays.fill(du, 0, tokens * d, 0f);
         }

@@ -20,6 +20,7 @@ public final class MoeTransformer {
     private final CausalSelfAttention attention;
     private final MoeFeedForward moe;
     private final Gemm gemm;
+    private final Projections projections;
     /** Activations per batch size (training and evaluation batches differ), the last one used in {@code act}. */
     private final java.util.Map<Integer, Activations> cached = new java.util.HashMap<>();
     private Activations act;
@@ -35,6 +36,21 @@ public final class MoeTransformer {
      * @param seed   initialisation seed
      */
     public MoeTransformer(TransformerConfig config, Gemm gemm, Router router, long seed) {
+        this(config, gemm, router, Precision.FP32, seed);
+    }
+
+    /**
+     * A model whose projections (attention q/k/v and output, routed and shared experts) run forward and
+     * activation gradient in {@code precision}; everything else (router, attention scores, output head,
+     * every weight gradient) stays FP32.
+     *
+     * @param config    the shape
+     * @param gemm      the FP32 matrix multiply (its backend also runs the FP8 kernels)
+     * @param router    the gate (its configuration must be {@code config.routing()})
+     * @param precision FP32, or FP8 with DeepSeek-V3's block scaling
+     * @param seed      initialisation seed
+     */
+    public MoeTransformer(TransformerConfig config, Gemm gemm, Router router, Precision precision, long seed) {
         if (!router.config().equals(config.routing())) {
             throw new IllegalArgumentException("router configuration " + router.config() + " is not the model's "
                     + config.routing());
@@ -43,8 +59,9 @@ public final class MoeTransformer {
         this.layout = new ParameterLayout(config);
         this.params = new float[layout.size()];
         this.gemm = gemm;
-        this.attention = new CausalSelfAttention(config, gemm);
-        this.moe = new MoeFeedForward(config, router, gemm);
+        this.projections = precision == Precision.FP8 ? Fp8Projections.create(router.backend()) : Projections.fp32(gemm);
+        this.attention = new CausalSelfAttention(config, gemm, projections);
+        this.moe = new MoeFeedForward(config, router, gemm, projections);
         initialize(seed);
     }
 
@@ -75,6 +92,11 @@ public final class MoeTransformer {
 
     private long mark(StepTimer.Part part, long start) {
         return timer == null ? 0 : timer.add(part, start);
+    }
+
+    /** Tells the model its parameters changed (after each optimizer step), so FP8 weight copies are remade. */
+    public void parametersChanged() {
+        projections.parametersChanged();
     }
 
     /** {@return the model's shape} */

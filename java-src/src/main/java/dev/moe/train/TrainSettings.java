@@ -22,9 +22,11 @@ import dev.moe.sim.BalancerKind;
  * @param alpha       the auxiliary loss coefficient α (aux-loss)
  * @param weightDecay AdamW's decoupled weight decay
  * @param clipNorm    the global gradient norm is clipped to this
+ * @param precision   the projections' GEMM precision (FP32, or FP8 forward and activation gradient)
  */
 public record TrainSettings(TransformerConfig model, int batch, int steps, double lr, int warmup, long seed, int evalEvery,
-                            BalancerKind balancer, float gamma, double alpha, float weightDecay, float clipNorm) {
+                            BalancerKind balancer, float gamma, double alpha, float weightDecay, float clipNorm,
+                            Precision precision) {
     /** AdamW's weight decay unless set otherwise. */
     public static final float DEFAULT_WEIGHT_DECAY = 0.1f;
     /** The gradient clipping norm unless set otherwise. */
@@ -99,6 +101,7 @@ public record TrainSettings(TransformerConfig model, int batch, int steps, doubl
         m.put("alpha", Double.toString(alpha));
         m.put("weight-decay", Float.toString(weightDecay));
         m.put("clip-norm", Float.toString(clipNorm));
+        m.put("precision", precision.cliName());
         return m;
     }
 

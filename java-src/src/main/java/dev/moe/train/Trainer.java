@@ -59,7 +59,7 @@ public final class Trainer {
         }
         this.perRank = settings.batch() / comm.size();
         TransformerConfig c = settings.model();
-        this.model = new MoeTransformer(c, gemm, router, settings.seed());
+        this.model = new MoeTransformer(c, gemm, router, settings.precision(), settings.seed());
         this.optimizer = new AdamW(model.layout(), settings.weightDecay());
         this.balancer = settings.balancer() == BalancerKind.LOSS_FREE
                 ? new BiasBalancer(c.layers(), c.experts(), BiasUpdateRule.SIGN, GammaSchedule.constant(settings.gamma()))
@@ -194,6 +194,7 @@ public final class Trainer {
         clip();
         float lr = schedule.at(step);
         optimizer.update(model.parameters(), grad, lr);
+        model.parametersChanged();
         if (balancer != null) {
             balancer.endStep(loads, globalTokens);
         }

@@ -29,7 +29,7 @@ class DataParallelTrainingTest {
     private static TrainSettings settings(BalancerKind kind) {
         TransformerConfig model = new TransformerConfig(1, 16, 2, 16, 8, 4, 2, 2, 1, 16, "deepseek-v3");
         return new TrainSettings(model, 4, 6, 5e-3, 2, 5, 3, kind, 0.01f, 1e-2, TrainSettings.DEFAULT_WEIGHT_DECAY,
-                TrainSettings.DEFAULT_CLIP_NORM);
+                TrainSettings.DEFAULT_CLIP_NORM, Precision.FP32);
     }
 
     private static List<TrainRecord> run(TrainSettings s, Communicator comm, float[][] paramsOut) {

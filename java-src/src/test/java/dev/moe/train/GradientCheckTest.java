@@ -103,7 +103,7 @@ class GradientCheckTest {
         int batch = 2;
         int t = batch * c.seqLen();
         int d = c.dim();
-        CausalSelfAttention attn = new CausalSelfAttention(c, GEMM);
+        CausalSelfAttention attn = new CausalSelfAttention(c, GEMM, Projections.fp32(GEMM));
         float[] p = gaussian(4 * d * d, 7, 0.5);
         int wqkv = 0;
         int wo = 3 * d * d;
@@ -134,7 +134,7 @@ class GradientCheckTest {
         float[] u = gaussian(t * d, 11, 1.0);
         float[] r = gaussian(t * d, 12, 1.0);
         float[] bias = gaussian(c.experts(), 13, 0.1);
-        MoeFeedForward ffn = new MoeFeedForward(c, Routers.reference(c.routing()), GEMM);
+        MoeFeedForward ffn = new MoeFeedForward(c, Routers.reference(c.routing()), GEMM, Projections.fp32(GEMM));
         MoeFeedForward.Saved s = new MoeFeedForward.Saved(t, c);
         float[] out = new float[t * d];
         java.util.function.DoubleSupplier f = () -> {

@@ -23,9 +23,13 @@ class TrainerTest {
     private static final Corpus CORPUS = new Corpus(SyntheticText.generate(60_000, 7), 0.05, 32);
 
     private static TrainSettings settings(BalancerKind balancer, int steps, float gamma) {
+        return settings(balancer, steps, gamma, Precision.FP32);
+    }
+
+    private static TrainSettings settings(BalancerKind balancer, int steps, float gamma, Precision precision) {
         TransformerConfig model = new TransformerConfig(1, 32, 2, 32, 8, 4, 2, 2, 1, 32, "deepseek-v3");
         return new TrainSettings(model, 8, steps, 1e-2, 5, 3, 20, balancer, gamma, 1e-2, TrainSettings.DEFAULT_WEIGHT_DECAY,
-                TrainSettings.DEFAULT_CLIP_NORM);
+                TrainSettings.DEFAULT_CLIP_NORM, precision);
     }
 
     private static Trainer trainer(TrainSettings s) {
@@ -60,6 +64,17 @@ class TrainerTest {
             assertEquals(0.0, r.auxLoss());
             assertEquals(0.0, r.interferenceNorm());
         }
+    }
+
+    @Test
+    void fp8TrainingTracksFp32() {
+        List<TrainRecord> fp32 = run(trainer(settings(BalancerKind.LOSS_FREE, 40, 0.02f, Precision.FP32)), 40);
+        List<TrainRecord> fp8 = run(trainer(settings(BalancerKind.LOSS_FREE, 40, 0.02f, Precision.FP8)), 40);
+        double a = fp32.get(39).valLoss();
+        double b = fp8.get(39).valLoss();
+        assertTrue(b < fp8.get(0).trainLoss() - 1.0, "FP8 training learns: " + fp8.get(0).trainLoss() + " -> " + b);
+        assertTrue(Math.abs(b - a) / a < 0.02, "held-out loss FP8 " + b + " vs FP32 " + a);
+        assertTrue(fp32.get(0).trainLoss() != fp8.get(0).trainLoss(), "the FP8 forward differs from FP32");
     }
 
     @Test
