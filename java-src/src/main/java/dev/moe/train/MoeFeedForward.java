@@ -41,6 +41,7 @@ final class MoeFeedForward {
         final float[] sharedAct;
         float[] auxGrad;
         double auxValue;
+        long groupsUsed;
 
         Saved(int tokens, TransformerConfig c) {
             logits = new float[tokens * c.experts()];
@@ -95,7 +96,7 @@ final class MoeFeedForward {
         gemm.gemm(false, true, tokens, n, d, u, 0, d, p, b.gate(), d, 0f, s.logits, 0, n);
         float[] z = tokens * n == s.logits.length ? s.logits : Arrays.copyOf(s.logits, tokens * n);
         s.route = router.route(z, bias);
-        checkGroupLimit(s.route, tokens);
+        s.groupsUsed = checkGroupLimit(s.route, tokens);
         if (aux != null) {
             int seqs = tokens / c.seqLen();
             int[] lengths = new int[seqs];
@@ -180,8 +181,13 @@ final class MoeFeedForward {
         }
     }
 
-    /** Every token uses at most M groups (the node limit); a violation is a bug, never data. */
-    private void checkGroupLimit(RoutingResult r, int tokens) {
+    /**
+     * Every token uses at most M groups (the node limit); a violation is a bug, never data.
+     *
+     * @return the groups used, summed over the tokens
+     */
+    private long checkGroupLimit(RoutingResult r, int tokens) {
+        long total = 0;
         int k = c.topk();
         int groupSize = c.experts() / c.groups();
         int[] seen = new int[k];
@@ -205,7 +211,9 @@ final class MoeFeedForward {
                 throw new IllegalStateException("token " + t + " was routed to " + used + " groups, over the limit of "
                         + c.topkGroups());
             }
+            total += used;
         }
+        return total;
     }
 
     /**

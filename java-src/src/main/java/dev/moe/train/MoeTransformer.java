@@ -245,6 +245,16 @@ public final class MoeTransformer {
         mark(StepTimer.Part.NORMS_RESIDUALS, now);
     }
 
+    /**
+     * Expert groups spanned by the tokens of the last forward in one layer, summed over its tokens.
+     *
+     * @param layer the block
+     * @return Σ over tokens of the number of distinct groups among the token's experts
+     */
+    public long groupsUsed(int layer) {
+        return act.moe[layer].groupsUsed;
+    }
+
     /** The routing of layer l in the last forward (for tests). */
     dev.moe.routing.RoutingResult lastRouting(int layer) {
         return act.moe[layer].route;

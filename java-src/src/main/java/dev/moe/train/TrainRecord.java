@@ -15,14 +15,15 @@ import java.util.Locale;
  * @param interferenceNorm  ‖∂L_aux/∂Wg‖ over all routers: the auxiliary loss's part of it
  * @param interferenceRatio interferenceNorm / ‖∂L_LM/∂Wg‖ (0 without an auxiliary loss)
  * @param learningRate      the step's learning rate
+ * @param groupsPerToken    held-out: expert groups a token's experts span, mean over tokens and layers, or NaN
  * @param bias              layer 0's selection bias after the step (loss-free), or null
  */
 public record TrainRecord(int step, double trainLoss, double valLoss, double maxVioBatch, double maxVioGlobal,
                           double auxLoss, double routerGradNorm, double interferenceNorm, double interferenceRatio,
-                          double learningRate, float[] bias) {
+                          double learningRate, double groupsPerToken, float[] bias) {
     /** The CSV header; the first eight columns are the command's contract, in this order. */
     public static final String CSV_HEADER = "step,train_loss,val_loss,maxvio_batch,maxvio_global,aux_loss,"
-            + "router_grad_norm,interference_norm,interference_ratio,lr";
+            + "router_grad_norm,interference_norm,interference_ratio,lr,val_groups_per_token";
 
     /** {@return whether this step evaluated on the held-out split} */
     public boolean evaluated() {
@@ -31,9 +32,10 @@ public record TrainRecord(int step, double trainLoss, double valLoss, double max
 
     /** {@return the CSV line (fixed formats, locale-independent; empty cells where nothing was evaluated)} */
     public String csv() {
-        return String.format(Locale.ROOT, "%d,%.6f,%s,%.6f,%s,%.6g,%.6g,%.6g,%.6g,%.6g", step, trainLoss,
+        return String.format(Locale.ROOT, "%d,%.6f,%s,%.6f,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%s", step, trainLoss,
                 evaluated() ? String.format(Locale.ROOT, "%.6f", valLoss) : "", maxVioBatch,
                 evaluated() ? String.format(Locale.ROOT, "%.6f", maxVioGlobal) : "", auxLoss, routerGradNorm,
-                interferenceNorm, interferenceRatio, learningRate);
+                interferenceNorm, interferenceRatio, learningRate,
+                evaluated() ? String.format(Locale.ROOT, "%.4f", groupsPerToken) : "");
     }
 }

@@ -203,19 +203,21 @@ public final class Trainer {
         }
         double valLoss = Double.NaN;
         double maxVioGlobal = Double.NaN;
+        double groups = Double.NaN;
         if (step % s.evalEvery() == 0 || step == s.steps()) {
             model.setTimer(null);
             Evaluation e = evaluate();
             model.setTimer(timer);
             valLoss = e.loss();
             maxVioGlobal = e.maxVio();
+            groups = e.groupsPerToken();
             if (timer != null) {
                 timer.add(StepTimer.Part.EVALUATION, now);
             }
         }
         double interference = Math.sqrt(auxSq);
         return new TrainRecord(step, sums[0] / globalTokens, valLoss, LoadMetrics.maxVio(loads), maxVioGlobal, sums[1],
-                Math.sqrt(gateSq), interference, lmSq > 0 ? interference / Math.sqrt(lmSq) : 0.0, lr,
+                Math.sqrt(gateSq), interference, lmSq > 0 ? interference / Math.sqrt(lmSq) : 0.0, lr, groups,
                 balancer == null ? null : balancer.bias(0).clone());
     }
 
@@ -267,11 +269,13 @@ public final class Trainer {
     /**
      * Held-out figures.
      *
-     * @param loss   mean cross-entropy over the held-out split, nats per byte
-     * @param maxVio MaxVio of the split's loads, mean over layers
-     * @param tokens bytes predicted
+     * @param loss           mean cross-entropy over the held-out split, nats per byte
+     * @param maxVio         MaxVio of the split's loads, mean over layers
+     * @param tokens         bytes predicted
+     * @param groupsPerToken expert groups (nodes) a token's experts span, mean over tokens and layers: the
+     *                       copies a token's dispatch sends across groups
      */
-    public record Evaluation(double loss, double maxVio, long tokens) {}
+    public record Evaluation(double loss, double maxVio, long tokens, double groupsPerToken) {}
 
     /**
      * The model on the whole held-out split, with the current bias and no auxiliary loss: windows split
@@ -287,13 +291,16 @@ public final class Trainer {
         int first = Math.min(windows, comm.rank() * per);
         int last = Math.min(windows, first + per);
         long[][] loads = new long[c.layers()][c.experts()];
-        double[] sums = {0, 0};
+        double[] sums = {0, 0, 0};
         float[][] biases = biases();
         for (int w = first; w < last; w += s.batch()) {
             int count = Math.min(s.batch(), last - w);
             MoeTransformer.ForwardResult r = model.forward(corpus.heldOutBatch(w, count, seq), count, biases, null, 0);
             sums[0] += r.lossSum();
             sums[1] += r.tokens();
+            for (int l = 0; l < c.layers(); l++) {
+                sums[2] += model.groupsUsed(l);
+            }
             for (int l = 0; l < loads.length; l++) {
                 for (int e = 0; e < c.experts(); e++) {
                     loads[l][e] += r.loads()[l][e];
@@ -311,6 +318,6 @@ public final class Trainer {
             }
             comm.allReduceSum(sums);
         }
-        return new Evaluation(sums[0] / sums[1], LoadMetrics.maxVio(loads), (long) sums[1]);
+        return new Evaluation(sums[0] / sums[1], LoadMetrics.maxVio(loads), (long) sums[1], sums[2] / (sums[1] * c.layers()));
     }
 }

@@ -78,6 +78,19 @@ class TrainerTest {
     }
 
     @Test
+    void theGroupLimitHoldsAndSavesCrossGroupCopies() {
+        List<TrainRecord> limited = run(trainer(settings(BalancerKind.LOSS_FREE, 20, 0.02f)), 20);
+        TransformerConfig open = new TransformerConfig(1, 32, 2, 32, 8, 4, 4, 2, 1, 32, "deepseek-v3");
+        TrainSettings s = new TrainSettings(open, 8, 20, 1e-2, 5, 3, 20, BalancerKind.LOSS_FREE, 0.02f, 0,
+                TrainSettings.DEFAULT_WEIGHT_DECAY, TrainSettings.DEFAULT_CLIP_NORM, Precision.FP32);
+        List<TrainRecord> unrestricted = run(trainer(s), 20);
+        double m = limited.get(19).groupsPerToken();
+        double g = unrestricted.get(19).groupsPerToken();
+        assertTrue(m >= 1 && m <= 2, "with M = 2 a token spans " + m + " groups");
+        assertTrue(g > m, "unrestricted routing spans more groups: " + g + " vs " + m);
+    }
+
+    @Test
     void auxiliaryLossReportsItsInterference() {
         List<TrainRecord> rows = run(trainer(settings(BalancerKind.AUX_LOSS, 10, 0f)), 10);
         for (TrainRecord r : rows) {
