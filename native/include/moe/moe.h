@@ -199,6 +199,16 @@ int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n,
                          const float* b, int64_t ldb, int64_t b_count,
                          float beta, float* c, int64_t ldc, int64_t c_count);
 
+/* A batch of FP32 GEMMs sharing transposes, leading dimensions and beta (attention heads, experts): entry i
+ * computes C_i = beta·C_i + op(A_i)·op(B_i) as moe_f32_gemm_cpu does, with m, n, k = dims[3i], dims[3i+1],
+ * dims[3i+2] and A_i, B_i, C_i starting offsets[3i], offsets[3i+1], offsets[3i+2] elements into a, b, c.
+ * Entries must write disjoint parts of C. With many entries each runs on one thread, several at once; every
+ * entry's bits are those of moe_f32_gemm_cpu on the same operands. */
+int32_t moe_f32_gemm_batched_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims,
+                                 const int64_t* offsets, const float* a, int64_t lda, int64_t a_count,
+                                 const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc,
+                                 int64_t c_count);
+
 /* An empty call, to measure the cost of crossing the FFM boundary. */
 void moe_noop(void);
 

@@ -23,7 +23,8 @@ struct F32GemmArgs {
 
 constexpr int64_t kF32Kc = 256;
 
-namespace portable { void f32_gemm(const F32GemmArgs& g); }
-namespace avx2 { void f32_gemm(const F32GemmArgs& g); }
+// parallel: whether the product may use the OpenMP team (false inside an already parallel batch).
+namespace portable { void f32_gemm(const F32GemmArgs& g, bool parallel); }
+namespace avx2 { void f32_gemm(const F32GemmArgs& g, bool parallel); }
 
 }  // namespace moe

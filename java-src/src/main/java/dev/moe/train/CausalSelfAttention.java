@@ -61,16 +61,12 @@ final class CausalSelfAttention {
                 rope.rotate(s.qkv, r * ld + dim + h * headDim, pos, false);
             }
         }
-        for (int b = 0; b < batch; b++) {
-            for (int h = 0; h < heads; h++) {
-                int q = b * seq * ld + h * headDim;
-                int pr = (b * heads + h) * seq * seq;
-                gemm.gemm(false, true, seq, seq, headDim, s.qkv, q, ld, s.qkv, q + dim, ld, 0f, s.probs, pr, seq);
-                softmaxCausal(s.probs, pr);
-                gemm.gemm(false, false, seq, headDim, seq, s.probs, pr, seq, s.qkv, q + 2 * dim, ld, 0f,
-                        s.o, b * seq * dim + h * headDim, dim);
-            }
-        }
+        Heads hd = heads(batch);
+        gemm.gemmBatched(false, true, hd.dims(seq, seq, headDim), hd.offsets(hd.q, hd.k, hd.p), s.qkv, ld, s.qkv, ld, 0f,
+                s.probs, seq);
+        java.util.stream.IntStream.range(0, batch * heads).parallel().forEach(i -> softmaxCausal(s.probs, i * seq * seq));
+        gemm.gemmBatched(false, false, hd.dims(seq, headDim, seq), hd.offsets(hd.p, hd.v, hd.o), s.probs, seq, s.qkv, ld,
+                0f, s.o, dim);
         proj.forward(s.o, 0, t, dim, p, wo, dim, out, 0);
     }
 
@@ -118,18 +114,17 @@ final class CausalSelfAttention {
         int ld = 3 * dim;
         gemm.gemm(true, false, dim, dim, t, dout, 0, dim, s.o, 0, dim, 1f, grad, wo, dim);
         proj.backwardInput(dout, 0, t, dim, p, wo, dim, w.dO, 0);
-        for (int b = 0; b < batch; b++) {
-            for (int h = 0; h < heads; h++) {
-                int q = b * seq * ld + h * headDim;
-                int o = b * seq * dim + h * headDim;
-                int pr = (b * heads + h) * seq * seq;
-                gemm.gemm(false, true, seq, seq, headDim, w.dO, o, dim, s.qkv, q + 2 * dim, ld, 0f, w.dP, 0, seq);
-                gemm.gemm(true, false, seq, headDim, seq, s.probs, pr, seq, w.dO, o, dim, 0f, w.dqkv, q + 2 * dim, ld);
-                softmaxBackward(s.probs, pr, w.dP);
-                gemm.gemm(false, false, seq, headDim, seq, w.dP, 0, seq, s.qkv, q + dim, ld, 0f, w.dqkv, q, ld);
-                gemm.gemm(true, false, seq, headDim, seq, w.dP, 0, seq, s.qkv, q, ld, 0f, w.dqkv, q + dim, ld);
-            }
-        }
+        Heads hd = heads(batch);
+        gemm.gemmBatched(false, true, hd.dims(seq, seq, headDim), hd.offsets(hd.o, hd.v, hd.p), w.dO, dim, s.qkv, ld, 0f,
+                w.dP, seq);
+        gemm.gemmBatched(true, false, hd.dims(seq, headDim, seq), hd.offsets(hd.p, hd.o, hd.v), s.probs, seq, w.dO, dim, 0f,
+                w.dqkv, ld);
+        java.util.stream.IntStream.range(0, batch * heads).parallel()
+                .forEach(i -> softmaxBackward(s.probs, i * seq * seq, w.dP, i * seq * seq));
+        gemm.gemmBatched(false, false, hd.dims(seq, headDim, seq), hd.offsets(hd.p, hd.k, hd.q), w.dP, seq, s.qkv, ld, 0f,
+                w.dqkv, ld);
+        gemm.gemmBatched(true, false, hd.dims(seq, headDim, seq), hd.offsets(hd.p, hd.q, hd.k), w.dP, seq, s.qkv, ld, 0f,
+                w.dqkv, ld);
         for (int r = 0; r < t; r++) {
             int pos = r % seq;
             for (int h = 0; h < heads; h++) {
@@ -142,21 +137,68 @@ final class CausalSelfAttention {
     }
 
     /** dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale, in place in dP (masked entries have P = 0). */
-    private void softmaxBackward(float[] probs, int off, float[] dp) {
+    private void softmaxBackward(float[] probs, int off, float[] dp, int dpOff) {
         for (int i = 0; i < seq; i++) {
             int row = off + i * seq;
+            int drow = dpOff + i * seq;
             double dot = 0;
             for (int j = 0; j <= i; j++) {
-                dot += (double) probs[row + j] * dp[i * seq + j];
+                dot += (double) probs[row + j] * dp[drow + j];
             }
             float d = (float) dot;
             for (int j = 0; j <= i; j++) {
-                dp[i * seq + j] = probs[row + j] * (dp[i * seq + j] - d) * scale;
+                dp[drow + j] = probs[row + j] * (dp[drow + j] - d) * scale;
             }
             for (int j = i + 1; j < seq; j++) {
-                dp[i * seq + j] = 0f;
+                dp[drow + j] = 0f;
             }
         }
+    }
+
+    /**
+     * Where each head's q, k, v (in [T, 3d]), o (in [T, d]) and score matrix (in [B·H, S, S]) start, for
+     * batched products over all heads.
+     */
+    private record Heads(long[] q, long[] k, long[] v, long[] o, long[] p) {
+        long[] dims(int m, int n, int k) {
+            long[] d = new long[3 * q.length];
+            for (int i = 0; i < q.length; i++) {
+                d[3 * i] = m;
+                d[3 * i + 1] = n;
+                d[3 * i + 2] = k;
+            }
+            return d;
+        }
+
+        long[] offsets(long[] a, long[] b, long[] c) {
+            long[] o = new long[3 * a.length];
+            for (int i = 0; i < a.length; i++) {
+                o[3 * i] = a[i];
+                o[3 * i + 1] = b[i];
+                o[3 * i + 2] = c[i];
+            }
+            return o;
+        }
+    }
+
+    private Heads heads(int batch) {
+        int count = batch * heads;
+        long[] q = new long[count];
+        long[] k = new long[count];
+        long[] v = new long[count];
+        long[] o = new long[count];
+        long[] p = new long[count];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                int i = b * heads + h;
+                q[i] = (long) b * seq * 3 * dim + (long) h * headDim;
+                k[i] = q[i] + dim;
+                v[i] = q[i] + 2L * dim;
+                o[i] = (long) b * seq * dim + (long) h * headDim;
+                p[i] = (long) i * seq * seq;
+            }
+        }
+        return new Heads(q, k, v, o, p);
     }
 
     /** Scratch the backward needs, reused across steps of the same batch size. */
@@ -168,7 +210,7 @@ final class CausalSelfAttention {
         Scratch(int tokens, TransformerConfig c) {
             dO = new float[tokens * c.dim()];
             dqkv = new float[tokens * 3 * c.dim()];
-            dP = new float[c.seqLen() * c.seqLen()];
+            dP = new float[tokens / c.seqLen() * c.heads() * c.seqLen() * c.seqLen()];
         }
     }
 }

@@ -1,9 +1,12 @@
 package dev.moe.train;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
+import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8Gemm;
 import dev.moe.fp8.Fp8Quantizer;
@@ -14,14 +17,17 @@ import dev.moe.fp8.QuantizedTensor;
  * output gradients quantised to E4M3 in 1×128 tiles along the summed dimension, weights in 128×128
  * blocks, products accumulated in FP32 with every 128-wide chunk scaled by its two scales (the library's
  * block-scaled GEMM). The forward reads W [out, in]; the activation gradient reads Wᵀ [in, out], quantised
- * in its own 128×128 blocks (the same blocks transposed, so the same scales). Both weight copies are
- * quantised once per optimizer step and reused by every call until the parameters change.
+ * in its own 128×128 blocks (the same blocks transposed, so the same scales). Routed experts run as one
+ * grouped GEMM over all experts' rows. Weight copies are quantised once per optimizer step and reused by
+ * every call until the parameters change.
  */
 final class Fp8Projections implements Projections {
     private final Fp8Quantizer quantizer;
     private final Fp8Gemm gemm;
     private final Map<Integer, QuantizedTensor> weights = new HashMap<>();
     private final Map<Integer, QuantizedTensor> transposed = new HashMap<>();
+    private final Map<Integer, ExpertWeights> grouped = new HashMap<>();
+    private final Map<Integer, ExpertWeights> groupedTransposed = new HashMap<>();
 
     /** FP8 projections on a backend's quantiser and block-scaled GEMM (java or cpu). */
     static Fp8Projections create(dev.moe.routing.Backend backend) {
@@ -44,6 +50,56 @@ final class Fp8Projections implements Projections {
         System.arraycopy(gemm.gemm(a, b), 0, y, yOff, m * out);
     }
 
+    /** The routed experts' forward on the library's grouped GEMM: one call over all experts' rows. */
+    @Override
+    public void forwardGrouped(float[] x, int[] offsets, int in, float[] p, int w, int out, float[] y) {
+        int rows = offsets[offsets.length - 1];
+        if (rows == 0) {
+            return;
+        }
+        int experts = offsets.length - 1;
+        QuantizedTensor a = quantizer.quantize(Arrays.copyOf(x, rows * in), rows, in, Fp8Block.ROW_1X128, false);
+        ExpertWeights ew = grouped.computeIfAbsent(w, o -> {
+            List<QuantizedTensor> list = new ArrayList<>(experts);
+            for (int e = 0; e < experts; e++) {
+                int from = o + e * out * in;
+                list.add(quantizer.quantize(Arrays.copyOfRange(p, from, from + out * in), out, in, Fp8Block.TILE_128X128, false));
+            }
+            return ExpertWeights.of(list);
+        });
+        System.arraycopy(gemm.groupedContiguous(a, offsets, ew), 0, y, 0, rows * out);
+    }
+
+    /** The routed experts' activation gradient on the grouped GEMM, with each expert's Wᵀ. */
+    @Override
+    public void backwardInputGrouped(float[] dy, int[] offsets, int out, float[] p, int w, int in, float[] dx) {
+        int rows = offsets[offsets.length - 1];
+        if (rows == 0) {
+            return;
+        }
+        int experts = offsets.length - 1;
+        QuantizedTensor a = quantizer.quantize(Arrays.copyOf(dy, rows * out), rows, out, Fp8Block.ROW_1X128, false);
+        ExpertWeights ew = groupedTransposed.computeIfAbsent(w, o -> {
+            List<QuantizedTensor> list = new ArrayList<>(experts);
+            for (int e = 0; e < experts; e++) {
+                list.add(quantizer.quantize(transpose(p, o + e * out * in, out, in), in, out, Fp8Block.TILE_128X128, false));
+            }
+            return ExpertWeights.of(list);
+        });
+        System.arraycopy(gemm.groupedContiguous(a, offsets, ew), 0, dx, 0, rows * in);
+    }
+
+    /** W [rows, cols] at offset o, transposed into a new [cols, rows] array. */
+    private static float[] transpose(float[] p, int o, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = p[o + r * cols + c];
+            }
+        }
+        return t;
+    }
+
     @Override
     public void backwardInput(float[] dy, int dyOff, int m, int out, float[] p, int w, int in, float[] dx, int dxOff) {
         if (m == 0) {
@@ -51,15 +107,8 @@ final class Fp8Projections implements Projections {
         }
         QuantizedTensor a = quantizer.quantize(Arrays.copyOfRange(dy, dyOff, dyOff + m * out), m, out, Fp8Block.ROW_1X128,
                 false);
-        QuantizedTensor bt = transposed.computeIfAbsent(w, o -> {
-            float[] t = new float[in * out];
-            for (int r = 0; r < out; r++) {
-                for (int c = 0; c < in; c++) {
-                    t[c * out + r] = p[o + r * in + c];
-                }
-            }
-            return quantizer.quantize(t, in, out, Fp8Block.TILE_128X128, false);
-        });
+        QuantizedTensor bt = transposed.computeIfAbsent(w,
+                o -> quantizer.quantize(transpose(p, o, out, in), in, out, Fp8Block.TILE_128X128, false));
         System.arraycopy(gemm.gemm(a, bt), 0, dx, dxOff, m * in);
     }
 
@@ -67,5 +116,7 @@ final class Fp8Projections implements Projections {
     public void parametersChanged() {
         weights.clear();
         transposed.clear();
+        grouped.clear();
+        groupedTransposed.clear();
     }
 }

@@ -32,8 +32,56 @@ public interface Gemm {
     void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff,
               int ldb, float beta, float[] c, int cOff, int ldc);
 
+    /**
+     * A batch of products that share transposes, leading dimensions and β (the heads of an attention
+     * layer, the experts of an MoE layer): entry i has sizes m, n, k = dims[3i], dims[3i+1], dims[3i+2]
+     * and operands starting at offsets[3i], offsets[3i+1], offsets[3i+2] of a, b and c. Entries write
+     * disjoint parts of C. Each entry gives the bits {@link #gemm} gives it; by default they run one after
+     * another.
+     *
+     * @param transA  as for {@link #gemm}
+     * @param transB  as for {@link #gemm}
+     * @param dims    m, n, k of each entry
+     * @param offsets first elements of A, B and C of each entry
+     * @param a       A's array
+     * @param lda     A's row stride
+     * @param b       B's array
+     * @param ldb     B's row stride
+     * @param beta    0 or 1
+     * @param c       C's array
+     * @param ldc     C's row stride
+     */
+    default void gemmBatched(boolean transA, boolean transB, long[] dims, long[] offsets, float[] a, int lda, float[] b,
+                             int ldb, float beta, float[] c, int ldc) {
+        checkBatch(dims, offsets);
+        for (int i = 0; i < dims.length / 3; i++) {
+            gemm(transA, transB, (int) dims[3 * i], (int) dims[3 * i + 1], (int) dims[3 * i + 2], a, (int) offsets[3 * i], lda,
+                    b, (int) offsets[3 * i + 1], ldb, beta, c, (int) offsets[3 * i + 2], ldc);
+        }
+    }
+
     /** {@return a short name for logs and benchmarks} */
     String name();
+
+    /**
+     * Checks that a batch description holds whole entries of int-range values, for implementations.
+     *
+     * @param dims    m, n, k per entry
+     * @param offsets offsets per entry
+     * @throws IllegalArgumentException if the arrays differ in length, are not a multiple of 3, or hold a
+     *         value outside 0..Integer.MAX_VALUE
+     */
+    static void checkBatch(long[] dims, long[] offsets) {
+        if (dims.length % 3 != 0 || dims.length != offsets.length) {
+            throw new IllegalArgumentException("a GEMM batch needs 3 sizes and 3 offsets per entry, got " + dims.length
+                    + " and " + offsets.length);
+        }
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] < 0 || dims[i] > Integer.MAX_VALUE || offsets[i] < 0 || offsets[i] > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("GEMM batch entry " + (i / 3) + " has a size or offset out of range");
+            }
+        }
+    }
 
     /**
      * Checks that every view lies inside its array, for implementations.

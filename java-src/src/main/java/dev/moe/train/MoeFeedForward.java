@@ -144,21 +144,9 @@ final class MoeFeedForward {
             s.rowOf[i] = row;
             System.arraycopy(u, (i / k) * d, s.xp, row * d, d);
         }
-        for (int e = 0; e < n; e++) {
-            int r0 = s.offsets[e];
-            int m = s.offsets[e + 1] - r0;
-            if (m > 0) {
-                proj.forward(s.xp, r0 * d, m, d, p, b.w13() + e * 2 * width * d, 2 * width, s.h13, r0 * 2 * width);
-            }
-        }
+        proj.forwardGrouped(s.xp, s.offsets, d, p, b.w13(), 2 * width, s.h13);
         SwiGlu.forward(s.h13, s.act, rows, width);
-        for (int e = 0; e < n; e++) {
-            int r0 = s.offsets[e];
-            int m = s.offsets[e + 1] - r0;
-            if (m > 0) {
-                proj.forward(s.act, r0 * width, m, width, p, b.w2() + e * d * width, d, s.y, r0 * d);
-            }
-        }
+        proj.forwardGrouped(s.act, s.offsets, width, p, b.w2(), d, s.y);
         if (c.sharedDim() > 0) {
             int sw = c.sharedDim();
             proj.forward(u, 0, tokens, d, p, b.sharedW13(), 2 * sw, s.sharedH13, 0);
@@ -268,25 +256,16 @@ final class MoeFeedForward {
                 w.dWeights[t * k + q] = (float) dot;
             }
         }
-        for (int e = 0; e < n; e++) {
-            int r0 = s.offsets[e];
-            int m = s.offsets[e + 1] - r0;
-            if (m > 0) {
-                int w2 = b.w2() + e * d * width;
-                gemm.gemm(true, false, d, width, m, w.dy, r0 * d, d, s.act, r0 * width, width, 1f, grad, w2, width);
-                proj.backwardInput(w.dy, r0 * d, m, d, p, w2, width, w.dAct, r0 * width);
-            }
-        }
+        // dW2_e += dy_eᵀ·act_e and dW13_e += dh13_eᵀ·xp_e, one batch over the experts each.
+        GroupedBatch g2 = GroupedBatch.summedOverRows(s.offsets, d, width,
+                (e, r0) -> new long[] {r0 * d, r0 * width, b.w2() + (long) e * d * width});
+        gemm.gemmBatched(true, false, g2.dims(), g2.offsets(), w.dy, d, s.act, width, 1f, grad, width);
+        proj.backwardInputGrouped(w.dy, s.offsets, d, p, b.w2(), width, w.dAct);
         SwiGlu.backward(w.dAct, s.h13, w.dH13, rows, width);
-        for (int e = 0; e < n; e++) {
-            int r0 = s.offsets[e];
-            int m = s.offsets[e + 1] - r0;
-            if (m > 0) {
-                int w13 = b.w13() + e * 2 * width * d;
-                gemm.gemm(true, false, 2 * width, d, m, w.dH13, r0 * 2 * width, 2 * width, s.xp, r0 * d, d, 1f, grad, w13, d);
-                proj.backwardInput(w.dH13, r0 * 2 * width, m, 2 * width, p, w13, d, w.dxp, r0 * d);
-            }
-        }
+        GroupedBatch g13 = GroupedBatch.summedOverRows(s.offsets, 2 * width, d,
+                (e, r0) -> new long[] {r0 * 2 * width, r0 * d, b.w13() + (long) e * 2 * width * d});
+        gemm.gemmBatched(true, false, g13.dims(), g13.offsets(), w.dH13, 2 * width, s.xp, d, 1f, grad, d);
+        proj.backwardInputGrouped(w.dH13, s.offsets, 2 * width, p, b.w13(), d, w.dxp);
         if (c.sharedDim() > 0) {
             int sw = c.sharedDim();
             gemm.gemm(true, false, d, sw, tokens, dout, 0, d, s.sharedAct, 0, sw, 1f, grad, b.sharedW2(), sw);

@@ -16,6 +16,7 @@ import dev.moe.routing.NativeStatus;
  */
 public final class NativeGemm implements Gemm {
     private final MethodHandle handle;
+    private final MethodHandle batched;
 
     /**
      * Loads the CPU library.
@@ -26,6 +27,8 @@ public final class NativeGemm implements Gemm {
         MoeNative.cpu();
         handle = Linker.nativeLinker().downcallHandle(moe_h.moe_f32_gemm_cpu$address(), moe_h.moe_f32_gemm_cpu$descriptor(),
                 Linker.Option.critical(true));
+        batched = Linker.nativeLinker().downcallHandle(moe_h.moe_f32_gemm_batched_cpu$address(),
+                moe_h.moe_f32_gemm_batched_cpu$descriptor(), Linker.Option.critical(true));
     }
 
     @Override
@@ -43,6 +46,28 @@ public final class NativeGemm implements Gemm {
             throw new AssertionError(t);
         }
         NativeStatus.check(status, "moe_f32_gemm_cpu");
+    }
+
+    @Override
+    public void gemmBatched(boolean transA, boolean transB, long[] dims, long[] offsets, float[] a, int lda, float[] b,
+                            int ldb, float beta, float[] c, int ldc) {
+        Gemm.checkBatch(dims, offsets);
+        for (int i = 0; i < dims.length / 3; i++) {
+            Gemm.checkViews(transA, transB, (int) dims[3 * i], (int) dims[3 * i + 1], (int) dims[3 * i + 2], a,
+                    (int) offsets[3 * i], lda, b, (int) offsets[3 * i + 1], ldb, beta, c, (int) offsets[3 * i + 2], ldc);
+        }
+        int status;
+        try {
+            status = (int) batched.invokeExact(transA ? 1 : 0, transB ? 1 : 0, (long) (dims.length / 3),
+                    MemorySegment.ofArray(dims), MemorySegment.ofArray(offsets), MemorySegment.ofArray(a), (long) lda,
+                    (long) a.length, MemorySegment.ofArray(b), (long) ldb, (long) b.length, beta, MemorySegment.ofArray(c),
+                    (long) ldc, (long) c.length);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        NativeStatus.check(status, "moe_f32_gemm_batched_cpu");
     }
 
     private static MemorySegment view(float[] array, int offset) {

@@ -37,6 +37,42 @@ interface Projections {
      */
     void backwardInput(float[] dy, int dyOff, int m, int out, float[] p, int w, int in, float[] dx, int dxOff);
 
+    /**
+     * The forward of E stacked weights W_e [out, in] (W_e at {@code w + e·out·in}) on the rows of their
+     * groups: rows offsets[e]..offsets[e+1]−1 of y are those rows of x times W_eᵀ.
+     *
+     * @param x       input rows, width in
+     * @param offsets int [E+1] group row offsets
+     * @param in      input width
+     * @param p       the parameter array
+     * @param w       offset of W_0
+     * @param out     output width
+     * @param y       output rows, width out
+     */
+    default void forwardGrouped(float[] x, int[] offsets, int in, float[] p, int w, int out, float[] y) {
+        for (int e = 0; e + 1 < offsets.length; e++) {
+            forward(x, offsets[e] * in, offsets[e + 1] - offsets[e], in, p, w + e * out * in, out, y, offsets[e] * out);
+        }
+    }
+
+    /**
+     * The activation gradient of {@link #forwardGrouped}: rows of dx are those rows of dy times W_e.
+     *
+     * @param dy      output gradient rows, width out
+     * @param offsets int [E+1] group row offsets
+     * @param out     output width
+     * @param p       the parameter array
+     * @param w       offset of W_0
+     * @param in      input width
+     * @param dx      receives the input gradient rows, width in
+     */
+    default void backwardInputGrouped(float[] dy, int[] offsets, int out, float[] p, int w, int in, float[] dx) {
+        for (int e = 0; e + 1 < offsets.length; e++) {
+            backwardInput(dy, offsets[e] * out, offsets[e + 1] - offsets[e], out, p, w + e * out * in, in, dx,
+                    offsets[e] * in);
+        }
+    }
+
     /** Tells cached copies of the weights that the parameters changed (after an optimizer step). */
     default void parametersChanged() {
     }
@@ -57,6 +93,20 @@ interface Projections {
             @Override
             public void backwardInput(float[] dy, int dyOff, int m, int out, float[] p, int w, int in, float[] dx, int dxOff) {
                 gemm.gemm(false, false, m, in, out, dy, dyOff, out, p, w, in, 0f, dx, dxOff, in);
+            }
+
+            @Override
+            public void forwardGrouped(float[] x, int[] offsets, int in, float[] p, int w, int out, float[] y) {
+                GroupedBatch g = GroupedBatch.of(offsets, out, in, (e, r0) -> new long[] {r0 * in, w + (long) e * out * in,
+                        r0 * out});
+                gemm.gemmBatched(false, true, g.dims(), g.offsets(), x, in, p, in, 0f, y, out);
+            }
+
+            @Override
+            public void backwardInputGrouped(float[] dy, int[] offsets, int out, float[] p, int w, int in, float[] dx) {
+                GroupedBatch g = GroupedBatch.of(offsets, in, out, (e, r0) -> new long[] {r0 * out, w + (long) e * out * in,
+                        r0 * in});
+                gemm.gemmBatched(false, false, g.dims(), g.offsets(), dy, out, p, in, 0f, dx, in);
             }
         };
     }

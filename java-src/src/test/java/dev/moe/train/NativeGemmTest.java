@@ -75,6 +75,43 @@ class NativeGemmTest {
     }
 
     @Test
+    void aBatchGivesEachEntryTheBitsOfASingleProduct() {
+        Gemm cpu = new NativeGemm();
+        // 24 heads of a [T, 3d] tensor, as attention's scores: enough work to run the entries in parallel.
+        int heads = 24;
+        int seq = 70;
+        int hd = 40;
+        int ld = 3 * heads * hd;
+        float[] qkv = random(seq * ld, 4);
+        long[] dims = new long[3 * heads];
+        long[] offsets = new long[3 * heads];
+        for (int h = 0; h < heads; h++) {
+            dims[3 * h] = seq;
+            dims[3 * h + 1] = seq;
+            dims[3 * h + 2] = hd;
+            offsets[3 * h] = (long) h * hd;
+            offsets[3 * h + 1] = (long) heads * hd + h * hd;
+            offsets[3 * h + 2] = (long) h * seq * seq;
+        }
+        float[] batched = new float[heads * seq * seq];
+        float[] single = new float[heads * seq * seq];
+        float[] reference = new float[heads * seq * seq];
+        cpu.gemmBatched(false, true, dims, offsets, qkv, ld, qkv, ld, 0f, batched, seq);
+        REF.gemmBatched(false, true, dims, offsets, qkv, ld, qkv, ld, 0f, reference, seq);
+        for (int h = 0; h < heads; h++) {
+            cpu.gemm(false, true, seq, seq, hd, qkv, h * hd, ld, qkv, heads * hd + h * hd, ld, 0f, single, h * seq * seq, seq);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(single, batched);
+        for (int i = 0; i < single.length; i++) {
+            assertEquals(reference[i], batched[i], 1e-4f);
+        }
+        long[] bad = offsets.clone();
+        bad[3 * (heads - 1) + 2] = (long) heads * seq * seq;  // the last head's C past the array
+        assertThrows(IllegalArgumentException.class,
+                () -> cpu.gemmBatched(false, true, dims, bad, qkv, ld, qkv, ld, 0f, batched, seq));
+    }
+
+    @Test
     void emptySumsGiveZeroOrKeepC() {
         Gemm cpu = new NativeGemm();
         float[] c = {1, 2, 3, 4};
