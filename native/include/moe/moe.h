@@ -187,27 +187,19 @@ int32_t moe_fp8_grouped_gemm_masked_cpu(int64_t num_groups, int64_t max_m, const
                                         const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
                                         float* c, int64_t c_count);
 
-/* FP32 GEMM on the CPU, the dense products of training (forward X·Wᵀ, activation gradient dY·W, weight
- * gradient dYᵀ·X): C[m, n] = beta·C + op(A)·op(B), row-major with leading dimensions; op(A)(i, p) is
- * a[i * lda + p], or a[p * lda + i] when trans_a = 1; op(B)(p, j) is b[p * ldb + j], or b[j * ldb + p] when
- * trans_b = 1. beta is 0 (C overwritten, never read) or 1 (added to). a_count, b_count, c_count are the
- * elements available from each pointer, which must reach the last element addressed
- * (MOE_STATUS_BAD_BUFFER_SIZE). Each element sums its products in blocks of 256 along k in order, so the
- * result is the same for any thread count. */
-int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
-                         const float* a, int64_t lda, int64_t a_count,
-                         const float* b, int64_t ldb, int64_t b_count,
+/* FP32 GEMMs on the CPU, the dense products of training (forward X·Wᵀ, activation gradient dY·W, weight
+ * gradient dYᵀ·X), as a batch that shares transposes, leading dimensions and beta (one product is a batch of
+ * one; attention heads and experts are batches). Entry i computes
+ *   C_i[m, n] = beta·C_i + op(A_i)·op(B_i),  m, n, k = dims[3i], dims[3i+1], dims[3i+2],
+ * row-major, A_i, B_i, C_i starting offsets[3i], offsets[3i+1], offsets[3i+2] elements into a, b, c;
+ * op(A)(i, p) is A[i * lda + p], or A[p * lda + i] when trans_a = 1; op(B)(p, j) is B[p * ldb + j], or
+ * B[j * ldb + p] when trans_b = 1. beta is 0 (C overwritten, never read) or 1 (added to). a_count, b_count,
+ * c_count are the elements available from a, b, c; every view must lie inside them
+ * (MOE_STATUS_BAD_BUFFER_SIZE). Entries must write disjoint parts of C. Each element sums its products in
+ * blocks of 256 along k in order, so the result is the same for any thread count and batch split. */
+int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets,
+                         const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count,
                          float beta, float* c, int64_t ldc, int64_t c_count);
-
-/* A batch of FP32 GEMMs sharing transposes, leading dimensions and beta (attention heads, experts): entry i
- * computes C_i = beta·C_i + op(A_i)·op(B_i) as moe_f32_gemm_cpu does, with m, n, k = dims[3i], dims[3i+1],
- * dims[3i+2] and A_i, B_i, C_i starting offsets[3i], offsets[3i+1], offsets[3i+2] elements into a, b, c.
- * Entries must write disjoint parts of C. With many entries each runs on one thread, several at once; every
- * entry's bits are those of moe_f32_gemm_cpu on the same operands. */
-int32_t moe_f32_gemm_batched_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims,
-                                 const int64_t* offsets, const float* a, int64_t lda, int64_t a_count,
-                                 const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc,
-                                 int64_t c_count);
 
 /* An empty call, to measure the cost of crossing the FFM boundary. */
 void moe_noop(void);

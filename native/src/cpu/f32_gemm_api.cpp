@@ -1,4 +1,4 @@
-// C ABI of the FP32 GEMM (moe.h, moe_f32_gemm_cpu): validation and dispatch to the AVX2 or portable
+// C ABI of the FP32 GEMM batch (moe.h, moe_f32_gemm_cpu): validation and dispatch to the AVX2 or portable
 // build of f32_gemm_kernel.inc. Compiled with baseline flags.
 #include <cstdint>
 
@@ -30,28 +30,9 @@ void run(const moe::F32GemmArgs& g, bool parallel) {
 #pragma GCC visibility push(default)
 extern "C" {
 
-int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
-                         const float* a, int64_t lda, int64_t a_count,
-                         const float* b, int64_t ldb, int64_t b_count,
+int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets,
+                         const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count,
                          float beta, float* c, int64_t ldc, int64_t c_count) {
-    if ((trans_a != 0 && trans_a != 1) || (trans_b != 0 && trans_b != 1) || (beta != 0.0f && beta != 1.0f))
-        return MOE_STATUS_INVALID_CONFIG;
-    if (m < 0 || n < 0 || k < 0 || a_count < 0 || b_count < 0 || c_count < 0) return MOE_STATUS_BAD_BUFFER_SIZE;
-    const bool ta = trans_a == 1;
-    const bool tb = trans_b == 1;
-    if (!reaches(a_count, ta ? k : m, ta ? m : k, lda) || !reaches(b_count, tb ? n : k, tb ? k : n, ldb) ||
-        !reaches(c_count, m, n, ldc))
-        return MOE_STATUS_BAD_BUFFER_SIZE;
-    if ((m * k > 0 && a == nullptr) || (k * n > 0 && b == nullptr) || (m * n > 0 && c == nullptr))
-        return MOE_STATUS_NULL_POINTER;
-    run(moe::F32GemmArgs{ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc}, true);
-    return MOE_STATUS_OK;
-}
-
-int32_t moe_f32_gemm_batched_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims,
-                                 const int64_t* offsets, const float* a, int64_t lda, int64_t a_count,
-                                 const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc,
-                                 int64_t c_count) {
     if ((trans_a != 0 && trans_a != 1) || (trans_b != 0 && trans_b != 1) || (beta != 0.0f && beta != 1.0f))
         return MOE_STATUS_INVALID_CONFIG;
     if (count < 0 || a_count < 0 || b_count < 0 || c_count < 0) return MOE_STATUS_BAD_BUFFER_SIZE;

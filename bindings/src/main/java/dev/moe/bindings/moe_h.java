@@ -1342,8 +1342,8 @@ public class moe_h {
             moe_h.C_INT,
             moe_h.C_INT,
             moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
             moe_h.C_POINTER,
             moe_h.C_LONG,
             moe_h.C_LONG,
@@ -1364,7 +1364,7 @@ public class moe_h {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
+     * int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
      * }
      */
     public static FunctionDescriptor moe_f32_gemm_cpu$descriptor() {
@@ -1374,7 +1374,7 @@ public class moe_h {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
+     * int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
      * }
      */
     public static MethodHandle moe_f32_gemm_cpu$handle() {
@@ -1384,7 +1384,7 @@ public class moe_h {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
+     * int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
      * }
      */
     public static MemorySegment moe_f32_gemm_cpu$address() {
@@ -1393,88 +1393,14 @@ public class moe_h {
 
     /**
      * {@snippet lang=c :
-     * int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
+     * int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
      * }
      */
-    public static int moe_f32_gemm_cpu(int trans_a, int trans_b, long m, long n, long k, MemorySegment a, long lda, long a_count, MemorySegment b, long ldb, long b_count, float beta, MemorySegment c, long ldc, long c_count) {
+    public static int moe_f32_gemm_cpu(int trans_a, int trans_b, long count, MemorySegment dims, MemorySegment offsets, MemorySegment a, long lda, long a_count, MemorySegment b, long ldb, long b_count, float beta, MemorySegment c, long ldc, long c_count) {
         var mh$ = moe_f32_gemm_cpu.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_f32_gemm_cpu", trans_a, trans_b, m, n, k, a, lda, a_count, b, ldb, b_count, beta, c, ldc, c_count);
-            }
-            return (int)mh$.invokeExact(trans_a, trans_b, m, n, k, a, lda, a_count, b, ldb, b_count, beta, c, ldc, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_f32_gemm_batched_cpu {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_POINTER,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_FLOAT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_f32_gemm_batched_cpu");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_f32_gemm_batched_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_f32_gemm_batched_cpu$descriptor() {
-        return moe_f32_gemm_batched_cpu.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_f32_gemm_batched_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_f32_gemm_batched_cpu$handle() {
-        return moe_f32_gemm_batched_cpu.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_f32_gemm_batched_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_f32_gemm_batched_cpu$address() {
-        return moe_f32_gemm_batched_cpu.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_f32_gemm_batched_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets, const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count, float beta, float* c, int64_t ldc, int64_t c_count)
-     * }
-     */
-    public static int moe_f32_gemm_batched_cpu(int trans_a, int trans_b, long count, MemorySegment dims, MemorySegment offsets, MemorySegment a, long lda, long a_count, MemorySegment b, long ldb, long b_count, float beta, MemorySegment c, long ldc, long c_count) {
-        var mh$ = moe_f32_gemm_batched_cpu.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_f32_gemm_batched_cpu", trans_a, trans_b, count, dims, offsets, a, lda, a_count, b, ldb, b_count, beta, c, ldc, c_count);
+                traceDowncall("moe_f32_gemm_cpu", trans_a, trans_b, count, dims, offsets, a, lda, a_count, b, ldb, b_count, beta, c, ldc, c_count);
             }
             return (int)mh$.invokeExact(trans_a, trans_b, count, dims, offsets, a, lda, a_count, b, ldb, b_count, beta, c, ldc, c_count);
         } catch (Error | RuntimeException ex) {

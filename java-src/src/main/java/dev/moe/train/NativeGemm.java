@@ -10,13 +10,12 @@ import dev.moe.routing.NativeStatus;
 
 /**
  * The native CPU {@link Gemm} ({@code moe_f32_gemm_cpu}: packed panels, a 6×16 AVX2 register tile,
- * OpenMP over row blocks). The float arrays go to native code without a copy: the call is made through a
+ * OpenMP over row blocks, or over the entries of a batch). The float arrays go to native code without a copy: the call is made through a
  * critical downcall handle that may pass heap memory (the garbage collector waits for the few
  * milliseconds a product takes).
  */
 public final class NativeGemm implements Gemm {
     private final MethodHandle handle;
-    private final MethodHandle batched;
 
     /**
      * Loads the CPU library.
@@ -27,25 +26,12 @@ public final class NativeGemm implements Gemm {
         MoeNative.cpu();
         handle = Linker.nativeLinker().downcallHandle(moe_h.moe_f32_gemm_cpu$address(), moe_h.moe_f32_gemm_cpu$descriptor(),
                 Linker.Option.critical(true));
-        batched = Linker.nativeLinker().downcallHandle(moe_h.moe_f32_gemm_batched_cpu$address(),
-                moe_h.moe_f32_gemm_batched_cpu$descriptor(), Linker.Option.critical(true));
     }
 
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
                      int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-        Gemm.checkViews(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-        int status;
-        try {
-            status = (int) handle.invokeExact(transA ? 1 : 0, transB ? 1 : 0, (long) m, (long) n, (long) k,
-                    view(a, aOff), (long) lda, (long) (a.length - aOff), view(b, bOff), (long) ldb, (long) (b.length - bOff),
-                    beta, view(c, cOff), (long) ldc, (long) (c.length - cOff));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-        NativeStatus.check(status, "moe_f32_gemm_cpu");
+        gemmBatched(transA, transB, new long[] {m, n, k}, new long[] {aOff, bOff, cOff}, a, lda, b, ldb, beta, c, ldc);
     }
 
     @Override
@@ -58,7 +44,7 @@ public final class NativeGemm implements Gemm {
         }
         int status;
         try {
-            status = (int) batched.invokeExact(transA ? 1 : 0, transB ? 1 : 0, (long) (dims.length / 3),
+            status = (int) handle.invokeExact(transA ? 1 : 0, transB ? 1 : 0, (long) (dims.length / 3),
                     MemorySegment.ofArray(dims), MemorySegment.ofArray(offsets), MemorySegment.ofArray(a), (long) lda,
                     (long) a.length, MemorySegment.ofArray(b), (long) ldb, (long) b.length, beta, MemorySegment.ofArray(c),
                     (long) ldc, (long) c.length);
@@ -67,11 +53,7 @@ public final class NativeGemm implements Gemm {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-        NativeStatus.check(status, "moe_f32_gemm_batched_cpu");
-    }
-
-    private static MemorySegment view(float[] array, int offset) {
-        return MemorySegment.ofArray(array).asSlice(4L * offset);
+        NativeStatus.check(status, "moe_f32_gemm_cpu");
     }
 
     @Override
