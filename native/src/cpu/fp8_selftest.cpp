@@ -1,4 +1,4 @@
-// moe_fp8_codec_selftest: the per-element arithmetic of the CUDA FP8 kernels (src/cuda/fp8_codec.cuh,
+// moe_fp8_codec_selftest: the per-element arithmetic of the CUDA FP8 kernels (src/shared/fp8_codec.cuh,
 // compiled here as plain C++) against the CPU codec, bit for bit, so a build without a GPU still proves
 // the GPU codec's arithmetic. Host-only; lives in the CPU library.
 #include <cstdint>
@@ -7,7 +7,7 @@
 
 #include <omp.h>
 
-#include "../cuda/fp8_codec.cuh"
+#include "../shared/fp8_codec.cuh"
 #include "fp8_kernels.hpp"
 #include "moe/moe.h"
 

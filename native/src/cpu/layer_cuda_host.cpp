@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../cuda/fp8_codec.cuh"
+#include "../shared/fp8_codec.cuh"
 #include "../shared/moe_layer.cuh"
 #include "cuda_host.hpp"
 #include "moe/moe.h"

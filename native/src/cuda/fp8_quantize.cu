@@ -17,7 +17,7 @@
 #include <cstdint>
 
 #include "cuda_status.cuh"
-#include "fp8_codec.cuh"
+#include "../shared/fp8_codec.cuh"
 #include "moe/moe.h"
 
 namespace {

@@ -1,5 +1,5 @@
 // Host/device helpers shared by the code that is compiled both by nvcc for the GPU and by the host
-// compiler for its self-tests (shared/gate_token.cuh, cuda/fp8_codec.cuh): the MOE_HD qualifier and
+// compiler for its self-tests (shared/gate_token.cuh, shared/moe_layer.cuh): the MOE_HD qualifier and
 // bit casts between float and uint32_t.
 #pragma once
 

@@ -15,7 +15,8 @@
 
 #include <stdint.h>
 
-#include "../cuda/fp8_codec.cuh"
+#include "bits.cuh"
+#include "fp8_codec.cuh"
 #include "moe/moe.h"
 
 namespace moe {

@@ -1,21 +1,29 @@
-// FP8 E4M3 ("e4m3fn") per-element arithmetic shared by the CUDA kernels (fp8_quantize.cu) and a host
-// self-test in the CPU library (src/cpu/fp8_selftest.cpp). Without __CUDACC__ this is plain C++17, so
-// the very functions the GPU runs are checked on the host against the CPU codec (fp8_kernel.inc): encode
-// on all 2^32 float bit patterns, decode on all 256 codes, tile scales and x / s on sampled values.
+// FP8 E4M3 ("e4m3fn") per-element arithmetic, written once: the CPU kernels (cpu/fp8_kernel.inc: the
+// scalar code and every constant of its AVX2 code), the CUDA kernels (cuda/fp8_quantize.cu, the GEMM
+// tiles) and the CUDA kernels' host twins all use it. Without __CUDACC__ this is plain C++17; the codec
+// self-test (testkit) still runs encode on all 2^32 float bit patterns, decode on all 256 codes, and tile
+// scales and x / s on sampled values against the CPU kernels, portable and AVX2.
 //
-// Bit-identical to the portable CPU encoder by construction: the same integer arithmetic on the float
-// bits (clamp to 448, round the significand to 3 bits half-to-even in the normal range, |x| to a multiple
-// of 2^-9 in the subnormal range). The only floating-point operations are the tile scale
-// max(amax, 1e-4f) / 448f, x / s and the subnormal decode m * 2^-9 (exact); on the device they are the
-// correctly rounded __fdiv_rn / __fmul_rn, on the host IEEE float division and multiplication, so both
-// round the same way whatever nvcc's -prec-div / -ftz / --fmad settings are.
+// The arithmetic: integer operations on the float bits (clamp to 448, round the significand to 3 bits
+// half-to-even in the normal range, |x| to a multiple of 2^-9 in the subnormal range). The only
+// floating-point operations are the tile scale max(amax, 1e-4f) / 448f, x / s and the subnormal decode
+// m * 2^-9 (exact); on the device they are the correctly rounded __fdiv_rn / __fmul_rn, on the host IEEE
+// float division and multiplication, so both round the same way whatever nvcc's -prec-div / -ftz /
+// --fmad settings are.
 #pragma once
 
 #include <stdint.h>
 
-#include "../shared/bits.cuh"
+#include <cstring>
 
-#define MOE_FP8_HD MOE_HD
+// Internal linkage on the host: the CPU library compiles this header into its portable and its AVX2
+// translation units with different flags, and each must keep its own copy (one inline definition shared
+// by both could run AVX2 instructions on a CPU without them).
+#if defined(__CUDACC__)
+#define MOE_FP8_HD static __host__ __device__ __forceinline__
+#else
+#define MOE_FP8_HD static inline
+#endif
 
 namespace moe {
 namespace fp8 {
@@ -29,9 +37,25 @@ constexpr uint32_t kE4m3MaxCode = 0x7eu;
 constexpr uint32_t kE4m3QuietNan = 0x7fc00000u;  // Java's Float.NaN
 constexpr int kE4m3TileCols = 128;
 
-MOE_FP8_HD uint32_t e4m3_bits_of(float f) { return float_to_bits(f); }
+MOE_FP8_HD uint32_t e4m3_bits_of(float f) {
+#if defined(__CUDA_ARCH__)
+    return __float_as_uint(f);
+#else
+    uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+#endif
+}
 
-MOE_FP8_HD float e4m3_float_of(uint32_t b) { return bits_to_float(b); }
+MOE_FP8_HD float e4m3_float_of(uint32_t b) {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(b);
+#else
+    float f;
+    std::memcpy(&f, &b, sizeof f);
+    return f;
+#endif
+}
 
 }  // namespace fp8
 }  // namespace moe
