@@ -104,7 +104,7 @@ final class BenchLayerCommand implements Callable<Integer> {
                     if (b == Backend.CUDA) {
                         try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, graphMaxTokens, tc)) {
                             times = Timing.measure(() -> gpu.forward(x, t), seconds);
-                            kernel = gpu.gemmKernel().benchRow();
+                            kernel = gpu.gemmKernel().label();
                         }
                     } else {
                         MoeLayer layer = MoeLayer.create(w, b);

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
+import dev.moe.cuda.CudaDevice;
 import dev.moe.routing.Backend;
 
 /**
@@ -93,7 +94,7 @@ public final class Fp8Gemm {
     public static Fp8Gemm cuda(int device, boolean tensorCores) {
         Fp8Backends.requireDevice(device);
         Backend b = Fp8Backends.resolve(Backend.CUDA);
-        return new Fp8Gemm(b, false, tensorCores ? CudaGemmKernel.fastestFor(CudaGemmKernel.capability(device)) : CudaGemmKernel.EXACT,
+        return new Fp8Gemm(b, false, tensorCores ? CudaGemmKernel.fastestFor(CudaDevice.query(device).capability()) : CudaGemmKernel.EXACT,
                 device);
     }
 
@@ -110,10 +111,10 @@ public final class Fp8Gemm {
         Objects.requireNonNull(kernel, "kernel");
         Fp8Backends.requireDevice(device);
         Backend b = Fp8Backends.resolve(Backend.CUDA);
-        int cc = CudaGemmKernel.capability(device);
+        int cc = CudaDevice.query(device).capability();
         if (!kernel.runsOn(cc)) {
             throw new IllegalArgumentException("CUDA device " + device + " (compute capability " + cc / 10 + "." + cc % 10
-                    + ") does not run the " + kernel.benchRow() + " FP8 GEMM kernel");
+                    + ") does not run the " + kernel.label() + " FP8 GEMM kernel");
         }
         return new Fp8Gemm(b, false, kernel, device);
     }

@@ -26,7 +26,8 @@ final class NativeCpuRouter extends AbstractRouter {
 
     /** The C struct of a configuration, allocated in {@code arena}. */
     static MemorySegment toNative(RoutingConfig c, Arena arena) {
-        return NativeGateConfig.allocate(c, arena);
+        return NativeGateConfig.allocate(arena, c.numExperts(), c.numGroups(), c.topkGroups(), c.topk(), c.scoreFunction().code(),
+                c.groupScore().code(), c.groupTopJ(), c.normalize(), c.routeScale(), c.biasMode().code());
     }
 
     @Override

@@ -15,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.moe.bindings.CpuInfo;
 import dev.moe.bindings.moe_h;
 import dev.moe.routing.Backend;
 
@@ -74,7 +75,7 @@ class Fp8GemmTest {
                 {6, 16, 128}, {17, 300, 384}};
         for (int[] s : mnk) {
             for (int kernel : new int[] {moe_h.MOE_CPU_KERNEL_AVX2(), moe_h.MOE_CPU_KERNEL_PORTABLE()}) {
-                if (kernel == moe_h.MOE_CPU_KERNEL_AVX2() && moe_h.moe_cpu_has_avx2() != 1) {
+                if (kernel == moe_h.MOE_CPU_KERNEL_AVX2() && !CpuInfo.hasAvx2()) {
                     continue;
                 }
                 list.add(Arguments.of(s[0], s[1], s[2], kernel));
