@@ -1,8 +1,9 @@
 /**
  * The moe library as one module ({@code dev.moe}, the release jar): routing, balancing, topology and
  * metrics, FP8 quantisation and GEMMs, the MoE layers, auxiliary losses, EPLB, the simulator, file formats,
- * the CUDA and MPI front ends. Not exported: the FFM bindings and the native-library loader
- * ({@code dev.moe.bindings}, {@code dev.moe.nativelib}: they pass arguments to C unchecked), the CLI
+ * the CUDA and MPI front ends, what this machine offers. Not exported: the FFM bindings, the native-library
+ * loader and the plumbing between the library and its C ABI ({@code dev.moe.bindings},
+ * {@code dev.moe.nativelib}, {@code dev.moe.nativecall}: they pass arguments to C unchecked), the CLI
  * ({@code dev.moe.cli}) and the shared arithmetic helpers ({@code dev.moe.math}).
  *
  * <p>On the module path run with {@code --enable-native-access=dev.moe} (the manifest's
@@ -14,6 +15,7 @@ module dev.moe {
     requires com.fasterxml.jackson.databind;
     requires static jdk.incubator.vector;
 
+    exports dev.moe.backend;
     exports dev.moe.balance;
     exports dev.moe.cuda;
     exports dev.moe.dist;
