@@ -143,25 +143,22 @@ struct HostKernel {
     bool (*tile)(const g::Problem&, int64_t, int64_t, const float*);
 };
 
+template <bool Bf16>
+bool mma_tile(const g::Problem& p, int64_t row0, int64_t col0, const float* lut) {
+    moe::fp8mma::host_tile_mma(p, row0, col0, lut, Bf16);
+    return true;
+}
+
+bool exact_tile(const g::Problem& p, int64_t row0, int64_t col0, const float* lut) {
+    g::host_tile(p, row0, col0, lut);
+    return true;
+}
+
 HostKernel host_kernel(int32_t kernel, bool bf16) {
     switch (kernel) {
-        case MOE_GEMM_KERNEL_MMA:
-            if (bf16)
-                return {moe::fp8mma::kBn, moe::fp8mma::kThreads, [](const g::Problem& p, int64_t r, int64_t c, const float* lut) {
-                            moe::fp8mma::host_tile_mma(p, r, c, lut, true);
-                            return true;
-                        }};
-            return {moe::fp8mma::kBn, moe::fp8mma::kThreads, [](const g::Problem& p, int64_t r, int64_t c, const float* lut) {
-                        moe::fp8mma::host_tile_mma(p, r, c, lut, false);
-                        return true;
-                    }};
-        case MOE_GEMM_KERNEL_WGMMA:
-            return {moe::fp8wgmma::kBn, moe::fp8wgmma::kThreads, moe::fp8wgmma::host_tile_wgmma};
-        default:
-            return {g::kBn, g::kThreads, [](const g::Problem& p, int64_t r, int64_t c, const float* lut) {
-                        g::host_tile(p, r, c, lut);
-                        return true;
-                    }};
+        case MOE_GEMM_KERNEL_MMA: return {moe::fp8mma::kBn, moe::fp8mma::kThreads, bf16 ? mma_tile<true> : mma_tile<false>};
+        case MOE_GEMM_KERNEL_WGMMA: return {moe::fp8wgmma::kBn, moe::fp8wgmma::kThreads, moe::fp8wgmma::host_tile_wgmma};
+        default: return {g::kBn, g::kThreads, exact_tile};
     }
 }
 

@@ -12,6 +12,8 @@
  *   <li>{@link dev.moe.routing.Routers} creates a router on a {@link dev.moe.routing.Backend}: the
  *       pure-Java reference, the native CPU kernel or the CUDA kernel, all bit-identical;
  *       {@link dev.moe.routing.Backends} reports which are usable here and why.</li>
+ *   <li>{@link dev.moe.routing.CudaGate}: the CUDA gate on device buffers, enqueued on a stream, for
+ *       pipelines that keep their data on the GPU (and CUDA graphs).</li>
  * </ul>
  * Bad input is rejected before any kernel runs: {@link dev.moe.routing.InvalidConfigException} for a
  * configuration the spec forbids, {@link dev.moe.routing.NonFiniteInputException} for a NaN or infinite

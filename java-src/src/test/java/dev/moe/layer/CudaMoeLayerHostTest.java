@@ -26,7 +26,7 @@ import dev.moe.routing.ScoreFunction;
 
 /**
  * The GPU-resident MoE layer without a GPU: moe_layer_forward_cuda's kernels (shared/moe_layer.cuh, the
- * gate and FP8 GEMM block code) run on the host by moe_layer_forward_cuda_host give the java backend's
+ * gate and FP8 GEMM block code) run on the host by the testkit's twin give the java backend's
  * MoeLayer output, ids, weights and load counts bit for bit, on partial tiles, several permutation
  * chunks, with and without bias and shared expert; bad shapes and overflow are reported.
  */
