@@ -7,7 +7,7 @@ set -euo pipefail
 jar_file=$1
 jdk=${2:-${JAVA_HOME:-}}
 jar_tool=${jdk:+$jdk/bin/}jar
-internal="dev.moe.bindings dev.moe.nativelib dev.moe.cli dev.moe.math dev.moe.nativecall"  # keep in step with module-info.java
+internal="dev.moe.bindings dev.moe.cli dev.moe.math dev.moe.nativecall"  # keep in step with module-info.java
 # (Here-strings, not "echo | grep -q": under pipefail, grep -q exiting early can fail the pipeline with SIGPIPE.)
 desc=$("$jar_tool" --describe-module --file "$jar_file")
 grep -q '^dev.moe ' <<<"$desc" || { echo "check-module: $jar_file has no module dev.moe:"; echo "$desc"; exit 1; } >&2

@@ -5,8 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.NativeStatus;
 
 /**
  * This machine's ceilings, measured in the calling process by the native library, so that benchmark

@@ -6,7 +6,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.Locale;
 
 import dev.moe.cuda.CudaDevice;
-import dev.moe.cuda.CudaException;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.cuda.DeviceBuffer;
@@ -14,6 +13,7 @@ import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.fp8.DeviceFp8Gemm;
 import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.QuantizedTensor;
+import dev.moe.nativelib.CudaException;
 
 /**
  * One FP8 GEMM on CUDA device 0 with its operands already on the device, for {@code bench fp8-gemm}:

@@ -2,9 +2,9 @@ package dev.moe.cli;
 
 import java.util.concurrent.Callable;
 
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.Backends;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

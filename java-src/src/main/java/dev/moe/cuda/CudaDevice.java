@@ -5,8 +5,9 @@ import java.lang.foreign.MemorySegment;
 
 import dev.moe.bindings.moe_cuda_device_info;
 import dev.moe.bindings.moe_h;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.NativeStatus;
 
 /**
  * One CUDA device as the runtime describes it.

@@ -5,7 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.moe.bindings.moe_h;
-import dev.moe.routing.NativeStatus;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
 
 /**
  * An executable CUDA graph: the work some code enqueued on a stream, captured once and replayed with one

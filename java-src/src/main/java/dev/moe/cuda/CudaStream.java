@@ -5,8 +5,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.NativeStatus;
 
 /** A CUDA stream on one device: work is enqueued on it in order; {@link #synchronize} waits for it. */
 public final class CudaStream implements AutoCloseable {

@@ -7,8 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.NativeStatus;
 
 /**
  * Device memory owned like an FFM arena: every buffer allocated from it is freed when it closes,

@@ -3,7 +3,8 @@ package dev.moe.cuda;
 import java.lang.foreign.MemorySegment;
 
 import dev.moe.bindings.moe_h;
-import dev.moe.routing.NativeStatus;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
 
 /**
  * Device memory of one {@link DeviceArena}: a device address (not dereferenceable from Java) and a

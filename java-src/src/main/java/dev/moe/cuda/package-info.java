@@ -4,7 +4,7 @@
  * an FFM arena ({@link dev.moe.cuda.DeviceArena}, {@link dev.moe.cuda.DeviceBuffer}), so that device
  * memory cannot outlive its owner, and captured work replayed as one launch ({@link dev.moe.cuda.CudaGraph}).
  * Public API, low level: the routers, FP8 kernels and layers use it; most callers never need it. A
- * failed CUDA call throws {@link dev.moe.cuda.CudaException} naming the call and keeping the CUDA error
+ * failed CUDA call throws {@link dev.moe.nativelib.CudaException} naming the call and keeping the CUDA error
  * code. None of the types is thread-safe.
  */
 package dev.moe.cuda;

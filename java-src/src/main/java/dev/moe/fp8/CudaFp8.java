@@ -8,7 +8,7 @@ import dev.moe.bindings.moe_h;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.cuda.DeviceBuffer;
-import dev.moe.routing.NativeStatus;
+import dev.moe.nativecall.NativeStatus;
 
 /**
  * FP8 block quantisation, encoding and GEMMs on a CUDA device ({@code moe_fp8_*_cuda}): quantisation

@@ -9,7 +9,7 @@ import dev.moe.bindings.moe_h;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceBuffer;
 import dev.moe.nativecall.Fp8GemmArgs;
-import dev.moe.routing.NativeStatus;
+import dev.moe.nativecall.NativeStatus;
 
 /**
  * FP8 block-scaled GEMMs on operands that already live on a CUDA device, enqueued on a stream
@@ -35,7 +35,7 @@ public final class DeviceFp8Gemm {
      * @param bScales B's scales
      * @param c       C, overwritten
      * @throws IllegalArgumentException if a shape is negative or a buffer is smaller than its shape
-     * @throws dev.moe.cuda.CudaException if the device cannot run the kernel ({@link dev.moe.cuda.CudaException#unsupportedGpu()})
+     * @throws dev.moe.nativelib.CudaException if the device cannot run the kernel ({@link dev.moe.nativelib.CudaException#unsupportedGpu()})
      *         or the launch fails
      */
     public static void dense(CudaGemmKernel kernel, CudaStream stream, int m, int n, int k, DeviceBuffer a, DeviceBuffer aScales,
@@ -62,7 +62,7 @@ public final class DeviceFp8Gemm {
      * @param c       C [offsets[E], N], overwritten
      * @throws IllegalArgumentException if a shape is negative, the offsets are invalid or a buffer is
      *         smaller than its shape
-     * @throws dev.moe.cuda.CudaException if the device cannot run the kernel or the launch fails
+     * @throws dev.moe.nativelib.CudaException if the device cannot run the kernel or the launch fails
      */
     public static void groupedContiguous(CudaGemmKernel kernel, CudaStream stream, int[] offsets, int n, int k, DeviceBuffer a,
                                          DeviceBuffer aScales, DeviceBuffer b, DeviceBuffer bScales, DeviceBuffer c) {
@@ -99,7 +99,7 @@ public final class DeviceFp8Gemm {
      * @param bScales the groups' scales
      * @param c       C [E·maxM, N], overwritten
      * @throws IllegalArgumentException if a shape is negative or a buffer is smaller than its shape
-     * @throws dev.moe.cuda.CudaException if the device cannot run the kernel or the launch fails
+     * @throws dev.moe.nativelib.CudaException if the device cannot run the kernel or the launch fails
      */
     public static void groupedMasked(CudaGemmKernel kernel, CudaStream stream, int groups, int maxM, DeviceBuffer counts, int n, int k,
                                      DeviceBuffer a, DeviceBuffer aScales, DeviceBuffer b, DeviceBuffer bScales, DeviceBuffer c) {

@@ -5,8 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.NativeStatus;
 
 /**
  * The native CPU FP8 kernels ({@code moe_fp8_quantize_cpu}, {@code moe_fp8_e4m3_decode} in moe.h; plain

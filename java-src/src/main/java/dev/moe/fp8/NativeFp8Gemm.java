@@ -6,8 +6,8 @@ import java.lang.foreign.ValueLayout;
 
 import dev.moe.bindings.moe_h;
 import dev.moe.nativecall.Fp8GemmArgs;
+import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.NativeStatus;
 
 /**
  * Calls the native FP8 GEMM ({@code moe_fp8_gemm_cpu} in moe.h) on Java arrays through a confined arena,

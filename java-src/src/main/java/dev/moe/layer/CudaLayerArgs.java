@@ -9,9 +9,9 @@ import java.util.Map;
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_layer_args;
 import dev.moe.fp8.CudaGemmKernel;
+import dev.moe.nativecall.NativeGateConfig;
+import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.NativeStatus;
-import dev.moe.routing.NativeGateConfig;
 import dev.moe.routing.RoutingConfig;
 
 /**

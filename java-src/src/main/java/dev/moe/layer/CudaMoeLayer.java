@@ -10,15 +10,15 @@ import java.util.Objects;
 
 import dev.moe.bindings.moe_h;
 import dev.moe.cuda.CudaDevice;
-import dev.moe.cuda.CudaException;
 import dev.moe.cuda.CudaGraph;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.cuda.DeviceBuffer;
 import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.layer.CudaLayerArgs.Slot;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
 import dev.moe.routing.GateStats;
-import dev.moe.routing.NativeStatus;
 import dev.moe.routing.RoutingResult;
 
 /**

@@ -6,12 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import dev.moe.backend.Backend;
 import dev.moe.dist.Communicator;
 import dev.moe.dist.CommunicatorException;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.math.Bf16;
-import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingResult;
 import dev.moe.topology.Topology;
 
@@ -119,7 +119,7 @@ public final class ExpertParallelMoeLayer {
      * @return the layer
      * @throws IllegalArgumentException if the placement's GPU count differs from the number of ranks or
      *         its expert count from the layer's
-     * @throws dev.moe.routing.BackendUnavailableException if a backend named explicitly cannot run here
+     * @throws dev.moe.backend.BackendUnavailableException if a backend named explicitly cannot run here
      */
     public static ExpertParallelMoeLayer create(MoeLayerWeights weights, Backend backend, Communicator comm, Topology placement,
                                                 Combine combine) {

@@ -7,6 +7,7 @@ import java.util.Objects;
 import dev.moe.bindings.moe_h;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceBuffer;
+import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeNative;
 
 /**
@@ -53,7 +54,7 @@ public final class CudaGate {
      *               none; then the other outputs are unspecified and {@code load} is untouched), [1] the rows
      *               whose selected weights summed to 0
      * @throws IllegalArgumentException if a buffer is smaller than its shape
-     * @throws dev.moe.cuda.CudaException if the gate cannot be enqueued
+     * @throws dev.moe.nativelib.CudaException if the gate cannot be enqueued
      */
     public void enqueue(CudaStream stream, DeviceBuffer logits, long tokens, DeviceBuffer bias, DeviceBuffer ids, DeviceBuffer weights,
                         DeviceBuffer load, DeviceBuffer stats) {

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import dev.moe.backend.Backend;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.cuda.DeviceBuffer;

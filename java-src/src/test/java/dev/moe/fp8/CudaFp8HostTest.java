@@ -12,12 +12,12 @@ import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.Backends;
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_testkit_h;
 import dev.moe.nativelib.MoeNative;
 import dev.moe.nativelib.MoeTestkit;
-import dev.moe.routing.Backend;
-import dev.moe.routing.Backends;
 
 /**
  * What of the CUDA FP8 path can be checked without a GPU: the arithmetic of the CUDA kernels (the

@@ -20,11 +20,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.Backends;
 import dev.moe.bindings.moe_h;
 import dev.moe.cuda.CudaDevice;
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.Backends;
 
 /**
  * The CUDA FP8 kernels ({@code moe_fp8_*_cuda}) against the CPU library, bit for bit: block quantisation

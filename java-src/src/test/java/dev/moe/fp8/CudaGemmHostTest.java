@@ -14,14 +14,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.Backends;
 import dev.moe.bindings.moe_fp8_gemm_args;
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_testkit_h;
 import dev.moe.nativecall.Fp8GemmArgs;
 import dev.moe.nativelib.MoeNative;
 import dev.moe.nativelib.MoeTestkit;
-import dev.moe.routing.Backend;
-import dev.moe.routing.Backends;
 
 /**
  * The CUDA FP8 GEMMs without a GPU: each kernel's block code (shared/fp8_gemm_*.cuh) run on the host by the
@@ -229,7 +229,7 @@ class CudaGemmHostTest {
         }
         ExpertWeights w = ExpertWeights.of(ws);
         QuantizedTensor a = random(rnd, experts * maxM, 200, Fp8Block.ROW_1X128, true);
-        float[] want = Fp8Gemm.create(dev.moe.routing.Backend.JAVA).groupedMasked(a, maxM, counts, w);
+        float[] want = Fp8Gemm.create(dev.moe.backend.Backend.JAVA).groupedMasked(a, maxM, counts, w);
         try (Arena arena = Arena.ofConfined()) {
             long cn = (long) a.rows() * w.rows();
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, cn);
@@ -261,7 +261,7 @@ class CudaGemmHostTest {
         }
         ExpertWeights w = ExpertWeights.of(ws);
         QuantizedTensor a = random(rnd, offsets[experts], 40, Fp8Block.ROW_1X128, true);
-        float[] want = Fp8Gemm.create(dev.moe.routing.Backend.JAVA).groupedContiguous(a, offsets, w);
+        float[] want = Fp8Gemm.create(dev.moe.backend.Backend.JAVA).groupedContiguous(a, offsets, w);
         try (Arena arena = Arena.ofConfined()) {
             long cn = (long) a.rows() * w.rows();
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, cn);

@@ -9,9 +9,9 @@ import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_testkit_h;
 import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.layer.CudaLayerArgs.Slot;
+import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeTestkit;
 import dev.moe.routing.GateStats;
-import dev.moe.routing.NativeStatus;
 import dev.moe.routing.RoutingResult;
 
 /**

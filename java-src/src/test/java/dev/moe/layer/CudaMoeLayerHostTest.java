@@ -16,11 +16,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.moe.backend.Backend;
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_layer_args;
 import dev.moe.bindings.moe_testkit_h;
 import dev.moe.fp8.CudaGemmKernel;
-import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.ScoreFunction;
 

@@ -11,10 +11,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.Backends;
 import dev.moe.cuda.CudaDevice;
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.Backends;
 
 /**
  * The GPU-resident MoE layer on a GPU: bit-identical to the java backend's MoeLayer through the CUDA

@@ -18,9 +18,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.Backends;
 import dev.moe.bindings.CpuInfo;
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_testkit_h;
+import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeTestkit;
 
 /**

@@ -1,4 +1,4 @@
-package dev.moe.routing;
+package dev.moe.backend;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,7 +10,8 @@ import java.util.Map;
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_library_info;
 import dev.moe.cuda.CudaDevice;
-import dev.moe.cuda.CudaException;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
 import dev.moe.nativelib.LoadedLibrary;
 import dev.moe.nativelib.MoeNative;
 
@@ -34,7 +35,7 @@ public final class Backends {
     }
 
     /**
-     * The status of one concrete backend (AUTO is resolved by {@link Routers}). The first call for a backend
+     * The status of one concrete backend (AUTO is resolved by {@link dev.moe.routing.Routers}). The first call for a backend
      * probes it (loads the native library, counts GPUs); later calls return the cached result. Thread-safe.
      *
      * @param backend JAVA, CPU or CUDA

@@ -1,4 +1,4 @@
-package dev.moe.routing;
+package dev.moe.nativecall;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,9 +13,9 @@ import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 
 import dev.moe.bindings.moe_h;
-import dev.moe.cuda.CudaException;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.nativecall.Fp8GemmArgs;
+import dev.moe.nativelib.CudaException;
 import dev.moe.nativelib.MoeNative;
 
 /** One mapping of the C ABI's status codes to exceptions, for CPU and CUDA calls alike. */

@@ -1,10 +1,10 @@
-package dev.moe.routing;
+package dev.moe.nativecall;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import dev.moe.bindings.moe_h;
-import dev.moe.cuda.CudaException;
+import dev.moe.nativelib.CudaException;
 import dev.moe.nativelib.MoeNative;
 
 /**

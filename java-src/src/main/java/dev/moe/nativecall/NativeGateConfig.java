@@ -1,4 +1,4 @@
-package dev.moe.routing;
+package dev.moe.nativecall;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

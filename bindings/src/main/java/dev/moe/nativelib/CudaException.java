@@ -1,4 +1,4 @@
-package dev.moe.cuda;
+package dev.moe.nativelib;
 
 /**
  * A CUDA call failed: no usable GPU, a GPU (or a library build) that lacks what the call needs, or a
