@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
     }
     std::sort(times.begin(), times.end());
     const double med = times[times.size() / 2];
-    std::printf("kernel=%d threads=%d T=%lld median %.1f us  %.3f us/token  %.2f Mtokens/s\n", moe_cpu_kernel(),
-                moe_cpu_max_threads(), (long long)T, med * 1e6, med * 1e6 / T, T / med / 1e6);
+    moe_library_info info{};
+    moe_library_query(&info);
+    std::printf("kernel=%d threads=%d T=%lld median %.1f us  %.3f us/token  %.2f Mtokens/s\n", info.cpu_kernel,
+                info.cpu_max_threads, (long long)T, med * 1e6, med * 1e6 / T, T / med / 1e6);
     return 0;
 }

@@ -1,4 +1,4 @@
-// The exported C ABI of the CPU library: identity, CPU checks and kernel dispatch, argument checks.
+// The exported C ABI of the CPU library: identity, the CPU kernel variant, the gate's checks and dispatch.
 // Built with baseline x86-64 flags so that nothing here can fault on an older CPU.
 #include <atomic>
 #include <omp.h>
@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "../shared/gate_token.cuh"
+#include "cpu_features.hpp"
 #include "kernels.hpp"
 #include "moe/moe.h"
 
@@ -16,18 +17,13 @@
 
 namespace {
 
+using moe::cpu_has_avx2;
+
 std::atomic<int32_t> g_kernel{MOE_CPU_KERNEL_AUTO};
 
-bool cpu_has_avx2() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-#else
-    return false;
-#endif
-}
+}  // namespace
 
-int32_t resolved_kernel() {
+int32_t moe::cpu_kernel() {
     int32_t k = g_kernel.load(std::memory_order_relaxed);
     if (k == MOE_CPU_KERNEL_AUTO) {
         k = cpu_has_avx2() ? MOE_CPU_KERNEL_AVX2 : MOE_CPU_KERNEL_PORTABLE;
@@ -38,20 +34,26 @@ int32_t resolved_kernel() {
     return k;
 }
 
-}  // namespace
-
 #pragma GCC visibility push(default)
 extern "C" {
 
 int32_t moe_abi_version(void) { return MOE_ABI_VERSION; }
 
-const char* moe_library_version(void) { return MOE_VERSION_STRING; }
+int32_t moe_library_query(moe_library_info* info) {
+    if (info == nullptr) return MOE_STATUS_NULL_POINTER;
+    info->version = MOE_VERSION_STRING;
+    info->abi_version = MOE_ABI_VERSION;
+    info->cpu_has_avx2 = cpu_has_avx2() ? 1 : 0;
+    info->cpu_kernel = moe::cpu_kernel();
+    info->cpu_max_threads = omp_get_max_threads();
+    return MOE_STATUS_OK;
+}
 
 const char* moe_status_message(int32_t status) {
     switch (status) {
         case MOE_STATUS_OK: return "ok";
         case MOE_STATUS_NULL_POINTER: return "a required pointer argument is NULL";
-        case MOE_STATUS_INVALID_CONFIG: return "invalid routing configuration";
+        case MOE_STATUS_INVALID_CONFIG: return "invalid configuration";
         case MOE_STATUS_BAD_BUFFER_SIZE: return "a buffer's element count does not match the shapes";
         case MOE_STATUS_NON_FINITE_INPUT: return "input contains a non-finite value (NaN or infinity)";
         case MOE_STATUS_UNSUPPORTED_CPU: return "this CPU lacks AVX2/FMA/F16C needed by the requested kernel";
@@ -59,14 +61,11 @@ const char* moe_status_message(int32_t status) {
         case MOE_STATUS_NO_GPU: return "no usable GPU";
         case MOE_STATUS_CUDA_ERROR: return "CUDA runtime error";
         case MOE_STATUS_INTERNAL_ERROR: return "internal error";
-        case MOE_STATUS_UNSUPPORTED_GPU: return "the GPU lacks a feature the requested kernel needs (tensor cores: compute capability 8.0+)";
+        case MOE_STATUS_UNSUPPORTED_GPU: return "the GPU (or this build) lacks what the requested kernel needs";
+        case MOE_STATUS_NOT_IMPLEMENTED: return "this combination of arguments is reserved but not implemented";
         default: return "unknown status code";
     }
 }
-
-int32_t moe_cpu_has_avx2(void) { return cpu_has_avx2() ? 1 : 0; }
-
-int32_t moe_cpu_kernel(void) { return resolved_kernel(); }
 
 int32_t moe_cpu_set_kernel(int32_t kernel) {
     switch (kernel) {
@@ -85,12 +84,20 @@ int32_t moe_cpu_set_kernel(int32_t kernel) {
     }
 }
 
-int32_t moe_cpu_max_threads(void) { return omp_get_max_threads(); }
-
-// The Java bindings hard-code these layouts (bindings/.../moe_gate_config.java, MoeHTest).
+// The Java bindings hard-code these layouts (bindings/.../moe_*.java, MoeHTest).
 static_assert(sizeof(moe_gate_config) == 40 && offsetof(moe_gate_config, route_scale) == 32 &&
               offsetof(moe_gate_config, bias_mode) == 36, "moe_gate_config layout changed: regenerate the bindings");
 static_assert(sizeof(moe_gate_stats) == 16, "moe_gate_stats layout changed: regenerate the bindings");
+static_assert(sizeof(moe_library_info) == 24 && offsetof(moe_library_info, cpu_max_threads) == 20,
+              "moe_library_info layout changed: regenerate the bindings");
+static_assert(sizeof(moe_fp8_gemm_args) == 200 && offsetof(moe_fp8_gemm_args, m) == 32 &&
+              offsetof(moe_fp8_gemm_args, offsets) == 96 && offsetof(moe_fp8_gemm_args, c_count) == 184 &&
+              offsetof(moe_fp8_gemm_args, stream) == 192, "moe_fp8_gemm_args layout changed: regenerate the bindings");
+static_assert(sizeof(moe_layer_args) == 224 && offsetof(moe_layer_args, gemm_kernel) == 40 &&
+              offsetof(moe_layer_args, tokens) == 48 && offsetof(moe_layer_args, x) == 80,
+              "moe_layer_args layout changed: regenerate the bindings");
+static_assert(sizeof(moe_cuda_device_info) == 24 && offsetof(moe_cuda_device_info, name) == 16,
+              "moe_cuda_device_info layout changed: regenerate the bindings");
 
 int32_t moe_gate_config_check(const moe_gate_config* c) { return moe::gate::check_config(c); }
 
@@ -118,15 +125,13 @@ int32_t moe_gate_cpu(const moe_gate_config* config,
             if (!std::isfinite(bias[i])) return MOE_STATUS_NON_FINITE_INPUT;
     }
     moe::GateArgs args{config, logits, bias, num_tokens, out_ids, out_weights, expert_load, -1, 0};
-    const int32_t st = resolved_kernel() == MOE_CPU_KERNEL_AVX2 ? moe::avx2::gate(args) : moe::portable::gate(args);
+    const int32_t st = moe::cpu_kernel() == MOE_CPU_KERNEL_AVX2 ? moe::avx2::gate(args) : moe::portable::gate(args);
     if (stats != nullptr) {
         stats->first_bad_row = args.first_bad_row;
         stats->zero_sum_rows = args.zero_sum_rows;
     }
     return st;
 }
-
-void moe_noop(void) {}
 
 }  // extern "C"
 #pragma GCC visibility pop

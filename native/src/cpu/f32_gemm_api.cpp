@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include "cpu_features.hpp"
 #include "f32_gemm.hpp"
 #include "moe/moe.h"
 
@@ -18,7 +19,7 @@ bool reaches(int64_t count, int64_t rows, int64_t cols, int64_t ld) {
 }
 
 void run(const moe::F32GemmArgs& g, bool parallel) {
-    if (moe_cpu_kernel() == MOE_CPU_KERNEL_AVX2) {
+    if (moe::cpu_kernel() == MOE_CPU_KERNEL_AVX2) {
         moe::avx2::f32_gemm(g, parallel);
     } else {
         moe::portable::f32_gemm(g, parallel);

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #include <omp.h>
 
+#include "cpu_features.hpp"
 #include "moe/moe.h"
 
 namespace {
@@ -47,15 +48,8 @@ __attribute__((target("avx2"))) float read_loop(const float* p, int64_t n) {
 
 volatile float g_sink;
 
-}  // namespace
-
-#pragma GCC visibility push(default)
-extern "C" {
-
-int32_t moe_cpu_fma_peak(double seconds, double* gflops) {
-    if (gflops == nullptr) return MOE_STATUS_NULL_POINTER;
-    if (!(seconds > 0.0) || seconds > 60.0) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (moe_cpu_has_avx2() != 1) return MOE_STATUS_UNSUPPORTED_CPU;
+// GFLOP/s of FP32 FMAs on all OpenMP threads, over about `seconds`.
+double fma_peak(double seconds) {
     const int64_t iters = 1 << 22;  // 12*8*2*4M = 805 MFLOP per thread per round
     double flops = 0.0;
     const double t0 = now();
@@ -73,17 +67,15 @@ int32_t moe_cpu_fma_peak(double seconds, double* gflops) {
         flops += static_cast<double>(threads) * static_cast<double>(iters) * 12 * 8 * 2;
         t = now();
     }
-    *gflops = flops / (t - t0) / 1e9;
-    return MOE_STATUS_OK;
+    return flops / (t - t0) / 1e9;
 }
 
-int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs) {
-    if (gbs == nullptr) return MOE_STATUS_NULL_POINTER;
-    if (bytes < (1 << 20) || !(seconds > 0.0) || seconds > 60.0) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (moe_cpu_has_avx2() != 1) return MOE_STATUS_UNSUPPORTED_CPU;
+// GB/s read from a buffer of `bytes` by all OpenMP threads, over about `seconds`; false when the buffer
+// cannot be allocated.
+bool read_bandwidth(int64_t bytes, double seconds, double* gbs) {
     const int64_t n = bytes / static_cast<int64_t>(sizeof(float)) / 256 * 256;
     float* p = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(n) * sizeof(float)));
-    if (p == nullptr) return MOE_STATUS_OUT_OF_MEMORY;
+    if (p == nullptr) return false;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; ++i) p[i] = 1.0f;  // first touch by the threads that read it
     double moved = 0.0;
@@ -104,7 +96,20 @@ int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs) {
     }
     std::free(p);
     *gbs = moved / (t - t0) / 1e9;
-    return MOE_STATUS_OK;
+    return true;
+}
+
+}  // namespace
+
+#pragma GCC visibility push(default)
+extern "C" {
+
+int32_t moe_cpu_machine_peaks(double seconds, int64_t read_bytes, double* fma_gflops, double* read_gbs) {
+    if (fma_gflops == nullptr || read_gbs == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (read_bytes < (1 << 20) || !(seconds > 0.0) || seconds > 60.0) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (!moe::cpu_has_avx2()) return MOE_STATUS_UNSUPPORTED_CPU;
+    *fma_gflops = fma_peak(seconds);
+    return read_bandwidth(read_bytes, seconds, read_gbs) ? MOE_STATUS_OK : MOE_STATUS_OUT_OF_MEMORY;
 }
 
 }  // extern "C"

@@ -1,8 +1,8 @@
-// FP8 block-scaled GEMM on CUDA (moe_fp8_gemm_cuda, moe_fp8_grouped_gemm_contiguous_cuda in moe.h): one
-// 64x64 output tile per block, the phases of shared/fp8_gemm_tile.cuh separated by barriers (the host
-// runs the same phases in moe_fp8_gemm_cuda_host), results bit-identical to the Java reference.
-// CUDA cores with an E4M3 decode table in shared memory: a correct, portable (sm_80+) baseline; the
-// mma.sync tensor-core kernels are below, Hopper's wgmma kernel in fp8_gemm_wgmma.cu (TMA: next step).
+// moe_fp8_gemm_cuda (moe.h): the call's checks and the dispatch on its kernel kind, and the two kernels
+// with one 64x64 output tile per block: EXACT, the phases of shared/fp8_gemm_tile.cuh on the CUDA cores
+// with an E4M3 decode table in shared memory (bit-identical to the Java reference, any GPU), and MMA,
+// those of shared/fp8_gemm_mma.cuh on mma.sync tensor cores. Hopper's wgmma kernels are
+// fp8_gemm_wgmma.cu and fp8_gemm_wgmma_tma.cu; the testkit's host twin runs all their block code.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include "../shared/fp8_gemm_mma.cuh"
 #include "../shared/fp8_gemm_tile.cuh"
 #include "cuda_status.cuh"
+#include "fp8_gemm_launch.cuh"
 #include "moe/moe.h"
 
 namespace {
@@ -65,70 +66,52 @@ __global__ void __launch_bounds__(TC ? mm::kThreads : g::kThreads) masked_kernel
     g::zero_rows(p, zero_from, zero_to, col0, g::kBn, static_cast<int>(threadIdx.x), static_cast<int>(blockDim.x));
 }
 
-int32_t masked_impl(bool tc, int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts,
-                    int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales,
-                    int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                    float* c, int64_t c_count) {
-    const int32_t s = g::check_masked(num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b,
-                                      b_count, b_scales, b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    if (num_groups == 0 || max_m == 0 || n == 0) return MOE_STATUS_OK;
-    const int64_t row_tiles = num_groups * tiles(max_m, g::kBm);
-    if (row_tiles > 65535 || tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+// The masked layout: counts read on the device, rows past a count zeroed.
+int32_t masked(const g::Call& c, bool tc, cudaStream_t st) {
+    if (c.groups == 0 || c.max_m == 0 || c.n == 0) return MOE_STATUS_OK;
+    const int64_t row_tiles = c.groups * tiles(c.max_m, g::kBm);
+    if (row_tiles > 65535 || tiles(c.n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (const int32_t s = moe::cuda::select_device(c.device); s != MOE_STATUS_OK) return s;
     if (tc)
-        if (const int32_t st = moe::cuda::require_tensor_cores(device); st != MOE_STATUS_OK) return st;
-    const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(row_tiles));
-    const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
-    const cudaStream_t st = static_cast<cudaStream_t>(stream);
+        if (const int32_t s = moe::cuda::require_tensor_cores(c.device); s != MOE_STATUS_OK) return s;
+    const dim3 grid(static_cast<unsigned>(tiles(c.n, g::kBn)), static_cast<unsigned>(row_tiles));
+    const g::Problem base{0, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c};
     if (tc) {
-        masked_kernel<true><<<grid, mm::kThreads, 0, st>>>(base, max_m, counts);
+        masked_kernel<true><<<grid, mm::kThreads, 0, st>>>(base, c.max_m, c.counts);
     } else {
-        masked_kernel<false><<<grid, g::kThreads, 0, st>>>(base, max_m, counts);
+        masked_kernel<false><<<grid, g::kThreads, 0, st>>>(base, c.max_m, c.counts);
     }
     return moe::cuda::fail(cudaGetLastError());
 }
 
-// Dense and grouped launches shared by the exact (CUDA-core) and tensor-core entry points.
-int32_t gemm_impl(bool tc, int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
-                  const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales,
-                  int64_t b_scales_count, float* c, int64_t c_count) {
-    const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
-                                      b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    if (m == 0 || n == 0) return MOE_STATUS_OK;
-    if (tiles(m, g::kBm) > 65535 || tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+int32_t dense(const g::Call& c, bool tc, cudaStream_t st) {
+    if (c.m == 0 || c.n == 0) return MOE_STATUS_OK;
+    if (tiles(c.m, g::kBm) > 65535 || tiles(c.n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (const int32_t s = moe::cuda::select_device(c.device); s != MOE_STATUS_OK) return s;
     if (tc)
-        if (const int32_t st = moe::cuda::require_tensor_cores(device); st != MOE_STATUS_OK) return st;
-    const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(tiles(m, g::kBm)));
-    const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
+        if (const int32_t s = moe::cuda::require_tensor_cores(c.device); s != MOE_STATUS_OK) return s;
+    const dim3 grid(static_cast<unsigned>(tiles(c.n, g::kBn)), static_cast<unsigned>(tiles(c.m, g::kBm)));
+    const g::Problem p{c.m, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c};
     if (tc) {
-        gemm_mma_kernel<<<grid, mm::kThreads, 0, static_cast<cudaStream_t>(stream)>>>(p);
+        gemm_mma_kernel<<<grid, mm::kThreads, 0, st>>>(p);
     } else {
-        gemm_kernel<<<grid, g::kThreads, 0, static_cast<cudaStream_t>(stream)>>>(p);
+        gemm_kernel<<<grid, g::kThreads, 0, st>>>(p);
     }
     return moe::cuda::fail(cudaGetLastError());
 }
 
-int32_t grouped_impl(bool tc, int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count,
-                     int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
-                     const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c,
-                     int64_t c_count) {
-    const int32_t s = g::check_contiguous(num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b,
-                                          b_count, b_scales, b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    if (offsets[num_groups] == 0 || n == 0) return MOE_STATUS_OK;
-    if (tiles(n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
+// The contiguous layout: launches of up to kMaxGroupsPerLaunch experts (offsets are host memory).
+int32_t contiguous(const g::Call& c, bool tc, cudaStream_t st) {
+    if (c.m == 0 || c.n == 0) return MOE_STATUS_OK;
+    if (tiles(c.n, g::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+    if (const int32_t s = moe::cuda::select_device(c.device); s != MOE_STATUS_OK) return s;
     if (tc)
-        if (const int32_t st = moe::cuda::require_tensor_cores(device); st != MOE_STATUS_OK) return st;
-    const cudaStream_t st = static_cast<cudaStream_t>(stream);
-    return g::for_each_launch(num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
+        if (const int32_t s = moe::cuda::require_tensor_cores(c.device); s != MOE_STATUS_OK) return s;
+    return g::for_each_launch(c.groups, c.offsets, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c,
                               [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride,
                                   int64_t row_tiles) {
                                   if (row_tiles > 65535) return MOE_STATUS_BAD_BUFFER_SIZE;
-                                  const dim3 grid(static_cast<unsigned>(tiles(n, g::kBn)), static_cast<unsigned>(row_tiles));
+                                  const dim3 grid(static_cast<unsigned>(tiles(c.n, g::kBn)), static_cast<unsigned>(row_tiles));
                                   if (tc) {
                                       grouped_mma_kernel<<<grid, mm::kThreads, 0, st>>>(base, groups, b_stride, sb_stride);
                                   } else {
@@ -162,60 +145,30 @@ int32_t require_tensor_cores(int32_t device) {
     return cc >= 80 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
 }
 
+int32_t gemm_cuda_cores(const g::Call& c, bool tensor_cores) {
+    const cudaStream_t st = static_cast<cudaStream_t>(c.stream);
+    switch (c.layout) {
+        case MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS: return contiguous(c, tensor_cores, st);
+        case MOE_GEMM_LAYOUT_GROUPED_MASKED: return masked(c, tensor_cores, st);
+        default: return dense(c, tensor_cores, st);
+    }
+}
+
 }  // namespace cuda
 }  // namespace moe
 
 #pragma GCC visibility push(default)
 extern "C" {
 
-int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
-                          const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
-                          const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                          float* c, int64_t c_count) {
-    return gemm_impl(false, device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
-                     b_scales_count, c, c_count);
-}
-
-int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
-                                             int64_t offsets_count, int64_t n, int64_t k,
-                                             const uint8_t* a, int64_t a_count, const float* a_scales,
-                                             int64_t a_scales_count, const uint8_t* b, int64_t b_count,
-                                             const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
-    return grouped_impl(false, device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count,
-                        b, b_count, b_scales, b_scales_count, c, c_count);
-}
-
-int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
-                             const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
-                             const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                             float* c, int64_t c_count) {
-    return gemm_impl(true, device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
-                     b_scales_count, c, c_count);
-}
-
-int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
-                                                int64_t offsets_count, int64_t n, int64_t k,
-                                                const uint8_t* a, int64_t a_count, const float* a_scales,
-                                                int64_t a_scales_count, const uint8_t* b, int64_t b_count,
-                                                const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
-    return grouped_impl(true, device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count,
-                        b, b_count, b_scales, b_scales_count, c, c_count);
-}
-
-int32_t moe_fp8_grouped_gemm_masked_cuda(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts,
-                                         int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
-                                         const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
-                                         const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
-    return masked_impl(false, device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count,
-                       b, b_count, b_scales, b_scales_count, c, c_count);
-}
-
-int32_t moe_fp8_grouped_gemm_masked_cuda_tc(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts,
-                                            int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
-                                            const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count,
-                                            const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
-    return masked_impl(true, device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count,
-                       b, b_count, b_scales, b_scales_count, c, c_count);
+int32_t moe_fp8_gemm_cuda(const moe_fp8_gemm_args* args) {
+    g::Call c;
+    if (const int32_t s = g::check_call(args, g::Entry::kCuda, &c); s != MOE_STATUS_OK) return s;
+    switch (c.kernel) {
+        case MOE_GEMM_KERNEL_MMA: return moe::cuda::gemm_cuda_cores(c, true);
+        case MOE_GEMM_KERNEL_WGMMA: return moe::cuda::gemm_wgmma(c);
+        case MOE_GEMM_KERNEL_WGMMA_TMA: return moe::cuda::gemm_wgmma_tma(c);
+        default: return moe::cuda::gemm_cuda_cores(c, false);
+    }
 }
 
 }  // extern "C"

@@ -1,7 +1,7 @@
-// moe_fp8_gemm_cuda_wgmma (moe.h): the dense FP8 block-scaled GEMM on Hopper's warpgroup tensor-core
-// instruction, one 64x128 output tile per block of one warpgroup, the phases of shared/fp8_gemm_wgmma.cuh
-// (the host runs the same phases in moe_fp8_gemm_cuda_wgmma_host). Operands are staged by the threads
-// with plain loads (no TMA yet) and one chunk in flight (no pipelining yet): correctness first.
+// MOE_GEMM_KERNEL_WGMMA (moe.h): the FP8 block-scaled GEMM on Hopper's warpgroup tensor-core instruction,
+// one 64x128 output tile per block of one warpgroup, the phases of shared/fp8_gemm_wgmma.cuh (the testkit's
+// host twin runs the same phases). The threads stage the operands with plain loads, one chunk in flight;
+// fp8_gemm_wgmma_tma.cu is the TMA-fed, pipelined form of the same chunk.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include "../shared/fp8_gemm_groups.cuh"
 #include "../shared/fp8_gemm_wgmma.cuh"
 #include "cuda_status.cuh"
+#include "fp8_gemm_launch.cuh"
 #include "moe/moe.h"
 
 namespace {
@@ -82,67 +83,45 @@ int32_t require_hopper(int32_t device) {
     return cc == 90 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
 }
 
+int32_t gemm_wgmma(const g::Call& c) {
+    const cudaStream_t st = static_cast<cudaStream_t>(c.stream);
+    switch (c.layout) {
+        case MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS: {
+            if (c.m == 0 || c.n == 0) return MOE_STATUS_OK;
+            if (tiles(c.n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+            if (const int32_t s = require_wgmma(c.device); s != MOE_STATUS_OK) return s;
+            return g::for_each_launch(c.groups, c.offsets, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c,
+                                      [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride,
+                                          int64_t row_tiles) {
+                                          if (row_tiles > 65535) return MOE_STATUS_BAD_BUFFER_SIZE;
+                                          const dim3 grid(static_cast<unsigned>(tiles(c.n, wg::kBn)), static_cast<unsigned>(row_tiles));
+                                          grouped_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, st>>>(base, groups, b_stride,
+                                                                                                        sb_stride);
+                                          return fail(cudaGetLastError());
+                                      });
+        }
+        case MOE_GEMM_LAYOUT_GROUPED_MASKED: {
+            if (c.groups == 0 || c.max_m == 0 || c.n == 0) return MOE_STATUS_OK;
+            const int64_t row_tiles = c.groups * tiles(c.max_m, g::kBm);
+            if (row_tiles > 65535 || tiles(c.n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+            if (const int32_t s = require_wgmma(c.device); s != MOE_STATUS_OK) return s;
+            const dim3 grid(static_cast<unsigned>(tiles(c.n, wg::kBn)), static_cast<unsigned>(row_tiles));
+            const g::Problem base{0, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c};
+            masked_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, st>>>(base, c.max_m, c.counts);
+            return fail(cudaGetLastError());
+        }
+        default: {
+            if (c.m == 0 || c.n == 0) return MOE_STATUS_OK;
+            if (tiles(c.m, wg::kBm) > 65535 || tiles(c.n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
+            if (const int32_t s = require_wgmma(c.device); s != MOE_STATUS_OK) return s;
+            const dim3 grid(static_cast<unsigned>(tiles(c.n, wg::kBn)), static_cast<unsigned>(tiles(c.m, wg::kBm)));
+            const g::Problem p{c.m, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c};
+            gemm_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, st>>>(p);
+            return fail(cudaGetLastError());
+        }
+    }
+}
+
 }  // namespace cuda
 }  // namespace moe
 
-#pragma GCC visibility push(default)
-extern "C" {
-
-int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
-                                const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
-                                const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                                float* c, int64_t c_count) {
-    const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
-                                      b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    if (m == 0 || n == 0) return MOE_STATUS_OK;
-    if (tiles(m, wg::kBm) > 65535 || tiles(n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (const int32_t st = require_wgmma(device); st != MOE_STATUS_OK) return st;
-    const dim3 grid(static_cast<unsigned>(tiles(n, wg::kBn)), static_cast<unsigned>(tiles(m, wg::kBm)));
-    const g::Problem p{m, n, k, a, a_scales, b, b_scales, c};
-    gemm_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, static_cast<cudaStream_t>(stream)>>>(p);
-    return moe::cuda::fail(cudaGetLastError());
-}
-
-int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
-                                                   int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count,
-                                                   const float* a_scales, int64_t a_scales_count, const uint8_t* b,
-                                                   int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c,
-                                                   int64_t c_count) {
-    const int32_t s = g::check_contiguous(num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b,
-                                          b_count, b_scales, b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    if (offsets[num_groups] == 0 || n == 0) return MOE_STATUS_OK;
-    if (tiles(n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (const int32_t st = require_wgmma(device); st != MOE_STATUS_OK) return st;
-    const cudaStream_t st = static_cast<cudaStream_t>(stream);
-    return g::for_each_launch(num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
-                              [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride,
-                                  int64_t row_tiles) {
-                                  if (row_tiles > 65535) return MOE_STATUS_BAD_BUFFER_SIZE;
-                                  const dim3 grid(static_cast<unsigned>(tiles(n, wg::kBn)), static_cast<unsigned>(row_tiles));
-                                  grouped_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, st>>>(base, groups, b_stride, sb_stride);
-                                  return moe::cuda::fail(cudaGetLastError());
-                              });
-}
-
-int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m,
-                                               const int32_t* counts, int64_t counts_count, int64_t n, int64_t k,
-                                               const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
-                                               const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                                               float* c, int64_t c_count) {
-    const int32_t s = g::check_masked(num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b,
-                                      b_count, b_scales, b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    if (num_groups == 0 || max_m == 0 || n == 0) return MOE_STATUS_OK;
-    const int64_t row_tiles = num_groups * tiles(max_m, g::kBm);
-    if (row_tiles > 65535 || tiles(n, wg::kBn) > INT32_MAX) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (const int32_t st = require_wgmma(device); st != MOE_STATUS_OK) return st;
-    const dim3 grid(static_cast<unsigned>(tiles(n, wg::kBn)), static_cast<unsigned>(row_tiles));
-    const g::Problem base{0, n, k, a, a_scales, b, b_scales, c};
-    masked_wgmma_kernel<<<grid, wg::kThreads, kDynamicSmem, static_cast<cudaStream_t>(stream)>>>(base, max_m, counts);
-    return moe::cuda::fail(cudaGetLastError());
-}
-
-}  // extern "C"
-#pragma GCC visibility pop

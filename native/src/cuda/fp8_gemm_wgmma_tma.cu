@@ -1,4 +1,4 @@
-// moe_fp8_*_cuda_wgmma_tma (moe.h): the Hopper FP8 block-scaled GEMMs, dense and grouped, as a persistent,
+// MOE_GEMM_KERNEL_WGMMA_TMA (moe.h): the Hopper FP8 block-scaled GEMM, dense and grouped, as a persistent,
 // warp-specialised kernel fed by TMA: the roles of shared/fp8_gemm_wgmma_pipeline.cuh on the device. Here
 // live the device Ops (mbarriers, cp.async.bulk.tensor, wgmma, setmaxnreg) and the host side (tensor maps
 // made through the driver entry point that cudart exposes, so the library still links no libcuda).
@@ -11,7 +11,7 @@
 
 #include "../shared/fp8_gemm_wgmma_pipeline.cuh"
 #include "cuda_status.cuh"
-#include "fp8_gemm_wgmma_tma.cuh"
+#include "fp8_gemm_launch.cuh"
 #include "moe/moe.h"
 
 namespace {
@@ -224,6 +224,33 @@ int32_t wgmma_tma_launch(int32_t device, cudaStream_t stream, const pp::Schedule
     return moe::cuda::fail(cudaGetLastError());
 }
 
+int32_t gemm_wgmma_tma(const g::Call& c) {
+    if (!tma_describable(c.a, c.b, c.m, c.groups * c.n, c.k)) return gemm_wgmma(c);
+    const cudaStream_t st = static_cast<cudaStream_t>(c.stream);
+    switch (c.layout) {
+        case MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS:
+            if (c.m == 0 || c.n == 0) return MOE_STATUS_OK;
+            if (const int32_t s = require_wgmma_tma(c.device); s != MOE_STATUS_OK) return s;
+            return g::for_each_launch(
+                c.groups, c.offsets, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c,
+                [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride, int64_t row_tiles) {
+                    return wgmma_tma_launch(c.device, st, pp::contiguous_schedule(base, groups, b_stride, sb_stride, row_tiles),
+                                            groups.count);
+                },
+                pp::kBm);
+        case MOE_GEMM_LAYOUT_GROUPED_MASKED:
+            if (c.groups == 0 || c.max_m == 0 || c.n == 0) return MOE_STATUS_OK;
+            if (const int32_t s = require_wgmma_tma(c.device); s != MOE_STATUS_OK) return s;
+            return wgmma_tma_launch(c.device, st,
+                                    pp::masked_schedule(g::Problem{0, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c}, c.groups, c.max_m, c.counts),
+                                    c.groups);
+        default:
+            if (c.m == 0 || c.n == 0) return MOE_STATUS_OK;
+            if (const int32_t s = require_wgmma_tma(c.device); s != MOE_STATUS_OK) return s;
+            return wgmma_tma_launch(c.device, st, pp::dense_schedule(g::Problem{c.m, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c}), 1);
+    }
+}
+
 int32_t require_wgmma_tma(int32_t device) {
     if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
     if (const int32_t st = moe::cuda::require_hopper(device); st != MOE_STATUS_OK) return st;
@@ -235,64 +262,3 @@ int32_t require_wgmma_tma(int32_t device) {
 }  // namespace cuda
 }  // namespace moe
 
-#pragma GCC visibility push(default)
-extern "C" {
-
-int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k,
-                                    const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
-                                    const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                                    float* c, int64_t c_count) {
-    if (!tma_describable(a, b, m, n, k))
-        return moe_fp8_gemm_cuda_wgmma(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
-                                       b_scales_count, c, c_count);
-    const int32_t s = g::check_counts(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales,
-                                      b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    if (m == 0 || n == 0) return MOE_STATUS_OK;
-    if (const int32_t st = moe::cuda::require_wgmma_tma(device); st != MOE_STATUS_OK) return st;
-    return moe::cuda::wgmma_tma_launch(device, static_cast<cudaStream_t>(stream), pp::dense_schedule(g::Problem{m, n, k, a, a_scales, b, b_scales, c}), 1);
-}
-
-int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets,
-                                                       int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a,
-                                                       int64_t a_count, const float* a_scales, int64_t a_scales_count,
-                                                       const uint8_t* b, int64_t b_count, const float* b_scales,
-                                                       int64_t b_scales_count, float* c, int64_t c_count) {
-    const int32_t s = g::check_contiguous(num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b,
-                                          b_count, b_scales, b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    if (!tma_describable(a, b, offsets[num_groups], num_groups * n, k))
-        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count,
-                                                          a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c,
-                                                          c_count);
-    if (offsets[num_groups] == 0 || n == 0) return MOE_STATUS_OK;
-    if (const int32_t st = moe::cuda::require_wgmma_tma(device); st != MOE_STATUS_OK) return st;
-    const cudaStream_t st = static_cast<cudaStream_t>(stream);
-    return g::for_each_launch(
-        num_groups, offsets, n, k, a, a_scales, b, b_scales, c,
-        [&](const g::Problem& base, const g::Groups& groups, int64_t b_stride, int64_t sb_stride, int64_t row_tiles) {
-            return moe::cuda::wgmma_tma_launch(device, st, pp::contiguous_schedule(base, groups, b_stride, sb_stride, row_tiles), groups.count);
-        },
-        pp::kBm);
-}
-
-int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m,
-                                                   const int32_t* counts, int64_t counts_count, int64_t n, int64_t k,
-                                                   const uint8_t* a, int64_t a_count, const float* a_scales,
-                                                   int64_t a_scales_count, const uint8_t* b, int64_t b_count,
-                                                   const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count) {
-    if (!tma_describable(a, b, num_groups * max_m, num_groups * n, k))
-        return moe_fp8_grouped_gemm_masked_cuda_wgmma(device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count,
-                                                      a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c,
-                                                      c_count);
-    const int32_t s = g::check_masked(num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b,
-                                      b_count, b_scales, b_scales_count, c, c_count);
-    if (s != MOE_STATUS_OK) return s;
-    if (num_groups == 0 || max_m == 0 || n == 0) return MOE_STATUS_OK;
-    if (const int32_t st = moe::cuda::require_wgmma_tma(device); st != MOE_STATUS_OK) return st;
-    const pp::Schedule sch = pp::masked_schedule(g::Problem{0, n, k, a, a_scales, b, b_scales, c}, num_groups, max_m, counts);
-    return moe::cuda::wgmma_tma_launch(device, static_cast<cudaStream_t>(stream), sch, num_groups);
-}
-
-}  // extern "C"
-#pragma GCC visibility pop

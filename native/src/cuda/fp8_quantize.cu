@@ -1,10 +1,10 @@
-// FP8 E4M3 codec and block quantisation on CUDA (C ABI in moe.h): the same results as the CPU calls
-// moe_fp8_e4m3_encode / moe_fp8_e4m3_decode / moe_fp8_quantize_cpu, bit for bit, because the
-// per-element arithmetic is the shared header fp8_codec.cuh (checked on the host by
-// moe_fp8_codec_selftest) and amax is a max over |x| bits (order-independent, so deterministic).
+// FP8 E4M3 codec and block quantisation on CUDA (moe_fp8_quantize_cuda, moe_fp8_e4m3_decode_cuda in
+// moe.h): the same results as the CPU calls, bit for bit, because the per-element arithmetic is the shared
+// header fp8_codec.cuh (checked on the host by the testkit's codec self-test) and amax is a max over |x|
+// bits (order-independent, so deterministic).
 //
 // Kernels:
-//  - encode/decode: grid-stride, 4 elements per thread (float4 / 32-bit code words) when the pointers
+//  - encode (MOE_FP8_BLOCK_NONE) / decode: grid-stride, 4 elements per thread (float4 / 32-bit code words) when the pointers
 //    allow it, one element per thread otherwise;
 //  - 1x128 tiles: one warp per (row, 128-column tile); each lane holds 4 values in registers, the warp
 //    reduces amax with __reduce_max_sync, then encodes from the registers (x is read once);
@@ -17,7 +17,7 @@
 #include <cstdint>
 
 #include "cuda_status.cuh"
-#include "fp8_codec.cuh"
+#include "../shared/fp8_codec.cuh"
 #include "moe/moe.h"
 
 namespace {
@@ -227,25 +227,20 @@ __global__ void __launch_bounds__(kThreads) quantize_128x128_kernel(QuantParams 
 
 int32_t launched() { return moe::cuda::fail(cudaGetLastError()); }
 
+// Plain encoding of n > 0 values (MOE_FP8_BLOCK_NONE), 4 per thread when the pointers allow it.
+int32_t encode(const float* in, uint8_t* out, int64_t n, cudaStream_t st) {
+    if (aligned(in, 16) && aligned(out, 4)) {
+        encode4_kernel<<<grid_for(n / 4 > 0 ? n / 4 : 1, kThreads), kThreads, 0, st>>>(in, out, n);
+    } else {
+        encode_kernel<<<grid_for(n, kThreads), kThreads, 0, st>>>(in, out, n);
+    }
+    return launched();
+}
+
 }  // namespace
 
 #pragma GCC visibility push(default)
 extern "C" {
-
-int32_t moe_fp8_e4m3_encode_cuda(int32_t device, void* stream, const float* in, int64_t in_count, uint8_t* out,
-                                 int64_t out_count) {
-    if (in_count < 0 || in_count != out_count) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (in_count == 0) return MOE_STATUS_OK;
-    if (in == nullptr || out == nullptr) return MOE_STATUS_NULL_POINTER;
-    if (const int32_t s = moe::cuda::select_device(device); s != MOE_STATUS_OK) return s;
-    const cudaStream_t st = static_cast<cudaStream_t>(stream);
-    if (aligned(in, 16) && aligned(out, 4)) {
-        encode4_kernel<<<grid_for(in_count / 4 > 0 ? in_count / 4 : 1, kThreads), kThreads, 0, st>>>(in, out, in_count);
-    } else {
-        encode_kernel<<<grid_for(in_count, kThreads), kThreads, 0, st>>>(in, out, in_count);
-    }
-    return launched();
-}
 
 int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out,
                                  int64_t out_count) {
@@ -265,18 +260,21 @@ int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in
 int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols,
                               int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales,
                               int64_t scales_count, int32_t* nonfinite_flag) {
-    if (block != MOE_FP8_BLOCK_1X128 && block != MOE_FP8_BLOCK_128X128) return MOE_STATUS_INVALID_CONFIG;
+    if (block != MOE_FP8_BLOCK_1X128 && block != MOE_FP8_BLOCK_128X128 && block != MOE_FP8_BLOCK_NONE)
+        return MOE_STATUS_INVALID_CONFIG;
     if (pow2_scales != 0 && pow2_scales != 1) return MOE_STATUS_INVALID_CONFIG;
+    if (block == MOE_FP8_BLOCK_NONE && pow2_scales != 0) return MOE_STATUS_INVALID_CONFIG;
     if (rows < 0 || cols < 0) return MOE_STATUS_BAD_BUFFER_SIZE;
     const int64_t n = checked_mul(rows, cols);
     const int64_t tile_rows = block == MOE_FP8_BLOCK_1X128 ? 1 : kBigTileRows;
     const int64_t tile_cols = ceil_div(cols, kTileCols);
-    const int64_t n_scales = checked_mul(ceil_div(rows, tile_rows), tile_cols);
+    const int64_t n_scales = block == MOE_FP8_BLOCK_NONE ? 0 : checked_mul(ceil_div(rows, tile_rows), tile_cols);
     if (n < 0 || x_count != n || q_count != n || scales_count != n_scales) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (n == 0) return MOE_STATUS_OK;
-    if (x == nullptr || q == nullptr || scales == nullptr) return MOE_STATUS_NULL_POINTER;
+    if (x == nullptr || q == nullptr || (n_scales > 0 && scales == nullptr)) return MOE_STATUS_NULL_POINTER;
     if (const int32_t s = moe::cuda::select_device(device); s != MOE_STATUS_OK) return s;
     const cudaStream_t st = static_cast<cudaStream_t>(stream);
+    if (block == MOE_FP8_BLOCK_NONE) return encode(x, q, n, st);
     const QuantParams p{x, rows, cols, tile_cols, pow2_scales == 1, q, scales, nonfinite_flag};
     if (block == MOE_FP8_BLOCK_1X128) {
         quantize_1x128_kernel<<<grid_for(n_scales, kWarps), kThreads, 0, st>>>(p);

@@ -4,7 +4,7 @@
 //
 // One warp per token (grid-stride over tokens): the lanes share the token's experts, and the group and
 // expert top-k are rounds of a warp argmax (shared/gate_warp.cuh, whose lane phases the host runs in
-// gate_cuda_host.cpp to prove this arithmetic without a GPU). Each block counts its tokens' choices in a
+// testkit/gate_cuda_host.cpp to prove this arithmetic without a GPU). Each block counts its tokens' choices in a
 // shared-memory histogram and adds it to the global load once.
 #include <cuda_runtime.h>
 

@@ -2,7 +2,7 @@
 // enqueued on one stream with nothing read back by the host, so the whole layer can be captured into a
 // CUDA graph. The gate, FP8 quantisation and dense GEMM are the library's own kernels (gate.cu,
 // fp8_quantize.cu, fp8_gemm.cu); the kernels here are the glue between them. Each runs the per-thread
-// code that cpu/layer_cuda_host.cpp runs on the host.
+// code that testkit/layer_cuda_host.cpp runs on the host.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include "../shared/fp8_gemm_mma.cuh"
 #include "../shared/moe_layer.cuh"
 #include "cuda_status.cuh"
-#include "fp8_gemm_wgmma_tma.cuh"
+#include "fp8_gemm_launch.cuh"
 #include "moe/moe.h"
 
 namespace {
@@ -178,9 +178,9 @@ struct DeviceExec {
 
     int32_t gemm(const L::Shape& s, int64_t m, int64_t n, int64_t k, const uint8_t* a, const float* sa, const uint8_t* b,
                  const float* sb, float* c) {
-        const int64_t kc = g::chunks(k);
-        const auto call = s.wgmma ? moe_fp8_gemm_cuda_wgmma_tma : s.tc ? moe_fp8_gemm_cuda_tc : moe_fp8_gemm_cuda;
-        return call(device, stream, m, n, k, a, m * k, sa, m * kc, b, n * k, sb, g::chunks(n) * kc, c, m * n);
+        const g::Call call{s.wgmma ? MOE_GEMM_KERNEL_WGMMA_TMA : s.tc ? MOE_GEMM_KERNEL_MMA : MOE_GEMM_KERNEL_EXACT,
+                           MOE_GEMM_LAYOUT_DENSE, m, n, k, 1, 0, nullptr, nullptr, a, sa, b, sb, c, device, stream};
+        return s.wgmma ? moe::cuda::gemm_wgmma_tma(call) : moe::cuda::gemm_cuda_cores(call, s.tc);
     }
 
     int32_t swiglu(int64_t bound, int64_t width, const int64_t* rows_at, const float* h13, float* act) {

@@ -2,6 +2,8 @@
 // Each call selects its device first, so a Java thread may hop between devices without state of its own.
 #include <cuda_runtime.h>
 
+#include <cstring>
+
 #include "cuda_status.cuh"
 #include "moe/moe.h"
 
@@ -150,11 +152,16 @@ int32_t moe_cuda_graph_destroy(int32_t device, void* graph_exec) {
     return fail(cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph_exec)));
 }
 
-int32_t moe_cuda_last_error(void) {
+int32_t moe_cuda_last_error(char* message, int64_t capacity) {
     cudaError_t e = moe::cuda::last_error;
     moe::cuda::last_error = cudaSuccess;
     const cudaError_t runtime = cudaGetLastError();
     if (e == cudaSuccess) e = runtime;
+    if (message != nullptr && capacity > 0) {
+        const size_t cap = static_cast<size_t>(capacity);
+        std::strncpy(message, cudaGetErrorString(e), cap - 1);
+        message[cap - 1] = '\0';
+    }
     return static_cast<int32_t>(e);
 }
 

@@ -1,6 +1,6 @@
 // Host/device helpers shared by the code that is compiled both by nvcc for the GPU and by the host
-// compiler for its self-tests (shared/gate_token.cuh, cuda/fp8_codec.cuh): the MOE_HD qualifier and
-// bit casts between float and uint32_t.
+// compiler (the CPU kernels and the testkit's host twins): the MOE_HD and MOE_HD_LOCAL qualifiers and bit
+// casts between float and uint32_t.
 #pragma once
 
 #include <stdint.h>
@@ -13,9 +13,18 @@
 #define MOE_HD inline
 #endif
 
+// For free functions that the CPU library compiles into both its portable and its AVX2 translation units:
+// internal linkage on the host, so that each keeps its own copy (one inline definition shared by both
+// could run AVX2 instructions on a CPU without them).
+#if defined(__CUDACC__)
+#define MOE_HD_LOCAL static __host__ __device__ __forceinline__
+#else
+#define MOE_HD_LOCAL static inline
+#endif
+
 namespace moe {
 
-MOE_HD uint32_t float_to_bits(float f) {
+MOE_HD_LOCAL uint32_t float_to_bits(float f) {
 #if defined(__CUDA_ARCH__)
     return __float_as_uint(f);
 #else
@@ -25,7 +34,7 @@ MOE_HD uint32_t float_to_bits(float f) {
 #endif
 }
 
-MOE_HD float bits_to_float(uint32_t b) {
+MOE_HD_LOCAL float bits_to_float(uint32_t b) {
 #if defined(__CUDA_ARCH__)
     return __uint_as_float(b);
 #else

@@ -59,18 +59,6 @@ MOE_HD int64_t routed_tile(const Problem& base, const int64_t* offsets, const in
     return e;
 }
 
-// Counts, pointers and offsets (host memory: int64 [E+1], 0 first, non-decreasing) of a contiguous call.
-inline int32_t check_contiguous(int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k,
-                                const void* a, int64_t a_count, const void* sa, int64_t sa_count, const void* b,
-                                int64_t b_count, const void* sb, int64_t sb_count, const void* c, int64_t c_count) {
-    if (num_groups < 0 || offsets_count != num_groups + 1) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (offsets == nullptr) return MOE_STATUS_NULL_POINTER;
-    if (offsets[0] != 0) return MOE_STATUS_BAD_BUFFER_SIZE;
-    for (int64_t e = 0; e < num_groups; ++e)
-        if (offsets[e + 1] < offsets[e]) return MOE_STATUS_BAD_BUFFER_SIZE;
-    return check_counts(offsets[num_groups], n, k, num_groups, a, a_count, sa, sa_count, b, b_count, sb, sb_count, c, c_count);
-}
-
 // The launches of a checked contiguous call: launch(base, groups, b_stride, sb_stride, row_tiles) for each
 // batch of up to kMaxGroupsPerLaunch experts that has rows, planned in tile_m-row tiles; stops at the
 // first status it returns.

@@ -1,7 +1,7 @@
-// The tensor-core FP8 block-scaled GEMM (moe_fp8_gemm_cuda_tc, fp8_gemm.cu) as phases of one thread block,
+// The tensor-core FP8 block-scaled GEMM (MOE_GEMM_KERNEL_MMA, fp8_gemm.cu) as phases of one thread block,
 // written once for the device and the host like fp8_gemm_tile.cuh: the kernel issues
 // mma.sync.m16n8k32.e4m3 on sm_89 / sm_90, and on sm_80 (no FP8 MMA) decodes the codes to BF16 (exact:
-// E4M3 has 3 mantissa bits, BF16 7) for two mma.sync.m16n8k16.bf16 per k32 step. moe_fp8_gemm_cuda_tc_host
+// E4M3 has 3 mantissa bits, BF16 7) for two mma.sync.m16n8k16.bf16 per k32 step. The testkit's GEMM twin
 // runs the same phases with either instruction emulated lane by lane from its PTX fragment layout, so tests
 // check the staging, fragment and promotion indexing on machines without a GPU.
 //

@@ -1,6 +1,6 @@
 // The FP8 block-scaled GEMM of the CUDA library (fp8_gemm.cu) as phases of one thread block, written
 // once for the device and the host: the kernel runs the phases with __syncthreads between them, and
-// moe_fp8_gemm_cuda_host (CPU library, src/cpu/fp8_gemm_cuda_host.cpp) runs the same phases thread by
+// the testkit's GEMM host twin (native/testkit/fp8_gemm_cuda_host.cpp) runs the same phases thread by
 // thread, so tests check the GPU arithmetic against the Java reference on machines without a GPU.
 //
 // Block tile 64 x 64 outputs, 256 threads; thread (ty, tx) = (tid / 16, tid % 16) owns rows ty + 16i and
@@ -15,7 +15,8 @@
 
 #include <stdint.h>
 
-#include "../cuda/fp8_codec.cuh"
+#include "bits.cuh"
+#include "fp8_codec.cuh"
 #include "moe/moe.h"
 
 namespace moe {
@@ -168,45 +169,6 @@ __device__ inline void run_tile(const Problem& p, int64_t row0, int64_t col0) {
     store(p, row0, col0, tid, t);
 }
 #endif
-
-}  // namespace fp8gemm
-}  // namespace moe
-
-namespace moe {
-namespace fp8gemm {
-
-// Host-side checks of one call's counts and pointers (scales are device memory on CUDA, so their
-// finiteness is the caller's to check). rows = M (or the grouped total), groups = number of B matrices.
-inline bool product_is(int64_t count, int64_t a, int64_t b, int64_t c = 1) {
-    if (a < 0 || b < 0 || c < 0) return false;
-    if (a == 0 || b == 0 || c == 0) return count == 0;
-    if (a > INT64_MAX / b || a * b > INT64_MAX / c) return false;
-    return a * b * c == count;
-}
-
-inline int32_t check_counts(int64_t rows, int64_t n, int64_t k, int64_t groups, const void* a, int64_t a_count,
-                            const void* sa, int64_t sa_count, const void* b, int64_t b_count, const void* sb,
-                            int64_t sb_count, const void* c, int64_t c_count) {
-    if (rows < 0 || n < 0 || k < 0 || groups < 0) return MOE_STATUS_BAD_BUFFER_SIZE;
-    const int64_t kc = chunks(k);
-    if (!product_is(a_count, rows, k) || !product_is(sa_count, rows, kc) || !product_is(b_count, groups, n, k) ||
-        !product_is(sb_count, groups, chunks(n), kc) || !product_is(c_count, rows, n))
-        return MOE_STATUS_BAD_BUFFER_SIZE;
-    if ((a_count > 0 && a == nullptr) || (sa_count > 0 && sa == nullptr) || (b_count > 0 && b == nullptr) ||
-        (sb_count > 0 && sb == nullptr) || (c_count > 0 && c == nullptr))
-        return MOE_STATUS_NULL_POINTER;
-    return MOE_STATUS_OK;
-}
-
-// The masked layout's counts and pointers (counts itself may be device memory: only compared with NULL).
-inline int32_t check_masked(int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n,
-                            int64_t k, const void* a, int64_t a_count, const void* sa, int64_t sa_count, const void* b,
-                            int64_t b_count, const void* sb, int64_t sb_count, const void* c, int64_t c_count) {
-    if (num_groups < 0 || max_m < 0 || counts_count != num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
-    if (num_groups > 0 && counts == nullptr) return MOE_STATUS_NULL_POINTER;
-    if (num_groups > 0 && max_m > INT64_MAX / num_groups) return MOE_STATUS_BAD_BUFFER_SIZE;
-    return check_counts(num_groups * max_m, n, k, num_groups, a, a_count, sa, sa_count, b, b_count, sb, sb_count, c, c_count);
-}
 
 }  // namespace fp8gemm
 }  // namespace moe

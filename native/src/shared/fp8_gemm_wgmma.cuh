@@ -1,7 +1,7 @@
-// The Hopper FP8 block-scaled GEMM (moe_fp8_gemm_cuda_wgmma, cuda/fp8_gemm_wgmma.cu) as phases of one
+// The Hopper FP8 block-scaled GEMM (MOE_GEMM_KERNEL_WGMMA, cuda/fp8_gemm_wgmma.cu) as phases of one
 // thread block, written once for the device and the host like fp8_gemm_mma.cuh: the kernel issues
 // wgmma.mma_async.m64n128k32.f32.e4m3.e4m3 (sm_90a) with both operands in shared memory, described by
-// matrix descriptors; moe_fp8_gemm_cuda_wgmma_host (src/cpu/fp8_gemm_wgmma_host.cpp) stages into a byte
+// matrix descriptors; the testkit's host twin (native/testkit/fp8_gemm_wgmma_host.cpp) stages into a byte
 // array standing for shared memory and emulates each wgmma by decoding the descriptors, so a mismatch
 // between the staging below and the descriptors is caught on machines without a GPU.
 //

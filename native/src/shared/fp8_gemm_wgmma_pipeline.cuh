@@ -1,4 +1,4 @@
-// The warp-specialised Hopper FP8 GEMM (moe_fp8_*_cuda_wgmma_tma, cuda/fp8_gemm_wgmma_tma.cu) as the code of
+// The warp-specialised Hopper FP8 GEMM (MOE_GEMM_KERNEL_WGMMA_TMA, cuda/fp8_gemm_wgmma_tma.cu) as the code of
 // its three roles, written once for the device and the host like fp8_gemm_wgmma.cuh.
 //
 // A persistent grid: block b walks output tiles b, b + grid, ... of 128 x 128 (rastered in bands of
@@ -14,7 +14,7 @@
 //
 // The roles talk to the hardware only through an Ops object: the device's (cuda/fp8_gemm_wgmma_tma.cu:
 // cp.async.bulk.tensor, mbarrier and wgmma instructions, one thread's registers) and the host twin's
-// (cpu/fp8_gemm_wgmma_pipeline_host.cpp: the roles as threads taking turns, barriers with the PTX phase
+// (testkit/fp8_gemm_wgmma_pipeline_host.cpp: the roles as threads taking turns, barriers with the PTX phase
 // rules, the TMA box copy and each wgmma emulated), so the schedule, the stage and phase bookkeeping and
 // the tile mapping run, and are tested, on machines without a GPU.
 #pragma once

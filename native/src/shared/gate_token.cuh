@@ -1,5 +1,5 @@
 // The gate's shared arithmetic for the CUDA kernel (native/src/cuda/gate.cu, through gate_warp.cuh) and
-// its host twin (native/src/cpu/gate_cuda_host.cpp), so that the GPU's arithmetic can be checked against
+// its host twin (native/testkit/gate_cuda_host.cpp), so that the GPU's arithmetic can be checked against
 // the CPU kernel and the Java reference on any machine: operation for operation the portable CPU kernel
 // (native/src/cpu/gate_kernel.inc), the same deterministic exp with explicit fmas, top-J group sums
 // added largest first with ties to the lower index, and the config and buffer checks. Compile device
@@ -132,7 +132,7 @@ MOE_HD int32_t check_config(const moe_gate_config* c) {
     return MOE_STATUS_OK;
 }
 
-// Buffer sizes and pointers of a gate call, the same rules for moe_gate_cpu, moe_gate_cuda_host and
+// Buffer sizes and pointers of a gate call, the same rules for moe_gate_cpu, the gate host twin and
 // moe_gate_cuda (host code: the pointers are only compared with NULL). The config must be valid.
 inline int32_t check_buffers(const moe_gate_config& c, const void* logits, int64_t logits_count, const void* bias,
                              int64_t bias_count, int64_t num_tokens, const void* ids, int64_t ids_count, const void* weights,

@@ -1,5 +1,5 @@
 // The CUDA gate's per-token work for one warp (cuda/gate.cu), written as lane phases separated by warp
-// collectives so that the host (cpu/gate_cuda_host.cpp) runs exactly the same code lane by lane: one warp
+// collectives so that the host (testkit/gate_cuda_host.cpp) runs exactly the same code lane by lane: one warp
 // routes one token; lane l owns experts l, l + 32, ... (at most 32 each, N <= 1024).
 //
 // Bit-identical to the CPU kernel and the Java reference because every value is computed by the same

@@ -1,9 +1,9 @@
 // The MoE layer forward of moe_layer_forward_cuda (moe.h) written once for the device and the host: the
 // workspace layout, the argument checks, the per-thread code of the small kernels (router logits,
 // permutation plan, gather, SwiGLU, combine), and the order in which they and the gate / FP8 kernels
-// run (forward<Exec>). cuda/layer.cu runs it with an executor that launches kernels; cpu/layer_cuda_host.cpp
-// with one that runs the same per-thread code block by block on the host, so that tests prove the GPU
-// pipeline bit-identical to dev.moe.layer.MoeLayer on machines without a GPU.
+// run (forward<Exec>). cuda/layer.cu runs it with an executor that launches kernels; the testkit's
+// layer_cuda_host.cpp with one that runs the same per-thread code block by block on the host, so that
+// tests prove the GPU pipeline bit-identical to dev.moe.layer.MoeLayer on machines without a GPU.
 //
 // Deterministic by construction: every output element is computed by one thread in a fixed order (no
 // float atomics); the permutation is a stable counting sort (per-chunk counts, a per-expert scan over
@@ -29,8 +29,8 @@ constexpr int64_t kNoBadRow = INT64_MAX;
 
 struct Shape {
     int64_t t, h, i, is, n, k;
-    bool tc;     // tensor-core GEMMs
-    bool wgmma;  // ... Hopper's TMA-fed wgmma kernel (tensor_cores = 2)
+    bool tc;     // tensor-core GEMMs (MOE_GEMM_KERNEL_MMA or _WGMMA_TMA)
+    bool wgmma;  // ... Hopper's TMA-fed wgmma kernel (MOE_GEMM_KERNEL_WGMMA_TMA)
     MOE_HD int64_t rows() const { return t * k; }  // R: one row per (token, choice)
     MOE_HD int64_t plan_chunks() const { return (rows() + kPlanChunk - 1) / kPlanChunk; }
 };
@@ -85,14 +85,17 @@ inline int32_t shape_of(const moe_layer_args* a, Shape* out) {
     if (a == nullptr || out == nullptr) return MOE_STATUS_NULL_POINTER;
     if (const int32_t c = gate::check_config(&a->gate); c != MOE_STATUS_OK) return c;
     if (!gate::supported(gate::dims_of(a->gate))) return MOE_STATUS_INVALID_CONFIG;
+    const int32_t kernel = a->gemm_kernel;
+    if (kernel == MOE_GEMM_KERNEL_WGMMA) return MOE_STATUS_NOT_IMPLEMENTED;  // the layer runs the TMA-fed form
+    const bool wgmma = kernel == MOE_GEMM_KERNEL_WGMMA_TMA;
     const int64_t lim = int64_t{1} << 24;
     if (a->tokens < 0 || a->tokens > lim || a->hidden < 1 || a->hidden > lim || a->intermediate < 1 ||
         a->intermediate > lim || a->intermediate % fp8gemm::kChunk != 0 || a->shared_intermediate < 0 ||
-        a->shared_intermediate > lim || a->shared_intermediate % fp8gemm::kChunk != 0 ||
-        a->tensor_cores < 0 || a->tensor_cores > 2 || (a->tensor_cores == 2 && a->hidden % 16 != 0))
+        a->shared_intermediate > lim || a->shared_intermediate % fp8gemm::kChunk != 0 || a->reserved != 0 ||
+        (kernel != MOE_GEMM_KERNEL_EXACT && kernel != MOE_GEMM_KERNEL_MMA && !wgmma) || (wgmma && a->hidden % 16 != 0))
         return MOE_STATUS_INVALID_CONFIG;
     Shape s{a->tokens, a->hidden, a->intermediate, a->shared_intermediate, a->gate.num_experts, a->gate.topk,
-            a->tensor_cores >= 1, a->tensor_cores == 2};
+            kernel != MOE_GEMM_KERNEL_EXACT, wgmma};
     // The largest buffers are [R, 2I] and [R, H] floats: keep them (and the grids) far from overflow.
     int64_t widest = 2 * s.i > s.h ? 2 * s.i : s.h;
     widest = widest > 2 * s.is ? widest : 2 * s.is;

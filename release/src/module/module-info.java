@@ -1,9 +1,10 @@
 /**
  * The moe library as one module ({@code dev.moe}, the release jar): routing, balancing, topology and
  * metrics, FP8 quantisation and GEMMs, the MoE layers, auxiliary losses, EPLB, the simulator, file formats,
- * the CUDA and MPI front ends. Not exported: the FFM bindings and the native-library loader
- * ({@code dev.moe.bindings}, {@code dev.moe.nativelib}: they pass arguments to C unchecked), the CLI
- * ({@code dev.moe.cli}) and the shared arithmetic helpers ({@code dev.moe.math}).
+ * the CUDA and MPI front ends, what this machine offers, the native libraries' loader and failures. Not
+ * exported: the FFM bindings and the plumbing between the library and its C ABI ({@code dev.moe.bindings},
+ * {@code dev.moe.nativecall}: they pass arguments to C unchecked), the CLI ({@code dev.moe.cli}) and the
+ * shared arithmetic helpers ({@code dev.moe.math}).
  *
  * <p>On the module path run with {@code --enable-native-access=dev.moe} (the manifest's
  * {@code Enable-Native-Access: ALL-UNNAMED} covers the class path), and add
@@ -14,6 +15,7 @@ module dev.moe {
     requires com.fasterxml.jackson.databind;
     requires static jdk.incubator.vector;
 
+    exports dev.moe.backend;
     exports dev.moe.balance;
     exports dev.moe.cuda;
     exports dev.moe.dist;
@@ -23,6 +25,7 @@ module dev.moe {
     exports dev.moe.layer;
     exports dev.moe.loss;
     exports dev.moe.metrics;
+    exports dev.moe.nativelib;
     exports dev.moe.routing;
     exports dev.moe.safetensors;
     exports dev.moe.sim;

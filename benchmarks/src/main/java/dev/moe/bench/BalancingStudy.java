@@ -16,9 +16,9 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
+import dev.moe.backend.Backend;
 import dev.moe.balance.BiasUpdateRule;
 import dev.moe.io.AtomicFiles;
-import dev.moe.routing.Backend;
 import dev.moe.routing.GroupScore;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.sim.BalancerKind;

@@ -18,13 +18,13 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import dev.moe.backend.Backend;
 import dev.moe.fp8.BlockQuantizer;
 import dev.moe.fp8.E4m3;
 import dev.moe.fp8.E4m3Vector;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.QuantizedTensor;
-import dev.moe.routing.Backend;
 
 /**
  * E4M3 codec and 1×128 block quantisation throughput on 2^24 floats ([128 Ki, 128], 64 MiB): Java

@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import dev.moe.routing.Backend;
+import dev.moe.backend.Backend;
 import dev.moe.routing.GateStats;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;

@@ -17,7 +17,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import dev.moe.dist.SelfCommunicator;
 import dev.moe.io.AtomicFiles;
-import dev.moe.routing.Backend;
+import dev.moe.backend.Backend;
 import dev.moe.routing.Routers;
 import dev.moe.sim.BalancerKind;
 import dev.moe.train.Corpus;

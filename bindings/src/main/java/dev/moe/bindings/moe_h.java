@@ -68,10 +68,10 @@ public class moe_h {
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
     public static final ValueLayout.OfLong C_LONG = (ValueLayout.OfLong) Linker.nativeLinker().canonicalLayouts().get("long");
 
-    private static final int MOE_ABI_VERSION = (int)3L;
+    private static final int MOE_ABI_VERSION = (int)4L;
     /**
      * {@snippet lang=c :
-     * #define MOE_ABI_VERSION 3
+     * #define MOE_ABI_VERSION 4
      * }
      */
     public static int MOE_ABI_VERSION() {
@@ -188,6 +188,16 @@ public class moe_h {
         return MOE_STATUS_UNSUPPORTED_GPU;
     }
 
+    private static final int MOE_STATUS_NOT_IMPLEMENTED = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_STATUS_NOT_IMPLEMENTED 11
+     * }
+     */
+    public static int MOE_STATUS_NOT_IMPLEMENTED() {
+        return MOE_STATUS_NOT_IMPLEMENTED;
+    }
+
     private static final int MOE_SCORE_SIGMOID = (int)0L;
     /**
      * {@snippet lang=c :
@@ -298,54 +308,124 @@ public class moe_h {
         return MOE_FP8_BLOCK_128X128;
     }
 
-    private static final int MOE_CUDA_GEMM_EXACT = (int)0L;
+    private static final int MOE_FP8_BLOCK_NONE = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define MOE_CUDA_GEMM_EXACT 0
+     * #define MOE_FP8_BLOCK_NONE 2
      * }
      */
-    public static int MOE_CUDA_GEMM_EXACT() {
-        return MOE_CUDA_GEMM_EXACT;
+    public static int MOE_FP8_BLOCK_NONE() {
+        return MOE_FP8_BLOCK_NONE;
     }
 
-    private static final int MOE_CUDA_GEMM_MMA_E4M3 = (int)1L;
+    private static final int MOE_GEMM_KERNEL_CPU = (int)0L;
     /**
      * {@snippet lang=c :
-     * #define MOE_CUDA_GEMM_MMA_E4M3 1
+     * #define MOE_GEMM_KERNEL_CPU 0
      * }
      */
-    public static int MOE_CUDA_GEMM_MMA_E4M3() {
-        return MOE_CUDA_GEMM_MMA_E4M3;
+    public static int MOE_GEMM_KERNEL_CPU() {
+        return MOE_GEMM_KERNEL_CPU;
     }
 
-    private static final int MOE_CUDA_GEMM_MMA_BF16 = (int)2L;
+    private static final int MOE_GEMM_KERNEL_EXACT = (int)1L;
     /**
      * {@snippet lang=c :
-     * #define MOE_CUDA_GEMM_MMA_BF16 2
+     * #define MOE_GEMM_KERNEL_EXACT 1
      * }
      */
-    public static int MOE_CUDA_GEMM_MMA_BF16() {
-        return MOE_CUDA_GEMM_MMA_BF16;
+    public static int MOE_GEMM_KERNEL_EXACT() {
+        return MOE_GEMM_KERNEL_EXACT;
     }
 
-    private static final int MOE_CUDA_GEMM_WGMMA = (int)3L;
+    private static final int MOE_GEMM_KERNEL_MMA = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define MOE_CUDA_GEMM_WGMMA 3
+     * #define MOE_GEMM_KERNEL_MMA 2
      * }
      */
-    public static int MOE_CUDA_GEMM_WGMMA() {
-        return MOE_CUDA_GEMM_WGMMA;
+    public static int MOE_GEMM_KERNEL_MMA() {
+        return MOE_GEMM_KERNEL_MMA;
     }
 
-    private static final int MOE_CUDA_GEMM_WGMMA_TMA = (int)4L;
+    private static final int MOE_GEMM_KERNEL_WGMMA = (int)3L;
     /**
      * {@snippet lang=c :
-     * #define MOE_CUDA_GEMM_WGMMA_TMA 4
+     * #define MOE_GEMM_KERNEL_WGMMA 3
      * }
      */
-    public static int MOE_CUDA_GEMM_WGMMA_TMA() {
-        return MOE_CUDA_GEMM_WGMMA_TMA;
+    public static int MOE_GEMM_KERNEL_WGMMA() {
+        return MOE_GEMM_KERNEL_WGMMA;
+    }
+
+    private static final int MOE_GEMM_KERNEL_WGMMA_TMA = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_GEMM_KERNEL_WGMMA_TMA 4
+     * }
+     */
+    public static int MOE_GEMM_KERNEL_WGMMA_TMA() {
+        return MOE_GEMM_KERNEL_WGMMA_TMA;
+    }
+
+    private static final int MOE_GEMM_LAYOUT_DENSE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_GEMM_LAYOUT_DENSE 0
+     * }
+     */
+    public static int MOE_GEMM_LAYOUT_DENSE() {
+        return MOE_GEMM_LAYOUT_DENSE;
+    }
+
+    private static final int MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS 1
+     * }
+     */
+    public static int MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS() {
+        return MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS;
+    }
+
+    private static final int MOE_GEMM_LAYOUT_GROUPED_MASKED = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_GEMM_LAYOUT_GROUPED_MASKED 2
+     * }
+     */
+    public static int MOE_GEMM_LAYOUT_GROUPED_MASKED() {
+        return MOE_GEMM_LAYOUT_GROUPED_MASKED;
+    }
+
+    private static final int MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS_K = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS_K 3
+     * }
+     */
+    public static int MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS_K() {
+        return MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS_K;
+    }
+
+    private static final int MOE_GEMM_MAJOR_K = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_GEMM_MAJOR_K 0
+     * }
+     */
+    public static int MOE_GEMM_MAJOR_K() {
+        return MOE_GEMM_MAJOR_K;
+    }
+
+    private static final int MOE_GEMM_MAJOR_MN = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_GEMM_MAJOR_MN 1
+     * }
+     */
+    public static int MOE_GEMM_MAJOR_MN() {
+        return MOE_GEMM_MAJOR_MN;
     }
 
     private static final int MOE_CUDA_H2D = (int)1L;
@@ -436,11 +516,13 @@ public class moe_h {
         }
     }
 
-    private static class moe_library_version {
+    private static class moe_library_query {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_POINTER    );
+            moe_h.C_INT,
+            moe_h.C_POINTER
+        );
 
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_library_version");
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_library_query");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -448,45 +530,45 @@ public class moe_h {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * const char* moe_library_version(void)
+     * int32_t moe_library_query(moe_library_info* info)
      * }
      */
-    public static FunctionDescriptor moe_library_version$descriptor() {
-        return moe_library_version.DESC;
+    public static FunctionDescriptor moe_library_query$descriptor() {
+        return moe_library_query.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * const char* moe_library_version(void)
+     * int32_t moe_library_query(moe_library_info* info)
      * }
      */
-    public static MethodHandle moe_library_version$handle() {
-        return moe_library_version.HANDLE;
+    public static MethodHandle moe_library_query$handle() {
+        return moe_library_query.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * const char* moe_library_version(void)
+     * int32_t moe_library_query(moe_library_info* info)
      * }
      */
-    public static MemorySegment moe_library_version$address() {
-        return moe_library_version.ADDR;
+    public static MemorySegment moe_library_query$address() {
+        return moe_library_query.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * const char* moe_library_version(void)
+     * int32_t moe_library_query(moe_library_info* info)
      * }
      */
-    public static MemorySegment moe_library_version() {
-        var mh$ = moe_library_version.HANDLE;
+    public static int moe_library_query(MemorySegment info) {
+        var mh$ = moe_library_query.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_library_version");
+                traceDowncall("moe_library_query", info);
             }
-            return (MemorySegment)mh$.invokeExact();
+            return (int)mh$.invokeExact(info);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -554,122 +636,6 @@ public class moe_h {
         }
     }
 
-    private static class moe_cpu_has_avx2 {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT    );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cpu_has_avx2");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_cpu_has_avx2(void)
-     * }
-     */
-    public static FunctionDescriptor moe_cpu_has_avx2$descriptor() {
-        return moe_cpu_has_avx2.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_cpu_has_avx2(void)
-     * }
-     */
-    public static MethodHandle moe_cpu_has_avx2$handle() {
-        return moe_cpu_has_avx2.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_cpu_has_avx2(void)
-     * }
-     */
-    public static MemorySegment moe_cpu_has_avx2$address() {
-        return moe_cpu_has_avx2.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_cpu_has_avx2(void)
-     * }
-     */
-    public static int moe_cpu_has_avx2() {
-        var mh$ = moe_cpu_has_avx2.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_cpu_has_avx2");
-            }
-            return (int)mh$.invokeExact();
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_cpu_kernel {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT    );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cpu_kernel");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_cpu_kernel(void)
-     * }
-     */
-    public static FunctionDescriptor moe_cpu_kernel$descriptor() {
-        return moe_cpu_kernel.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_cpu_kernel(void)
-     * }
-     */
-    public static MethodHandle moe_cpu_kernel$handle() {
-        return moe_cpu_kernel.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_cpu_kernel(void)
-     * }
-     */
-    public static MemorySegment moe_cpu_kernel$address() {
-        return moe_cpu_kernel.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_cpu_kernel(void)
-     * }
-     */
-    public static int moe_cpu_kernel() {
-        var mh$ = moe_cpu_kernel.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_cpu_kernel");
-            }
-            return (int)mh$.invokeExact();
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
     private static class moe_cpu_set_kernel {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
@@ -730,11 +696,16 @@ public class moe_h {
         }
     }
 
-    private static class moe_cpu_max_threads {
+    private static class moe_cpu_machine_peaks {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT    );
+            moe_h.C_INT,
+            moe_h.C_DOUBLE,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER
+        );
 
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cpu_max_threads");
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cpu_machine_peaks");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -742,45 +713,45 @@ public class moe_h {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t moe_cpu_max_threads(void)
+     * int32_t moe_cpu_machine_peaks(double seconds, int64_t read_bytes, double* fma_gflops, double* read_gbs)
      * }
      */
-    public static FunctionDescriptor moe_cpu_max_threads$descriptor() {
-        return moe_cpu_max_threads.DESC;
+    public static FunctionDescriptor moe_cpu_machine_peaks$descriptor() {
+        return moe_cpu_machine_peaks.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t moe_cpu_max_threads(void)
+     * int32_t moe_cpu_machine_peaks(double seconds, int64_t read_bytes, double* fma_gflops, double* read_gbs)
      * }
      */
-    public static MethodHandle moe_cpu_max_threads$handle() {
-        return moe_cpu_max_threads.HANDLE;
+    public static MethodHandle moe_cpu_machine_peaks$handle() {
+        return moe_cpu_machine_peaks.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t moe_cpu_max_threads(void)
+     * int32_t moe_cpu_machine_peaks(double seconds, int64_t read_bytes, double* fma_gflops, double* read_gbs)
      * }
      */
-    public static MemorySegment moe_cpu_max_threads$address() {
-        return moe_cpu_max_threads.ADDR;
+    public static MemorySegment moe_cpu_machine_peaks$address() {
+        return moe_cpu_machine_peaks.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * int32_t moe_cpu_max_threads(void)
+     * int32_t moe_cpu_machine_peaks(double seconds, int64_t read_bytes, double* fma_gflops, double* read_gbs)
      * }
      */
-    public static int moe_cpu_max_threads() {
-        var mh$ = moe_cpu_max_threads.HANDLE;
+    public static int moe_cpu_machine_peaks(double seconds, long read_bytes, MemorySegment fma_gflops, MemorySegment read_gbs) {
+        var mh$ = moe_cpu_machine_peaks.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_cpu_max_threads");
+                traceDowncall("moe_cpu_machine_peaks", seconds, read_bytes, fma_gflops, read_gbs);
             }
-            return (int)mh$.invokeExact();
+            return (int)mh$.invokeExact(seconds, read_bytes, fma_gflops, read_gbs);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -920,25 +891,22 @@ public class moe_h {
         }
     }
 
-    private static class moe_gate_cuda_host {
+    private static class moe_fp8_quantize_cpu {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
             moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_INT,
+            moe_h.C_INT,
             moe_h.C_POINTER,
             moe_h.C_LONG,
             moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER
+            moe_h.C_LONG
         );
 
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_gate_cuda_host");
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_quantize_cpu");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -946,45 +914,45 @@ public class moe_h {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t moe_gate_cuda_host(const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, moe_gate_stats* stats)
+     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
      * }
      */
-    public static FunctionDescriptor moe_gate_cuda_host$descriptor() {
-        return moe_gate_cuda_host.DESC;
+    public static FunctionDescriptor moe_fp8_quantize_cpu$descriptor() {
+        return moe_fp8_quantize_cpu.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t moe_gate_cuda_host(const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, moe_gate_stats* stats)
+     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
      * }
      */
-    public static MethodHandle moe_gate_cuda_host$handle() {
-        return moe_gate_cuda_host.HANDLE;
+    public static MethodHandle moe_fp8_quantize_cpu$handle() {
+        return moe_fp8_quantize_cpu.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t moe_gate_cuda_host(const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, moe_gate_stats* stats)
+     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
      * }
      */
-    public static MemorySegment moe_gate_cuda_host$address() {
-        return moe_gate_cuda_host.ADDR;
+    public static MemorySegment moe_fp8_quantize_cpu$address() {
+        return moe_fp8_quantize_cpu.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * int32_t moe_gate_cuda_host(const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, moe_gate_stats* stats)
+     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
      * }
      */
-    public static int moe_gate_cuda_host(MemorySegment config, MemorySegment logits, long logits_count, MemorySegment bias, long bias_count, long num_tokens, MemorySegment out_ids, long ids_count, MemorySegment out_weights, long weights_count, MemorySegment expert_load, long load_count, MemorySegment stats) {
-        var mh$ = moe_gate_cuda_host.HANDLE;
+    public static int moe_fp8_quantize_cpu(MemorySegment x, long x_count, long rows, long cols, int block, int pow2_scales, MemorySegment q, long q_count, MemorySegment scales, long scales_count) {
+        var mh$ = moe_fp8_quantize_cpu.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_gate_cuda_host", config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
+                traceDowncall("moe_fp8_quantize_cpu", x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count);
             }
-            return (int)mh$.invokeExact(config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
+            return (int)mh$.invokeExact(x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -992,76 +960,16 @@ public class moe_h {
         }
     }
 
-    private static class moe_cpu_fma_peak {
+    private static class moe_fp8_e4m3_decode {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
-            moe_h.C_DOUBLE,
-            moe_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cpu_fma_peak");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_cpu_fma_peak(double seconds, double* gflops)
-     * }
-     */
-    public static FunctionDescriptor moe_cpu_fma_peak$descriptor() {
-        return moe_cpu_fma_peak.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_cpu_fma_peak(double seconds, double* gflops)
-     * }
-     */
-    public static MethodHandle moe_cpu_fma_peak$handle() {
-        return moe_cpu_fma_peak.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_cpu_fma_peak(double seconds, double* gflops)
-     * }
-     */
-    public static MemorySegment moe_cpu_fma_peak$address() {
-        return moe_cpu_fma_peak.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_cpu_fma_peak(double seconds, double* gflops)
-     * }
-     */
-    public static int moe_cpu_fma_peak(double seconds, MemorySegment gflops) {
-        var mh$ = moe_cpu_fma_peak.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_cpu_fma_peak", seconds, gflops);
-            }
-            return (int)mh$.invokeExact(seconds, gflops);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_cpu_read_bandwidth {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
+            moe_h.C_POINTER,
             moe_h.C_LONG,
-            moe_h.C_DOUBLE,
-            moe_h.C_POINTER
+            moe_h.C_POINTER,
+            moe_h.C_LONG
         );
 
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cpu_read_bandwidth");
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_e4m3_decode");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -1069,45 +977,45 @@ public class moe_h {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs)
+     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
      * }
      */
-    public static FunctionDescriptor moe_cpu_read_bandwidth$descriptor() {
-        return moe_cpu_read_bandwidth.DESC;
+    public static FunctionDescriptor moe_fp8_e4m3_decode$descriptor() {
+        return moe_fp8_e4m3_decode.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs)
+     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
      * }
      */
-    public static MethodHandle moe_cpu_read_bandwidth$handle() {
-        return moe_cpu_read_bandwidth.HANDLE;
+    public static MethodHandle moe_fp8_e4m3_decode$handle() {
+        return moe_fp8_e4m3_decode.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs)
+     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
      * }
      */
-    public static MemorySegment moe_cpu_read_bandwidth$address() {
-        return moe_cpu_read_bandwidth.ADDR;
+    public static MemorySegment moe_fp8_e4m3_decode$address() {
+        return moe_fp8_e4m3_decode.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * int32_t moe_cpu_read_bandwidth(int64_t bytes, double seconds, double* gbs)
+     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
      * }
      */
-    public static int moe_cpu_read_bandwidth(long bytes, double seconds, MemorySegment gbs) {
-        var mh$ = moe_cpu_read_bandwidth.HANDLE;
+    public static int moe_fp8_e4m3_decode(MemorySegment in, long in_count, MemorySegment out, long out_count) {
+        var mh$ = moe_fp8_e4m3_decode.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_cpu_read_bandwidth", bytes, seconds, gbs);
+                traceDowncall("moe_fp8_e4m3_decode", in, in_count, out, out_count);
             }
-            return (int)mh$.invokeExact(bytes, seconds, gbs);
+            return (int)mh$.invokeExact(in, in_count, out, out_count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1118,19 +1026,7 @@ public class moe_h {
     private static class moe_fp8_gemm_cpu {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
+            moe_h.C_POINTER
         );
 
         public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cpu");
@@ -1141,7 +1037,7 @@ public class moe_h {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cpu(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_gemm_cpu(const moe_fp8_gemm_args* args)
      * }
      */
     public static FunctionDescriptor moe_fp8_gemm_cpu$descriptor() {
@@ -1151,7 +1047,7 @@ public class moe_h {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cpu(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_gemm_cpu(const moe_fp8_gemm_args* args)
      * }
      */
     public static MethodHandle moe_fp8_gemm_cpu$handle() {
@@ -1161,7 +1057,7 @@ public class moe_h {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cpu(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_gemm_cpu(const moe_fp8_gemm_args* args)
      * }
      */
     public static MemorySegment moe_fp8_gemm_cpu$address() {
@@ -1170,165 +1066,16 @@ public class moe_h {
 
     /**
      * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cpu(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
+     * int32_t moe_fp8_gemm_cpu(const moe_fp8_gemm_args* args)
      * }
      */
-    public static int moe_fp8_gemm_cpu(long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
+    public static int moe_fp8_gemm_cpu(MemorySegment args) {
         var mh$ = moe_fp8_gemm_cpu.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_gemm_cpu", m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+                traceDowncall("moe_fp8_gemm_cpu", args);
             }
-            return (int)mh$.invokeExact(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_contiguous_cpu {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cpu");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cpu(int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cpu$descriptor() {
-        return moe_fp8_grouped_gemm_contiguous_cpu.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cpu(int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cpu$handle() {
-        return moe_fp8_grouped_gemm_contiguous_cpu.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cpu(int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cpu$address() {
-        return moe_fp8_grouped_gemm_contiguous_cpu.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cpu(int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_contiguous_cpu(long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_contiguous_cpu.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_contiguous_cpu", num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_masked_cpu {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_masked_cpu");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cpu(int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_masked_cpu$descriptor() {
-        return moe_fp8_grouped_gemm_masked_cpu.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cpu(int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_masked_cpu$handle() {
-        return moe_fp8_grouped_gemm_masked_cpu.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cpu(int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_masked_cpu$address() {
-        return moe_fp8_grouped_gemm_masked_cpu.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cpu(int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_masked_cpu(long num_groups, long max_m, MemorySegment counts, long counts_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_masked_cpu.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_masked_cpu", num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
+            return (int)mh$.invokeExact(args);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1410,686 +1157,6 @@ public class moe_h {
         }
     }
 
-    private static class moe_noop {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(    );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_noop");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * void moe_noop(void)
-     * }
-     */
-    public static FunctionDescriptor moe_noop$descriptor() {
-        return moe_noop.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * void moe_noop(void)
-     * }
-     */
-    public static MethodHandle moe_noop$handle() {
-        return moe_noop.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * void moe_noop(void)
-     * }
-     */
-    public static MemorySegment moe_noop$address() {
-        return moe_noop.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * void moe_noop(void)
-     * }
-     */
-    public static void moe_noop() {
-        var mh$ = moe_noop.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_noop");
-            }
-            mh$.invokeExact();
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_e4m3_encode {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_e4m3_encode");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_encode(const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_e4m3_encode$descriptor() {
-        return moe_fp8_e4m3_encode.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_encode(const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_e4m3_encode$handle() {
-        return moe_fp8_e4m3_encode.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_encode(const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_e4m3_encode$address() {
-        return moe_fp8_e4m3_encode.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_encode(const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
-     * }
-     */
-    public static int moe_fp8_e4m3_encode(MemorySegment in, long in_count, MemorySegment out, long out_count) {
-        var mh$ = moe_fp8_e4m3_encode.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_e4m3_encode", in, in_count, out, out_count);
-            }
-            return (int)mh$.invokeExact(in, in_count, out, out_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_e4m3_decode {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_e4m3_decode");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_e4m3_decode$descriptor() {
-        return moe_fp8_e4m3_decode.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_e4m3_decode$handle() {
-        return moe_fp8_e4m3_decode.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_e4m3_decode$address() {
-        return moe_fp8_e4m3_decode.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_decode(const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
-     * }
-     */
-    public static int moe_fp8_e4m3_decode(MemorySegment in, long in_count, MemorySegment out, long out_count) {
-        var mh$ = moe_fp8_e4m3_decode.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_e4m3_decode", in, in_count, out, out_count);
-            }
-            return (int)mh$.invokeExact(in, in_count, out, out_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_quantize_cpu {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_quantize_cpu");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_quantize_cpu$descriptor() {
-        return moe_fp8_quantize_cpu.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_quantize_cpu$handle() {
-        return moe_fp8_quantize_cpu.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_quantize_cpu$address() {
-        return moe_fp8_quantize_cpu.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_quantize_cpu(const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count)
-     * }
-     */
-    public static int moe_fp8_quantize_cpu(MemorySegment x, long x_count, long rows, long cols, int block, int pow2_scales, MemorySegment q, long q_count, MemorySegment scales, long scales_count) {
-        var mh$ = moe_fp8_quantize_cpu.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_quantize_cpu", x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count);
-            }
-            return (int)mh$.invokeExact(x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_codec_selftest {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_codec_selftest");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_codec_selftest(uint64_t* mismatches)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_codec_selftest$descriptor() {
-        return moe_fp8_codec_selftest.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_codec_selftest(uint64_t* mismatches)
-     * }
-     */
-    public static MethodHandle moe_fp8_codec_selftest$handle() {
-        return moe_fp8_codec_selftest.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_codec_selftest(uint64_t* mismatches)
-     * }
-     */
-    public static MemorySegment moe_fp8_codec_selftest$address() {
-        return moe_fp8_codec_selftest.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_codec_selftest(uint64_t* mismatches)
-     * }
-     */
-    public static int moe_fp8_codec_selftest(MemorySegment mismatches) {
-        var mh$ = moe_fp8_codec_selftest.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_codec_selftest", mismatches);
-            }
-            return (int)mh$.invokeExact(mismatches);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_gemm_cuda_host {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_host");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_gemm_cuda_host$descriptor() {
-        return moe_fp8_gemm_cuda_host.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_gemm_cuda_host$handle() {
-        return moe_fp8_gemm_cuda_host.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_gemm_cuda_host$address() {
-        return moe_fp8_gemm_cuda_host.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_gemm_cuda_host(long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_gemm_cuda_host.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_gemm_cuda_host", m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_gemm_cuda_tc_host {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_tc_host");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_gemm_cuda_tc_host$descriptor() {
-        return moe_fp8_gemm_cuda_tc_host.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_gemm_cuda_tc_host$handle() {
-        return moe_fp8_gemm_cuda_tc_host.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_gemm_cuda_tc_host$address() {
-        return moe_fp8_gemm_cuda_tc_host.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc_host(int32_t kernel, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_gemm_cuda_tc_host(int kernel, long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_gemm_cuda_tc_host.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_gemm_cuda_tc_host", kernel, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(kernel, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_gemm_cuda_wgmma_host {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_wgmma_host");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_gemm_cuda_wgmma_host$descriptor() {
-        return moe_fp8_gemm_cuda_wgmma_host.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_gemm_cuda_wgmma_host$handle() {
-        return moe_fp8_gemm_cuda_wgmma_host.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_gemm_cuda_wgmma_host$address() {
-        return moe_fp8_gemm_cuda_wgmma_host.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_gemm_cuda_wgmma_host(long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_gemm_cuda_wgmma_host.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_gemm_cuda_wgmma_host", m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_contiguous_cuda_host {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cuda_host");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cuda_host$descriptor() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_host.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cuda_host$handle() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_host.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cuda_host$address() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_host.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_host(int32_t kernel, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_contiguous_cuda_host(int kernel, long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_contiguous_cuda_host.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda_host", kernel, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(kernel, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_masked_cuda_host {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_masked_cuda_host");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_masked_cuda_host$descriptor() {
-        return moe_fp8_grouped_gemm_masked_cuda_host.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_masked_cuda_host$handle() {
-        return moe_fp8_grouped_gemm_masked_cuda_host.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_masked_cuda_host$address() {
-        return moe_fp8_grouped_gemm_masked_cuda_host.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_host(int32_t kernel, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_masked_cuda_host(int kernel, long num_groups, long max_m, MemorySegment counts, long counts_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_masked_cuda_host.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_masked_cuda_host", kernel, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(kernel, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
     private static class moe_layer_workspace_bytes {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
@@ -2144,66 +1211,6 @@ public class moe_h {
                 traceDowncall("moe_layer_workspace_bytes", args, bytes);
             }
             return (int)mh$.invokeExact(args, bytes);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_layer_forward_cuda_host {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_layer_forward_cuda_host");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_layer_forward_cuda_host(const moe_layer_args* args)
-     * }
-     */
-    public static FunctionDescriptor moe_layer_forward_cuda_host$descriptor() {
-        return moe_layer_forward_cuda_host.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_layer_forward_cuda_host(const moe_layer_args* args)
-     * }
-     */
-    public static MethodHandle moe_layer_forward_cuda_host$handle() {
-        return moe_layer_forward_cuda_host.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_layer_forward_cuda_host(const moe_layer_args* args)
-     * }
-     */
-    public static MemorySegment moe_layer_forward_cuda_host$address() {
-        return moe_layer_forward_cuda_host.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_layer_forward_cuda_host(const moe_layer_args* args)
-     * }
-     */
-    public static int moe_layer_forward_cuda_host(MemorySegment args) {
-        var mh$ = moe_layer_forward_cuda_host.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_layer_forward_cuda_host", args);
-            }
-            return (int)mh$.invokeExact(args);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2269,14 +1276,14 @@ public class moe_h {
         }
     }
 
-    private static class moe_cuda_device_count {
+    private static class moe_cuda_device_query {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
-            moe_h.C_POINTER,
+            moe_h.C_INT,
             moe_h.C_POINTER
         );
 
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_device_count");
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_device_query");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -2284,45 +1291,45 @@ public class moe_h {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t moe_cuda_device_count(int32_t* count, int32_t* cuda_error)
+     * int32_t moe_cuda_device_query(int32_t device, moe_cuda_device_info* info)
      * }
      */
-    public static FunctionDescriptor moe_cuda_device_count$descriptor() {
-        return moe_cuda_device_count.DESC;
+    public static FunctionDescriptor moe_cuda_device_query$descriptor() {
+        return moe_cuda_device_query.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t moe_cuda_device_count(int32_t* count, int32_t* cuda_error)
+     * int32_t moe_cuda_device_query(int32_t device, moe_cuda_device_info* info)
      * }
      */
-    public static MethodHandle moe_cuda_device_count$handle() {
-        return moe_cuda_device_count.HANDLE;
+    public static MethodHandle moe_cuda_device_query$handle() {
+        return moe_cuda_device_query.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t moe_cuda_device_count(int32_t* count, int32_t* cuda_error)
+     * int32_t moe_cuda_device_query(int32_t device, moe_cuda_device_info* info)
      * }
      */
-    public static MemorySegment moe_cuda_device_count$address() {
-        return moe_cuda_device_count.ADDR;
+    public static MemorySegment moe_cuda_device_query$address() {
+        return moe_cuda_device_query.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * int32_t moe_cuda_device_count(int32_t* count, int32_t* cuda_error)
+     * int32_t moe_cuda_device_query(int32_t device, moe_cuda_device_info* info)
      * }
      */
-    public static int moe_cuda_device_count(MemorySegment count, MemorySegment cuda_error) {
-        var mh$ = moe_cuda_device_count.HANDLE;
+    public static int moe_cuda_device_query(int device, MemorySegment info) {
+        var mh$ = moe_cuda_device_query.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_cuda_device_count", count, cuda_error);
+                traceDowncall("moe_cuda_device_query", device, info);
             }
-            return (int)mh$.invokeExact(count, cuda_error);
+            return (int)mh$.invokeExact(device, info);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2330,15 +1337,14 @@ public class moe_h {
         }
     }
 
-    private static class moe_cuda_device_name {
+    private static class moe_cuda_last_error {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
             moe_h.C_INT,
             moe_h.C_POINTER,
             moe_h.C_LONG
         );
 
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_device_name");
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_last_error");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -2346,167 +1352,45 @@ public class moe_h {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t moe_cuda_device_name(int32_t device, char* name, int64_t name_capacity)
+     * int32_t moe_cuda_last_error(char* message, int64_t capacity)
      * }
      */
-    public static FunctionDescriptor moe_cuda_device_name$descriptor() {
-        return moe_cuda_device_name.DESC;
+    public static FunctionDescriptor moe_cuda_last_error$descriptor() {
+        return moe_cuda_last_error.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t moe_cuda_device_name(int32_t device, char* name, int64_t name_capacity)
+     * int32_t moe_cuda_last_error(char* message, int64_t capacity)
      * }
      */
-    public static MethodHandle moe_cuda_device_name$handle() {
-        return moe_cuda_device_name.HANDLE;
+    public static MethodHandle moe_cuda_last_error$handle() {
+        return moe_cuda_last_error.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t moe_cuda_device_name(int32_t device, char* name, int64_t name_capacity)
+     * int32_t moe_cuda_last_error(char* message, int64_t capacity)
      * }
      */
-    public static MemorySegment moe_cuda_device_name$address() {
-        return moe_cuda_device_name.ADDR;
+    public static MemorySegment moe_cuda_last_error$address() {
+        return moe_cuda_last_error.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * int32_t moe_cuda_device_name(int32_t device, char* name, int64_t name_capacity)
+     * int32_t moe_cuda_last_error(char* message, int64_t capacity)
      * }
      */
-    public static int moe_cuda_device_name(int device, MemorySegment name, long name_capacity) {
-        var mh$ = moe_cuda_device_name.HANDLE;
+    public static int moe_cuda_last_error(MemorySegment message, long capacity) {
+        var mh$ = moe_cuda_last_error.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_cuda_device_name", device, name, name_capacity);
+                traceDowncall("moe_cuda_last_error", message, capacity);
             }
-            return (int)mh$.invokeExact(device, name, name_capacity);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_cuda_device_capability {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_device_capability");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_cuda_device_capability(int32_t device, int32_t* major, int32_t* minor)
-     * }
-     */
-    public static FunctionDescriptor moe_cuda_device_capability$descriptor() {
-        return moe_cuda_device_capability.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_cuda_device_capability(int32_t device, int32_t* major, int32_t* minor)
-     * }
-     */
-    public static MethodHandle moe_cuda_device_capability$handle() {
-        return moe_cuda_device_capability.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_cuda_device_capability(int32_t device, int32_t* major, int32_t* minor)
-     * }
-     */
-    public static MemorySegment moe_cuda_device_capability$address() {
-        return moe_cuda_device_capability.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_cuda_device_capability(int32_t device, int32_t* major, int32_t* minor)
-     * }
-     */
-    public static int moe_cuda_device_capability(int device, MemorySegment major, MemorySegment minor) {
-        var mh$ = moe_cuda_device_capability.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_cuda_device_capability", device, major, minor);
-            }
-            return (int)mh$.invokeExact(device, major, minor);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_cuda_error_string {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_POINTER,
-            moe_h.C_INT
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_error_string");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * const char* moe_cuda_error_string(int32_t cuda_error)
-     * }
-     */
-    public static FunctionDescriptor moe_cuda_error_string$descriptor() {
-        return moe_cuda_error_string.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * const char* moe_cuda_error_string(int32_t cuda_error)
-     * }
-     */
-    public static MethodHandle moe_cuda_error_string$handle() {
-        return moe_cuda_error_string.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * const char* moe_cuda_error_string(int32_t cuda_error)
-     * }
-     */
-    public static MemorySegment moe_cuda_error_string$address() {
-        return moe_cuda_error_string.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * const char* moe_cuda_error_string(int32_t cuda_error)
-     * }
-     */
-    public static MemorySegment moe_cuda_error_string(int cuda_error) {
-        var mh$ = moe_cuda_error_string.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_cuda_error_string", cuda_error);
-            }
-            return (MemorySegment)mh$.invokeExact(cuda_error);
+            return (int)mh$.invokeExact(message, capacity);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2949,1309 +1833,6 @@ public class moe_h {
         }
     }
 
-    private static class moe_cuda_last_error {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT    );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_cuda_last_error");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_cuda_last_error(void)
-     * }
-     */
-    public static FunctionDescriptor moe_cuda_last_error$descriptor() {
-        return moe_cuda_last_error.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_cuda_last_error(void)
-     * }
-     */
-    public static MethodHandle moe_cuda_last_error$handle() {
-        return moe_cuda_last_error.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_cuda_last_error(void)
-     * }
-     */
-    public static MemorySegment moe_cuda_last_error$address() {
-        return moe_cuda_last_error.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_cuda_last_error(void)
-     * }
-     */
-    public static int moe_cuda_last_error() {
-        var mh$ = moe_cuda_last_error.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_cuda_last_error");
-            }
-            return (int)mh$.invokeExact();
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_e4m3_encode_cuda {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_e4m3_encode_cuda");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_encode_cuda(int32_t device, void* stream, const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_e4m3_encode_cuda$descriptor() {
-        return moe_fp8_e4m3_encode_cuda.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_encode_cuda(int32_t device, void* stream, const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_e4m3_encode_cuda$handle() {
-        return moe_fp8_e4m3_encode_cuda.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_encode_cuda(int32_t device, void* stream, const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_e4m3_encode_cuda$address() {
-        return moe_fp8_e4m3_encode_cuda.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_encode_cuda(int32_t device, void* stream, const float* in, int64_t in_count, uint8_t* out, int64_t out_count)
-     * }
-     */
-    public static int moe_fp8_e4m3_encode_cuda(int device, MemorySegment stream, MemorySegment in, long in_count, MemorySegment out, long out_count) {
-        var mh$ = moe_fp8_e4m3_encode_cuda.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_e4m3_encode_cuda", device, stream, in, in_count, out, out_count);
-            }
-            return (int)mh$.invokeExact(device, stream, in, in_count, out, out_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_e4m3_decode_cuda {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_e4m3_decode_cuda");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_e4m3_decode_cuda$descriptor() {
-        return moe_fp8_e4m3_decode_cuda.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_e4m3_decode_cuda$handle() {
-        return moe_fp8_e4m3_decode_cuda.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_e4m3_decode_cuda$address() {
-        return moe_fp8_e4m3_decode_cuda.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
-     * }
-     */
-    public static int moe_fp8_e4m3_decode_cuda(int device, MemorySegment stream, MemorySegment in, long in_count, MemorySegment out, long out_count) {
-        var mh$ = moe_fp8_e4m3_decode_cuda.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_e4m3_decode_cuda", device, stream, in, in_count, out, out_count);
-            }
-            return (int)mh$.invokeExact(device, stream, in, in_count, out, out_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_quantize_cuda {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_quantize_cuda");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_quantize_cuda$descriptor() {
-        return moe_fp8_quantize_cuda.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
-     * }
-     */
-    public static MethodHandle moe_fp8_quantize_cuda$handle() {
-        return moe_fp8_quantize_cuda.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
-     * }
-     */
-    public static MemorySegment moe_fp8_quantize_cuda$address() {
-        return moe_fp8_quantize_cuda.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
-     * }
-     */
-    public static int moe_fp8_quantize_cuda(int device, MemorySegment stream, MemorySegment x, long x_count, long rows, long cols, int block, int pow2_scales, MemorySegment q, long q_count, MemorySegment scales, long scales_count, MemorySegment nonfinite_flag) {
-        var mh$ = moe_fp8_quantize_cuda.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_quantize_cuda", device, stream, x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count, nonfinite_flag);
-            }
-            return (int)mh$.invokeExact(device, stream, x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count, nonfinite_flag);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_gate_cuda {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_POINTER,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_gate_cuda");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
-     * }
-     */
-    public static FunctionDescriptor moe_gate_cuda$descriptor() {
-        return moe_gate_cuda.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
-     * }
-     */
-    public static MethodHandle moe_gate_cuda$handle() {
-        return moe_gate_cuda.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
-     * }
-     */
-    public static MemorySegment moe_gate_cuda$address() {
-        return moe_gate_cuda.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
-     * }
-     */
-    public static int moe_gate_cuda(int device, MemorySegment stream, MemorySegment config, MemorySegment logits, long logits_count, MemorySegment bias, long bias_count, long num_tokens, MemorySegment out_ids, long ids_count, MemorySegment out_weights, long weights_count, MemorySegment expert_load, long load_count, MemorySegment stats) {
-        var mh$ = moe_gate_cuda.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_gate_cuda", device, stream, config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
-            }
-            return (int)mh$.invokeExact(device, stream, config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-    private static class moe_fp8_gemm_cuda {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_gemm_cuda$descriptor() {
-        return moe_fp8_gemm_cuda.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_gemm_cuda$handle() {
-        return moe_fp8_gemm_cuda.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_gemm_cuda$address() {
-        return moe_fp8_gemm_cuda.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_gemm_cuda(int device, MemorySegment stream, long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_gemm_cuda.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_gemm_cuda", device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_contiguous_cuda {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cuda");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cuda$descriptor() {
-        return moe_fp8_grouped_gemm_contiguous_cuda.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cuda$handle() {
-        return moe_fp8_grouped_gemm_contiguous_cuda.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cuda$address() {
-        return moe_fp8_grouped_gemm_contiguous_cuda.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_contiguous_cuda(int device, MemorySegment stream, long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_contiguous_cuda.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda", device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_gemm_cuda_tc {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_tc");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_gemm_cuda_tc$descriptor() {
-        return moe_fp8_gemm_cuda_tc.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_gemm_cuda_tc$handle() {
-        return moe_fp8_gemm_cuda_tc.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_gemm_cuda_tc$address() {
-        return moe_fp8_gemm_cuda_tc.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_tc(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_gemm_cuda_tc(int device, MemorySegment stream, long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_gemm_cuda_tc.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_gemm_cuda_tc", device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_gemm_cuda_wgmma {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_wgmma");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_gemm_cuda_wgmma$descriptor() {
-        return moe_fp8_gemm_cuda_wgmma.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_gemm_cuda_wgmma$handle() {
-        return moe_fp8_gemm_cuda_wgmma.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_gemm_cuda_wgmma$address() {
-        return moe_fp8_gemm_cuda_wgmma.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_gemm_cuda_wgmma(int device, MemorySegment stream, long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_gemm_cuda_wgmma.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_gemm_cuda_wgmma", device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_contiguous_cuda_tc {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cuda_tc");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cuda_tc$descriptor() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_tc.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cuda_tc$handle() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_tc.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cuda_tc$address() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_tc.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_tc(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_contiguous_cuda_tc(int device, MemorySegment stream, long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_contiguous_cuda_tc.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda_tc", device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_masked_cuda {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_masked_cuda");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_masked_cuda$descriptor() {
-        return moe_fp8_grouped_gemm_masked_cuda.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_masked_cuda$handle() {
-        return moe_fp8_grouped_gemm_masked_cuda.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_masked_cuda$address() {
-        return moe_fp8_grouped_gemm_masked_cuda.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_masked_cuda(int device, MemorySegment stream, long num_groups, long max_m, MemorySegment counts, long counts_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_masked_cuda.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_masked_cuda", device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_masked_cuda_tc {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_masked_cuda_tc");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_tc(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_masked_cuda_tc$descriptor() {
-        return moe_fp8_grouped_gemm_masked_cuda_tc.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_tc(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_masked_cuda_tc$handle() {
-        return moe_fp8_grouped_gemm_masked_cuda_tc.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_tc(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_masked_cuda_tc$address() {
-        return moe_fp8_grouped_gemm_masked_cuda_tc.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_tc(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_masked_cuda_tc(int device, MemorySegment stream, long num_groups, long max_m, MemorySegment counts, long counts_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_masked_cuda_tc.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_masked_cuda_tc", device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_contiguous_cuda_wgmma {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cuda_wgmma");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cuda_wgmma$descriptor() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cuda_wgmma$handle() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cuda_wgmma$address() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_contiguous_cuda_wgmma(int device, MemorySegment stream, long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_contiguous_cuda_wgmma.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda_wgmma", device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_masked_cuda_wgmma {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_masked_cuda_wgmma");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_masked_cuda_wgmma$descriptor() {
-        return moe_fp8_grouped_gemm_masked_cuda_wgmma.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_masked_cuda_wgmma$handle() {
-        return moe_fp8_grouped_gemm_masked_cuda_wgmma.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_masked_cuda_wgmma$address() {
-        return moe_fp8_grouped_gemm_masked_cuda_wgmma.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_masked_cuda_wgmma(int device, MemorySegment stream, long num_groups, long max_m, MemorySegment counts, long counts_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_masked_cuda_wgmma.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_masked_cuda_wgmma", device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_gemm_cuda_wgmma_tma {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda_wgmma_tma");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_gemm_cuda_wgmma_tma$descriptor() {
-        return moe_fp8_gemm_cuda_wgmma_tma.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_gemm_cuda_wgmma_tma$handle() {
-        return moe_fp8_gemm_cuda_wgmma_tma.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_gemm_cuda_wgmma_tma$address() {
-        return moe_fp8_gemm_cuda_wgmma_tma.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_gemm_cuda_wgmma_tma(int32_t device, void* stream, int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_gemm_cuda_wgmma_tma(int device, MemorySegment stream, long m, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_gemm_cuda_wgmma_tma.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_gemm_cuda_wgmma_tma", device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma$descriptor() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma$handle() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma$address() {
-        return moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, const int64_t* offsets, int64_t offsets_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma(int device, MemorySegment stream, long num_groups, MemorySegment offsets, long offsets_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_contiguous_cuda_wgmma_tma", device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, num_groups, offsets, offsets_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_fp8_grouped_gemm_masked_cuda_wgmma_tma {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG,
-            moe_h.C_POINTER,
-            moe_h.C_LONG
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_grouped_gemm_masked_cuda_wgmma_tma");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static FunctionDescriptor moe_fp8_grouped_gemm_masked_cuda_wgmma_tma$descriptor() {
-        return moe_fp8_grouped_gemm_masked_cuda_wgmma_tma.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MethodHandle moe_fp8_grouped_gemm_masked_cuda_wgmma_tma$handle() {
-        return moe_fp8_grouped_gemm_masked_cuda_wgmma_tma.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static MemorySegment moe_fp8_grouped_gemm_masked_cuda_wgmma_tma$address() {
-        return moe_fp8_grouped_gemm_masked_cuda_wgmma_tma.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int32_t device, void* stream, int64_t num_groups, int64_t max_m, const int32_t* counts, int64_t counts_count, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count, float* c, int64_t c_count)
-     * }
-     */
-    public static int moe_fp8_grouped_gemm_masked_cuda_wgmma_tma(int device, MemorySegment stream, long num_groups, long max_m, MemorySegment counts, long counts_count, long n, long k, MemorySegment a, long a_count, MemorySegment a_scales, long a_scales_count, MemorySegment b, long b_count, MemorySegment b_scales, long b_scales_count, MemorySegment c, long c_count) {
-        var mh$ = moe_fp8_grouped_gemm_masked_cuda_wgmma_tma.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_fp8_grouped_gemm_masked_cuda_wgmma_tma", device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-            }
-            return (int)mh$.invokeExact(device, stream, num_groups, max_m, counts, counts_count, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class moe_layer_forward_cuda {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            moe_h.C_INT,
-            moe_h.C_INT,
-            moe_h.C_POINTER,
-            moe_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_layer_forward_cuda");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
-     * }
-     */
-    public static FunctionDescriptor moe_layer_forward_cuda$descriptor() {
-        return moe_layer_forward_cuda.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
-     * }
-     */
-    public static MethodHandle moe_layer_forward_cuda$handle() {
-        return moe_layer_forward_cuda.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
-     * }
-     */
-    public static MemorySegment moe_layer_forward_cuda$address() {
-        return moe_layer_forward_cuda.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
-     * }
-     */
-    public static int moe_layer_forward_cuda(int device, MemorySegment stream, MemorySegment args) {
-        var mh$ = moe_layer_forward_cuda.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("moe_layer_forward_cuda", device, stream, args);
-            }
-            return (int)mh$.invokeExact(device, stream, args);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
     private static class moe_cuda_graph_capture_begin {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             moe_h.C_INT,
@@ -4491,6 +2072,339 @@ public class moe_h {
                 traceDowncall("moe_cuda_graph_destroy", device, graph_exec);
             }
             return (int)mh$.invokeExact(device, graph_exec);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_quantize_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_quantize_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_quantize_cuda$descriptor() {
+        return moe_fp8_quantize_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
+     * }
+     */
+    public static MethodHandle moe_fp8_quantize_cuda$handle() {
+        return moe_fp8_quantize_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
+     * }
+     */
+    public static MemorySegment moe_fp8_quantize_cuda$address() {
+        return moe_fp8_quantize_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_quantize_cuda(int32_t device, void* stream, const float* x, int64_t x_count, int64_t rows, int64_t cols, int32_t block, int32_t pow2_scales, uint8_t* q, int64_t q_count, float* scales, int64_t scales_count, int32_t* nonfinite_flag)
+     * }
+     */
+    public static int moe_fp8_quantize_cuda(int device, MemorySegment stream, MemorySegment x, long x_count, long rows, long cols, int block, int pow2_scales, MemorySegment q, long q_count, MemorySegment scales, long scales_count, MemorySegment nonfinite_flag) {
+        var mh$ = moe_fp8_quantize_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_quantize_cuda", device, stream, x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count, nonfinite_flag);
+            }
+            return (int)mh$.invokeExact(device, stream, x, x_count, rows, cols, block, pow2_scales, q, q_count, scales, scales_count, nonfinite_flag);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_e4m3_decode_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_e4m3_decode_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_e4m3_decode_cuda$descriptor() {
+        return moe_fp8_e4m3_decode_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static MethodHandle moe_fp8_e4m3_decode_cuda$handle() {
+        return moe_fp8_e4m3_decode_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static MemorySegment moe_fp8_e4m3_decode_cuda$address() {
+        return moe_fp8_e4m3_decode_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_e4m3_decode_cuda(int32_t device, void* stream, const uint8_t* in, int64_t in_count, float* out, int64_t out_count)
+     * }
+     */
+    public static int moe_fp8_e4m3_decode_cuda(int device, MemorySegment stream, MemorySegment in, long in_count, MemorySegment out, long out_count) {
+        var mh$ = moe_fp8_e4m3_decode_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_e4m3_decode_cuda", device, stream, in, in_count, out, out_count);
+            }
+            return (int)mh$.invokeExact(device, stream, in, in_count, out, out_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_gate_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_gate_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
+     * }
+     */
+    public static FunctionDescriptor moe_gate_cuda$descriptor() {
+        return moe_gate_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
+     * }
+     */
+    public static MethodHandle moe_gate_cuda$handle() {
+        return moe_gate_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
+     * }
+     */
+    public static MemorySegment moe_gate_cuda$address() {
+        return moe_gate_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_gate_cuda(int32_t device, void* stream, const moe_gate_config* config, const float* logits, int64_t logits_count, const float* bias, int64_t bias_count, int64_t num_tokens, int32_t* out_ids, int64_t ids_count, float* out_weights, int64_t weights_count, int64_t* expert_load, int64_t load_count, int64_t* stats)
+     * }
+     */
+    public static int moe_gate_cuda(int device, MemorySegment stream, MemorySegment config, MemorySegment logits, long logits_count, MemorySegment bias, long bias_count, long num_tokens, MemorySegment out_ids, long ids_count, MemorySegment out_weights, long weights_count, MemorySegment expert_load, long load_count, MemorySegment stats) {
+        var mh$ = moe_gate_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_gate_cuda", device, stream, config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
+            }
+            return (int)mh$.invokeExact(device, stream, config, logits, logits_count, bias, bias_count, num_tokens, out_ids, ids_count, out_weights, weights_count, expert_load, load_count, stats);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_fp8_gemm_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_fp8_gemm_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda(const moe_fp8_gemm_args* args)
+     * }
+     */
+    public static FunctionDescriptor moe_fp8_gemm_cuda$descriptor() {
+        return moe_fp8_gemm_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda(const moe_fp8_gemm_args* args)
+     * }
+     */
+    public static MethodHandle moe_fp8_gemm_cuda$handle() {
+        return moe_fp8_gemm_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda(const moe_fp8_gemm_args* args)
+     * }
+     */
+    public static MemorySegment moe_fp8_gemm_cuda$address() {
+        return moe_fp8_gemm_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_fp8_gemm_cuda(const moe_fp8_gemm_args* args)
+     * }
+     */
+    public static int moe_fp8_gemm_cuda(MemorySegment args) {
+        var mh$ = moe_fp8_gemm_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_fp8_gemm_cuda", args);
+            }
+            return (int)mh$.invokeExact(args);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_layer_forward_cuda {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_POINTER,
+            moe_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_layer_forward_cuda");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
+     * }
+     */
+    public static FunctionDescriptor moe_layer_forward_cuda$descriptor() {
+        return moe_layer_forward_cuda.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
+     * }
+     */
+    public static MethodHandle moe_layer_forward_cuda$handle() {
+        return moe_layer_forward_cuda.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
+     * }
+     */
+    public static MemorySegment moe_layer_forward_cuda$address() {
+        return moe_layer_forward_cuda.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_layer_forward_cuda(int32_t device, void* stream, const moe_layer_args* args)
+     * }
+     */
+    public static int moe_layer_forward_cuda(int device, MemorySegment stream, MemorySegment args) {
+        var mh$ = moe_layer_forward_cuda.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_layer_forward_cuda", device, stream, args);
+            }
+            return (int)mh$.invokeExact(device, stream, args);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -16,11 +16,12 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * {@snippet lang=c :
  * struct moe_layer_args {
  *     moe_gate_config gate;
+ *     int32_t gemm_kernel;
+ *     int32_t reserved;
  *     int64_t tokens;
  *     int64_t hidden;
  *     int64_t intermediate;
  *     int64_t shared_intermediate;
- *     int64_t tensor_cores;
  *     const float *x;
  *     const float *gate_weight;
  *     const float *gate_bias;
@@ -50,11 +51,12 @@ public class moe_layer_args {
 
     private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
         moe_gate_config.layout().withName("gate"),
+        moe_h.C_INT.withName("gemm_kernel"),
+        moe_h.C_INT.withName("reserved"),
         moe_h.C_LONG.withName("tokens"),
         moe_h.C_LONG.withName("hidden"),
         moe_h.C_LONG.withName("intermediate"),
         moe_h.C_LONG.withName("shared_intermediate"),
-        moe_h.C_LONG.withName("tensor_cores"),
         moe_h.C_POINTER.withName("x"),
         moe_h.C_POINTER.withName("gate_weight"),
         moe_h.C_POINTER.withName("gate_bias"),
@@ -126,6 +128,94 @@ public class moe_layer_args {
         MemorySegment.copy(fieldValue, 0L, struct, gate$OFFSET, gate$LAYOUT.byteSize());
     }
 
+    private static final OfInt gemm_kernel$LAYOUT = (OfInt)$LAYOUT.select(groupElement("gemm_kernel"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t gemm_kernel
+     * }
+     */
+    public static final OfInt gemm_kernel$layout() {
+        return gemm_kernel$LAYOUT;
+    }
+
+    private static final long gemm_kernel$OFFSET = 40;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t gemm_kernel
+     * }
+     */
+    public static final long gemm_kernel$offset() {
+        return gemm_kernel$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t gemm_kernel
+     * }
+     */
+    public static int gemm_kernel(MemorySegment struct) {
+        return struct.get(gemm_kernel$LAYOUT, gemm_kernel$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t gemm_kernel
+     * }
+     */
+    public static void gemm_kernel(MemorySegment struct, int fieldValue) {
+        struct.set(gemm_kernel$LAYOUT, gemm_kernel$OFFSET, fieldValue);
+    }
+
+    private static final OfInt reserved$LAYOUT = (OfInt)$LAYOUT.select(groupElement("reserved"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static final OfInt reserved$layout() {
+        return reserved$LAYOUT;
+    }
+
+    private static final long reserved$OFFSET = 44;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static final long reserved$offset() {
+        return reserved$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static int reserved(MemorySegment struct) {
+        return struct.get(reserved$LAYOUT, reserved$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static void reserved(MemorySegment struct, int fieldValue) {
+        struct.set(reserved$LAYOUT, reserved$OFFSET, fieldValue);
+    }
+
     private static final OfLong tokens$LAYOUT = (OfLong)$LAYOUT.select(groupElement("tokens"));
 
     /**
@@ -138,7 +228,7 @@ public class moe_layer_args {
         return tokens$LAYOUT;
     }
 
-    private static final long tokens$OFFSET = 40;
+    private static final long tokens$OFFSET = 48;
 
     /**
      * Offset for field:
@@ -182,7 +272,7 @@ public class moe_layer_args {
         return hidden$LAYOUT;
     }
 
-    private static final long hidden$OFFSET = 48;
+    private static final long hidden$OFFSET = 56;
 
     /**
      * Offset for field:
@@ -226,7 +316,7 @@ public class moe_layer_args {
         return intermediate$LAYOUT;
     }
 
-    private static final long intermediate$OFFSET = 56;
+    private static final long intermediate$OFFSET = 64;
 
     /**
      * Offset for field:
@@ -270,7 +360,7 @@ public class moe_layer_args {
         return shared_intermediate$LAYOUT;
     }
 
-    private static final long shared_intermediate$OFFSET = 64;
+    private static final long shared_intermediate$OFFSET = 72;
 
     /**
      * Offset for field:
@@ -300,50 +390,6 @@ public class moe_layer_args {
      */
     public static void shared_intermediate(MemorySegment struct, long fieldValue) {
         struct.set(shared_intermediate$LAYOUT, shared_intermediate$OFFSET, fieldValue);
-    }
-
-    private static final OfLong tensor_cores$LAYOUT = (OfLong)$LAYOUT.select(groupElement("tensor_cores"));
-
-    /**
-     * Layout for field:
-     * {@snippet lang=c :
-     * int64_t tensor_cores
-     * }
-     */
-    public static final OfLong tensor_cores$layout() {
-        return tensor_cores$LAYOUT;
-    }
-
-    private static final long tensor_cores$OFFSET = 72;
-
-    /**
-     * Offset for field:
-     * {@snippet lang=c :
-     * int64_t tensor_cores
-     * }
-     */
-    public static final long tensor_cores$offset() {
-        return tensor_cores$OFFSET;
-    }
-
-    /**
-     * Getter for field:
-     * {@snippet lang=c :
-     * int64_t tensor_cores
-     * }
-     */
-    public static long tensor_cores(MemorySegment struct) {
-        return struct.get(tensor_cores$LAYOUT, tensor_cores$OFFSET);
-    }
-
-    /**
-     * Setter for field:
-     * {@snippet lang=c :
-     * int64_t tensor_cores
-     * }
-     */
-    public static void tensor_cores(MemorySegment struct, long fieldValue) {
-        struct.set(tensor_cores$LAYOUT, tensor_cores$OFFSET, fieldValue);
     }
 
     private static final AddressLayout x$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("x"));

@@ -1,8 +1,20 @@
 package dev.moe.nativelib;
 
+import dev.moe.bindings.moe_h;
+
 /** The native libraries of this project, loaded on first use through {@link NativeLibraryLoader}. */
 public final class MoeNative {
     private MoeNative() {}
+
+    /**
+     * The C ABI version these bindings were generated with ({@code MOE_ABI_VERSION} of moe.h); every
+     * library loaded must report the same.
+     *
+     * @return the version
+     */
+    public static int abiVersion() {
+        return moe_h.MOE_ABI_VERSION();
+    }
 
     /**
      * The CPU library {@code libmoe}, loaded on first use (thread-safe; later calls return the cached result).
@@ -23,6 +35,15 @@ public final class MoeNative {
      */
     public static LoadedLibrary cuda() {
         return NativeLibraryLoader.load("moe_cuda");
+    }
+
+    /**
+     * Whether {@link #cuda()} has loaded the CUDA library in this process (without trying to).
+     *
+     * @return true once the CUDA library is loaded
+     */
+    public static boolean cudaLoaded() {
+        return NativeLibraryLoader.isLoaded("moe_cuda");
     }
 
     /**

@@ -52,7 +52,8 @@ public final class NativeLibraryLoader {
      * {@code GOMP_SPINCOUNT=10000} is set in the process environment unless {@code OMP_WAIT_POLICY} or
      * {@code GOMP_SPINCOUNT} is already set.
      *
-     * @param name the base name: {@code moe}, {@code moe_cuda} or {@code moe_mpi}
+     * @param name the base name: {@code moe}, {@code moe_cuda}, {@code moe_mpi}, or {@code moe_testkit} (the
+     *             tests' library, found on the test class path)
      * @return the loaded library, its file and where it was found
      * @throws NativeLibraryException if no copy can be loaded, or the loaded copy's ABI version differs
      *         from the bindings'
@@ -103,6 +104,16 @@ public final class NativeLibraryLoader {
         } catch (Throwable t) {
             LOG.debug("could not bound OpenMP spinning: {}", t.toString());
         }
+    }
+
+    /**
+     * Whether a library was loaded by this process (without trying to load it).
+     *
+     * @param name the base name, as for {@link #load}
+     * @return true once {@link #load} has succeeded for it
+     */
+    public static synchronized boolean isLoaded(String name) {
+        return CACHE.get(name) instanceof LoadedLibrary;
     }
 
     /** The jar resource folder for this platform, e.g. {@code linux-x86_64}, or null if unsupported. */
@@ -241,7 +252,8 @@ public final class NativeLibraryLoader {
         } catch (Throwable t) {
             throw new NativeLibraryException("ABI check of " + lib.path() + " failed: " + t, t);
         }
-        // Each header has its own version: moe.h for libmoe and libmoe_cuda, moe_mpi.h for the MPI shim.
+        // Each header has its own version: moe.h for libmoe, libmoe_cuda and the testkit (whose header
+        // extends moe.h), moe_mpi.h for the MPI shim.
         int expected = lib.name().equals("moe_mpi") ? moe_mpi_h.MOE_MPI_ABI_VERSION() : moe_h.MOE_ABI_VERSION();
         if (version != expected) {
             throw new NativeLibraryException(lib.path() + " has C ABI version " + version + " but these bindings need "

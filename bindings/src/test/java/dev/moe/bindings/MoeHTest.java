@@ -29,15 +29,36 @@ class MoeHTest {
         assertEquals(36, moe_gate_config.bias_mode$offset());
         assertEquals(16, moe_gate_stats.sizeof());
         assertEquals(8, moe_gate_stats.zero_sum_rows$offset());
+        assertEquals(24, moe_library_info.sizeof());
+        assertEquals(20, moe_library_info.cpu_max_threads$offset());
+        assertEquals(200, moe_fp8_gemm_args.sizeof());
+        assertEquals(32, moe_fp8_gemm_args.m$offset());
+        assertEquals(96, moe_fp8_gemm_args.offsets$offset());
+        assertEquals(184, moe_fp8_gemm_args.c_count$offset());
+        assertEquals(192, moe_fp8_gemm_args.stream$offset());
+        assertEquals(224, moe_layer_args.sizeof());
+        assertEquals(40, moe_layer_args.gemm_kernel$offset());
+        assertEquals(48, moe_layer_args.tokens$offset());
+        assertEquals(80, moe_layer_args.x$offset());
+        assertEquals(24, moe_cuda_device_info.sizeof());
+        assertEquals(16, moe_cuda_device_info.name$offset());
     }
 
     @Test
-    void statusMessages() {
+    void statusMessagesAndLibraryInfo() {
         assertEquals("ok", moe_h.moe_status_message(moe_h.MOE_STATUS_OK()).getString(0));
-        assertEquals("invalid routing configuration", moe_h.moe_status_message(moe_h.MOE_STATUS_INVALID_CONFIG()).getString(0));
+        assertEquals("invalid configuration", moe_h.moe_status_message(moe_h.MOE_STATUS_INVALID_CONFIG()).getString(0));
         assertEquals("unknown status code", moe_h.moe_status_message(12345).getString(0));
-        moe_h.moe_noop();
-        assertTrue(moe_h.moe_cpu_max_threads() >= 1);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = moe_library_info.allocate(arena);
+            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_library_query(info));
+            assertEquals(moe_h.MOE_ABI_VERSION(), moe_library_info.abi_version(info));
+            assertTrue(!moe_library_info.version(info).getString(0).isBlank());
+            assertTrue(moe_library_info.cpu_max_threads(info) >= 1);
+            int kernel = moe_library_info.cpu_kernel(info);
+            assertTrue(kernel == moe_h.MOE_CPU_KERNEL_PORTABLE() || kernel == moe_h.MOE_CPU_KERNEL_AVX2(), "kernel " + kernel);
+            assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_library_query(MemorySegment.NULL));
+        }
     }
 
     static MemorySegment config(Arena arena, int n, int g, int m, int k) {
@@ -107,6 +128,25 @@ class MoeHTest {
         }
     }
 
+    /** The host twins and self-tests live in the testkit: the product library exports none of them. */
+    @Test
+    void productLibraryHoldsNoTestCode() {
+        java.lang.foreign.SymbolLookup product = java.lang.foreign.SymbolLookup.libraryLookup(MoeNative.cpu().path(), Arena.global());
+        java.lang.foreign.SymbolLookup testkit =
+                java.lang.foreign.SymbolLookup.libraryLookup(dev.moe.nativelib.MoeTestkit.load().path(), Arena.global());
+        int checked = 0;
+        for (java.lang.reflect.Method m : moe_testkit_h.class.getMethods()) {
+            String name = m.getName();
+            if (name.startsWith("moe_testkit_") && !name.contains("$")) {
+                assertTrue(product.find(name).isEmpty(), name + " is exported by libmoe");
+                assertTrue(testkit.find(name).isPresent(), name + " is missing from libmoe_testkit");
+                checked++;
+            }
+        }
+        assertEquals(5, checked);
+        assertTrue(product.find("moe_gate_cpu").isPresent());
+    }
+
     @Test
     void cudaDeviceQueryNeverCrashes() {
         try {
@@ -115,13 +155,18 @@ class MoeHTest {
             return;  // built without nvcc: nothing to query
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
-            MemorySegment err = arena.allocate(ValueLayout.JAVA_INT);
-            int st = moe_h.moe_cuda_device_count(count, err);
+            MemorySegment info = moe_cuda_device_info.allocate(arena);
+            int st = moe_h.moe_cuda_device_query(0, info);
             assertTrue(st == moe_h.MOE_STATUS_OK() || st == moe_h.MOE_STATUS_NO_GPU(), "status " + st);
-            assertTrue(count.get(ValueLayout.JAVA_INT, 0) >= 0);
+            assertTrue(moe_cuda_device_info.device_count(info) >= 0);
             assertEquals(moe_h.MOE_ABI_VERSION(), moe_h.moe_cuda_abi_version());
-            assertTrue(!moe_h.moe_cuda_error_string(35).getString(0).isBlank());
+            MemorySegment message = arena.allocate(256);
+            int code = moe_h.moe_cuda_last_error(message, message.byteSize());
+            if (st == moe_h.MOE_STATUS_NO_GPU()) {
+                assertTrue(code != 0 && !message.getString(0).isBlank(), "the reason is kept: " + code);
+            }
+            assertEquals(moe_h.MOE_STATUS_NO_GPU(), moe_h.moe_cuda_device_query(-1, info), "a device index out of range");
+            assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_cuda_device_query(0, MemorySegment.NULL));
         }
     }
 }

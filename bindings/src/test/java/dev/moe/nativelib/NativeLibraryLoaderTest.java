@@ -33,7 +33,8 @@ class NativeLibraryLoaderTest {
         assertTrue(Files.isRegularFile(lib.path()), lib.toString());
         assertSame(lib, MoeNative.cpu(), "cached");
         assertEquals(moe_h.MOE_ABI_VERSION(), moe_h.moe_abi_version());
-        assertTrue(!moe_h.moe_library_version().getString(0).isBlank());
+        assertEquals(moe_h.MOE_ABI_VERSION(), MoeNative.abiVersion());
+        assertTrue(NativeLibraryLoader.isLoaded("moe"));
     }
 
     @Test
@@ -86,6 +87,16 @@ class NativeLibraryLoaderTest {
         } finally {
             restore(old);
         }
+    }
+
+    /** The tests' library comes through the same loader, from the test class path, with the same ABI check. */
+    @Test
+    void testkitLoadsFromTheTestClassPath() {
+        LoadedLibrary lib = MoeTestkit.load();
+        assertEquals("moe_testkit", lib.name());
+        assertEquals(LoadedLibrary.Source.JAR, lib.source());
+        assertEquals(moe_h.MOE_ABI_VERSION(), dev.moe.bindings.moe_testkit_h.moe_testkit_abi_version());
+        assertTrue(NativeLibraryLoaderTest.class.getResource("/native/linux-x86_64/libmoe_testkit.so") != null);
     }
 
     @Test

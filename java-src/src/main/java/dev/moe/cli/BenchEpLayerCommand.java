@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.moe.backend.Backend;
 import dev.moe.dist.Communicator;
 import dev.moe.io.AtomicFiles;
 import dev.moe.layer.ExpertParallelMoeLayer;
@@ -18,7 +19,6 @@ import dev.moe.layer.ExpertParallelMoeLayer.Combine;
 import dev.moe.layer.MoeLayer;
 import dev.moe.layer.MoeLayerWeights;
 import dev.moe.metrics.LoadMetrics;
-import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.topology.Topology;
 import picocli.CommandLine;

@@ -16,6 +16,11 @@ import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.BackendUnavailableException;
+import dev.moe.backend.Backends;
+import dev.moe.backend.MachinePeaks;
 import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.Fp8Block;
@@ -23,10 +28,6 @@ import dev.moe.fp8.Fp8Gemm;
 import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.io.AtomicFiles;
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.BackendUnavailableException;
-import dev.moe.routing.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -94,8 +95,9 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
                 gemms.add(Fp8Gemm.vector());  // reported as "java-vector"
             }
         }
-        double peak = MachinePeaks.fmaPeakGflops(Math.min(1.0, seconds));
-        double readGbs = MachinePeaks.readGbs(512L << 20, Math.min(1.0, seconds));
+        MachinePeaks peaks = MachinePeaks.measure(Math.min(1.0, seconds), 512L << 20);
+        double peak = peaks.fmaGflops();
+        double readGbs = peaks.readGbs();
         SplittableRandom rnd = new SplittableRandom(1);
         Fp8Quantizer q = Fp8Quantizer.create(Backend.AUTO);
         QuantizedTensor a = q.quantize(gaussian(rnd, (long) m * k), m, k, Fp8Block.ROW_1X128, false);
@@ -173,7 +175,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         double[] t;
         try (CudaGemmRun run = new CudaGemmRun(a, w, offsets, kernel)) {
             if (!run.supported()) {
-                spec.commandLine().getErr().printf("%s: not run on %s for this layout (see moe.h), skipped%n", kernel.benchRow(), device);
+                spec.commandLine().getErr().printf("%s: not run on %s for this layout (see moe.h), skipped%n", kernel.label(), device);
                 return null;
             }
             t = Timing.measure(run::run, seconds);
@@ -181,7 +183,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         double median = Timing.median(t);
         double tflops = flops / median / 1e12;
         Map<String, Object> row = new LinkedHashMap<>();
-        row.put("backend", kernel.benchRow());
+        row.put("backend", kernel.label());
         row.put("device", device);
         row.put("median_s", median);
         row.put("min_s", t[0]);

@@ -13,14 +13,14 @@ import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.BackendUnavailableException;
+import dev.moe.backend.Backends;
 import dev.moe.io.AtomicFiles;
 import dev.moe.layer.CudaMoeLayer;
 import dev.moe.layer.MoeLayer;
 import dev.moe.layer.MoeLayerWeights;
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.BackendUnavailableException;
-import dev.moe.routing.Backends;
 import dev.moe.routing.RoutingConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -104,7 +104,7 @@ final class BenchLayerCommand implements Callable<Integer> {
                     if (b == Backend.CUDA) {
                         try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, graphMaxTokens, tc)) {
                             times = Timing.measure(() -> gpu.forward(x, t), seconds);
-                            kernel = gpu.gemmKernel().benchRow();
+                            kernel = gpu.gemmKernel().label();
                         }
                     } else {
                         MoeLayer layer = MoeLayer.create(w, b);

@@ -15,9 +15,9 @@ import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.Backends;
 import dev.moe.io.AtomicFiles;
-import dev.moe.routing.Backend;
-import dev.moe.routing.Backends;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;

@@ -16,10 +16,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.moe.dist.SelfCommunicator;
 import dev.moe.io.AtomicFiles;
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.BackendUnavailableException;
-import dev.moe.routing.Backends;
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.BackendUnavailableException;
+import dev.moe.backend.Backends;
+import dev.moe.backend.MachinePeaks;
 import dev.moe.routing.Routers;
 import dev.moe.sim.BalancerKind;
 import dev.moe.train.Corpus;
@@ -97,7 +98,8 @@ final class BenchTrainCommand implements Callable<Integer> {
             }
         }
         Corpus data = new Corpus(randomBytes(Math.max(1 << 20, 40 * (c.seqLen() + 1)), 7), 0.05, c.seqLen());
-        double peak = chosen.contains(Backend.CPU) || Backends.status(Backend.CPU).usable() ? MachinePeaks.fmaPeakGflops(0.5)
+        double peak = chosen.contains(Backend.CPU) || Backends.status(Backend.CPU).usable()
+                ? MachinePeaks.measure(0.5, 64L << 20).fmaGflops()
                 : Double.NaN;
         double flopsPerToken = modelFlopsPerToken(c);
         List<Map<String, Object>> results = new ArrayList<>();

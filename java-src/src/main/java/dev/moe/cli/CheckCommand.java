@@ -15,6 +15,11 @@ import java.util.function.Supplier;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.BackendUnavailableException;
+import dev.moe.backend.Backends;
+import dev.moe.cuda.CudaDevice;
 import dev.moe.fp8.BlockQuantizer;
 import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.fp8.ExpertWeights;
@@ -26,10 +31,6 @@ import dev.moe.io.AtomicFiles;
 import dev.moe.layer.CudaMoeLayer;
 import dev.moe.layer.MoeLayer;
 import dev.moe.layer.MoeLayerWeights;
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.BackendUnavailableException;
-import dev.moe.routing.Backends;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;
@@ -253,7 +254,7 @@ final class CheckCommand implements Callable<Integer> {
         String shape = m + "x" + n + "x" + k;
         List<Fp8Gemm> gemms = new ArrayList<>(List.of(Fp8Gemm.create(be)));
         if (be == Backend.CUDA) {
-            int cc = CudaGemmKernel.capability(0);
+            int cc = CudaDevice.query(0).capability();
             for (CudaGemmKernel kernel : CudaGemmKernel.values()) {
                 if (kernel.tensorCores() && kernel.runsOn(cc)) {
                     gemms.add(Fp8Gemm.cuda(0, kernel));
@@ -266,7 +267,7 @@ final class CheckCommand implements Callable<Integer> {
         float[] groupedBound = bounded ? java.groupedContiguous(abs(a), offsets, absAll(w)) : null;
         float[] maskedBound = bounded ? java.groupedMasked(abs(am), 32, counts, absAll(w)) : null;
         for (Fp8Gemm g : gemms) {
-            String name = g.backend() == Backend.CUDA ? g.cudaKernel().benchRow() : g.backend().cliName();
+            String name = g.backend() == Backend.CUDA ? g.cudaKernel().label() : g.backend().cliName();
             double rel = tolerance(g);
             record("gemm " + name + " dense " + shape, rel == 0, () -> within(dense, g.gemm(a, ws.getFirst()), denseBound, rel));
             record("gemm " + name + " grouped contiguous, 4 experts", rel == 0, () -> within(grouped, g.groupedContiguous(a, offsets, w),

@@ -5,14 +5,15 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Locale;
 
-import dev.moe.bindings.moe_h;
+import dev.moe.cuda.CudaDevice;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.cuda.DeviceBuffer;
 import dev.moe.fp8.CudaGemmKernel;
+import dev.moe.fp8.DeviceFp8Gemm;
 import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.QuantizedTensor;
-import dev.moe.routing.NativeStatus;
+import dev.moe.nativelib.CudaException;
 
 /**
  * One FP8 GEMM on CUDA device 0 with its operands already on the device, for {@code bench fp8-gemm}:
@@ -30,7 +31,7 @@ final class CudaGemmRun implements AutoCloseable {
     private final int k;
     private final int experts;
     private final CudaGemmKernel kernel;
-    private final MemorySegment offsets;
+    private final int[] offsets;
     private final DeviceBuffer a;
     private final DeviceBuffer as;
     private final DeviceBuffer b;
@@ -44,10 +45,7 @@ final class CudaGemmRun implements AutoCloseable {
         this.n = w.rows();
         this.k = x.cols();
         this.experts = w.experts();
-        this.offsets = host.allocate(ValueLayout.JAVA_LONG, rowOffsets.length);
-        for (int i = 0; i < rowOffsets.length; i++) {
-            offsets.setAtIndex(ValueLayout.JAVA_LONG, i, rowOffsets[i]);
-        }
+        this.offsets = rowOffsets.clone();
         a = upload(host.allocateFrom(ValueLayout.JAVA_BYTE, x.codes()));
         as = upload(host.allocateFrom(ValueLayout.JAVA_FLOAT, x.scales()));
         b = upload(host.allocateFrom(ValueLayout.JAVA_BYTE, w.codes()));
@@ -64,40 +62,35 @@ final class CudaGemmRun implements AutoCloseable {
 
     /** One GEMM, waited for. */
     void run() {
-        NativeStatus.check(launch(), "FP8 GEMM on CUDA (" + kernel.benchRow() + ")");
+        launch();
         stream.synchronize();
     }
 
     /** Whether this device runs the kernel (tensor cores: compute capability 8.0+; wgmma: 9.0), after one warm-up call. */
     boolean supported() {
-        int st = launch();
-        if (st == moe_h.MOE_STATUS_UNSUPPORTED_GPU()) {
-            return false;
+        try {
+            launch();
+        } catch (CudaException e) {
+            if (e.unsupportedGpu()) {
+                return false;
+            }
+            throw e;
         }
-        NativeStatus.check(st, "FP8 GEMM on CUDA");
         stream.synchronize();
         return true;
     }
 
-    private int launch() {
-        long kc = (k + 127) / 128;
-        long nc = (n + 127) / 128;
-        long bsCount = (long) experts * nc * kc;
+    private void launch() {
         if (experts == 1) {
-            return kernel.dense(DEVICE, stream.handle(), m, n, k, a.pointer(), a.bytes(), as.pointer(), (long) m * kc, b.pointer(),
-                    b.bytes(), bs.pointer(), bsCount, c.pointer(), (long) m * n);
+            DeviceFp8Gemm.dense(kernel, stream, m, n, k, a, as, b, bs, c);
+        } else {
+            DeviceFp8Gemm.groupedContiguous(kernel, stream, offsets, n, k, a, as, b, bs, c);
         }
-        return kernel.contiguous(DEVICE, stream.handle(), experts, offsets, n, k, a.pointer(), a.bytes(), as.pointer(), (long) m * kc,
-                b.pointer(), b.bytes(), bs.pointer(), bsCount, c.pointer(), (long) m * n);
     }
 
     /** Name of device 0. */
     static String deviceName() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment name = a.allocate(256);
-            NativeStatus.check(moe_h.moe_cuda_device_name(DEVICE, name, name.byteSize()), "moe_cuda_device_name");
-            return name.getString(0);
-        }
+        return CudaDevice.query(DEVICE).name();
     }
 
     /**

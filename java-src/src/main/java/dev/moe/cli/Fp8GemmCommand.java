@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import dev.moe.backend.Backend;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8Gemm;
 import dev.moe.fp8.Fp8Quantizer;
@@ -12,7 +13,6 @@ import dev.moe.fp8.NonFiniteTensorException;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
-import dev.moe.routing.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

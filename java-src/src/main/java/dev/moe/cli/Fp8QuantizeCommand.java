@@ -7,13 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import dev.moe.backend.Backend;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.NonFiniteTensorException;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
 import dev.moe.io.NpyDType;
-import dev.moe.routing.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

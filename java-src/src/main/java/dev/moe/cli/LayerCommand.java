@@ -5,13 +5,13 @@ import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import dev.moe.backend.Backend;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
 import dev.moe.layer.CudaMoeLayer;
 import dev.moe.layer.MoeLayer;
 import dev.moe.layer.MoeLayerCheckpoint;
 import dev.moe.layer.MoeLayerWeights;
-import dev.moe.routing.Backend;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.safetensors.SafetensorsFile;

@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.Backends;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.Backends;
 
 /** What the benchmark JSON says about the machine it ran on. */
 final class MachineInfo {
@@ -19,12 +19,12 @@ final class MachineInfo {
         m.put("logical_cpus", Runtime.getRuntime().availableProcessors());
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         m.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
-        BackendStatus cpu = Backends.status(dev.moe.routing.Backend.CPU);
+        BackendStatus cpu = Backends.status(dev.moe.backend.Backend.CPU);
         if (cpu.usable()) {
             m.put("cpu_kernel", Backends.cpuKernelName());
         }
         m.put("cpu_backend", cpu.detail());
-        m.put("cuda_backend", Backends.status(dev.moe.routing.Backend.CUDA).detail());
+        m.put("cuda_backend", Backends.status(dev.moe.backend.Backend.CUDA).detail());
         return m;
     }
 

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 
+import dev.moe.backend.BackendUnavailableException;
 import dev.moe.io.NpyFormatException;
-import dev.moe.routing.BackendUnavailableException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -8,10 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import dev.moe.backend.Backend;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
 import dev.moe.io.NpyDType;
-import dev.moe.routing.Backend;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;

@@ -9,10 +9,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
+import dev.moe.backend.Backend;
 import dev.moe.balance.BiasUpdateRule;
 import dev.moe.dist.Communicator;
 import dev.moe.io.AtomicFiles;
-import dev.moe.routing.Backend;
 import dev.moe.routing.GroupScore;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.sim.BalancerKind;

@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 
 import dev.moe.dist.Communicator;
 import dev.moe.io.AtomicFiles;
-import dev.moe.routing.Backend;
+import dev.moe.backend.Backend;
 import dev.moe.routing.Routers;
 import dev.moe.sim.BalancerKind;
 import dev.moe.train.Corpus;

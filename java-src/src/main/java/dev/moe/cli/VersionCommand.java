@@ -2,9 +2,9 @@ package dev.moe.cli;
 
 import java.util.concurrent.Callable;
 
-import dev.moe.bindings.moe_h;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.Backends;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.Backends;
+import dev.moe.nativelib.MoeNative;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,7 +24,7 @@ final class VersionCommand implements Callable<Integer> {
     public Integer call() {
         var out = spec.commandLine().getOut();
         out.println("moe " + libraryVersion());
-        out.println("C ABI version (bindings): " + moe_h.MOE_ABI_VERSION());
+        out.println("C ABI version (bindings): " + MoeNative.abiVersion());
         out.println("java: " + System.getProperty("java.vm.name") + " " + Runtime.version());
         for (BackendStatus s : Backends.all()) {
             out.printf("backend %-5s %-9s %s%n", s.backend().cliName(), s.usable() ? "usable" : "unusable", s.detail());
@@ -37,7 +37,7 @@ final class VersionCommand implements Callable<Integer> {
     static final class Provider implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"moe " + libraryVersion() + " (C ABI " + moe_h.MOE_ABI_VERSION() + ")"};
+            return new String[] {"moe " + libraryVersion() + " (C ABI " + MoeNative.abiVersion() + ")"};
         }
     }
 }

@@ -5,6 +5,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
+import dev.moe.nativelib.MoeNative;
 
 /** A CUDA stream on one device: work is enqueued on it in order; {@link #synchronize} waits for it. */
 public final class CudaStream implements AutoCloseable {
@@ -25,10 +28,10 @@ public final class CudaStream implements AutoCloseable {
      * @throws CudaException if there is no usable GPU or cudaStreamCreate fails
      */
     public static CudaStream create(int device) {
-        CudaCalls.load();
+        MoeNative.cuda();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            CudaCalls.check(moe_h.moe_cuda_stream_create(device, out), "cudaStreamCreate");
+            NativeStatus.check(moe_h.moe_cuda_stream_create(device, out), "cudaStreamCreate");
             return new CudaStream(device, out.get(ValueLayout.ADDRESS, 0));
         }
     }
@@ -58,7 +61,7 @@ public final class CudaStream implements AutoCloseable {
      * @throws CudaException if the synchronisation reports a CUDA error
      */
     public void synchronize() {
-        CudaCalls.check(moe_h.moe_cuda_stream_synchronize(device, handle()), "cudaStreamSynchronize");
+        NativeStatus.check(moe_h.moe_cuda_stream_synchronize(device, handle()), "cudaStreamSynchronize");
     }
 
     /**
@@ -71,7 +74,7 @@ public final class CudaStream implements AutoCloseable {
         if (handle != null) {
             MemorySegment h = handle;
             handle = null;
-            CudaCalls.check(moe_h.moe_cuda_stream_destroy(device, h), "cudaStreamDestroy");
+            NativeStatus.check(moe_h.moe_cuda_stream_destroy(device, h), "cudaStreamDestroy");
         }
     }
 }

@@ -7,6 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
+import dev.moe.nativelib.MoeNative;
 
 /**
  * Device memory owned like an FFM arena: every buffer allocated from it is freed when it closes,
@@ -24,7 +27,7 @@ public final class DeviceArena implements AutoCloseable {
      * @throws dev.moe.nativelib.NativeLibraryException if the CUDA library cannot be loaded
      */
     public DeviceArena(int device) {
-        CudaCalls.load();
+        MoeNative.cuda();
         this.device = device;
     }
 
@@ -51,7 +54,7 @@ public final class DeviceArena implements AutoCloseable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            CudaCalls.check(moe_h.moe_cuda_malloc(device, Math.max(1, bytes), out), "cudaMalloc(" + bytes + " bytes)");
+            NativeStatus.check(moe_h.moe_cuda_malloc(device, Math.max(1, bytes), out), "cudaMalloc(" + bytes + " bytes)");
             DeviceBuffer b = new DeviceBuffer(device, out.get(ValueLayout.ADDRESS, 0), bytes);
             buffers.add(b);
             return b;
@@ -72,7 +75,7 @@ public final class DeviceArena implements AutoCloseable {
         CudaException first = null;
         for (DeviceBuffer b : buffers) {
             try {
-                CudaCalls.check(moe_h.moe_cuda_free(device, b.pointer()), "cudaFree");
+                NativeStatus.check(moe_h.moe_cuda_free(device, b.pointer()), "cudaFree");
             } catch (CudaException e) {
                 first = first == null ? e : first;
             }

@@ -3,6 +3,8 @@ package dev.moe.cuda;
 import java.lang.foreign.MemorySegment;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
 
 /**
  * Device memory of one {@link DeviceArena}: a device address (not dereferenceable from Java) and a
@@ -25,7 +27,7 @@ public record DeviceBuffer(int device, MemorySegment pointer, long bytes) {
      */
     public void copyFrom(MemorySegment host, CudaStream stream) {
         requireHost(host);
-        CudaCalls.check(moe_h.moe_cuda_memcpy(device, stream.handle(), pointer, host, host.byteSize(), moe_h.MOE_CUDA_H2D()),
+        NativeStatus.check(moe_h.moe_cuda_memcpy(device, stream.handle(), pointer, host, host.byteSize(), moe_h.MOE_CUDA_H2D()),
                 "cudaMemcpyAsync(host to device)");
     }
 
@@ -40,7 +42,7 @@ public record DeviceBuffer(int device, MemorySegment pointer, long bytes) {
      */
     public void copyTo(MemorySegment host, CudaStream stream) {
         requireHost(host);
-        CudaCalls.check(moe_h.moe_cuda_memcpy(device, stream.handle(), host, pointer, host.byteSize(), moe_h.MOE_CUDA_D2H()),
+        NativeStatus.check(moe_h.moe_cuda_memcpy(device, stream.handle(), host, pointer, host.byteSize(), moe_h.MOE_CUDA_D2H()),
                 "cudaMemcpyAsync(device to host)");
     }
 
@@ -51,7 +53,7 @@ public record DeviceBuffer(int device, MemorySegment pointer, long bytes) {
      * @throws CudaException if the memset cannot be enqueued
      */
     public void clear(CudaStream stream) {
-        CudaCalls.check(moe_h.moe_cuda_memset(device, stream.handle(), pointer, 0, bytes), "cudaMemsetAsync");
+        NativeStatus.check(moe_h.moe_cuda_memset(device, stream.handle(), pointer, 0, bytes), "cudaMemsetAsync");
     }
 
     private void requireHost(MemorySegment host) {

@@ -8,7 +8,7 @@ import dev.moe.bindings.moe_h;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.cuda.DeviceBuffer;
-import dev.moe.routing.NativeStatus;
+import dev.moe.nativecall.NativeStatus;
 
 /**
  * FP8 block quantisation, encoding and GEMMs on a CUDA device ({@code moe_fp8_*_cuda}): quantisation
@@ -68,15 +68,15 @@ final class CudaFp8 {
         }
     }
 
-    /** E4M3 codes of every float of {@code in} into {@code out}, on the GPU. */
+    /** E4M3 codes of every float of {@code in} into {@code out}, on the GPU (quantisation without scales). */
     static void encode(int device, MemorySegment in, MemorySegment out) {
         long n = out.byteSize();
         try (Arena host = Arena.ofConfined(); DeviceArena dev = new DeviceArena(device); CudaStream stream = CudaStream.create(device)) {
             DeviceBuffer din = dev.allocate(in.byteSize());
             DeviceBuffer dout = dev.allocate(n);
             din.copyFrom(staged(host, in), stream);
-            NativeStatus.check(moe_h.moe_fp8_e4m3_encode_cuda(device, stream.handle(), din.pointer(), n, dout.pointer(), n),
-                    "moe_fp8_e4m3_encode_cuda");
+            NativeStatus.check(moe_h.moe_fp8_quantize_cuda(device, stream.handle(), din.pointer(), n, 1, n, moe_h.MOE_FP8_BLOCK_NONE(), 0,
+                    dout.pointer(), n, MemorySegment.NULL, 0, MemorySegment.NULL), "moe_fp8_quantize_cuda (encode)");
             MemorySegment h = host.allocate(Math.max(1, n)).asSlice(0, n);
             dout.copyTo(h, stream);
             stream.synchronize();
@@ -87,34 +87,29 @@ final class CudaFp8 {
     /** C = A·Bᵀ on the GPU (operands already checked by {@link Fp8Gemm}). */
     static float[] gemm(int device, QuantizedTensor a, QuantizedTensor b, CudaGemmKernel kernel) {
         ExpertWeights w = new ExpertWeights(1, b.rows(), b.cols(), b.codes(), b.scales());
-        return onGpu(device, a, w, "FP8 GEMM on CUDA (" + kernel.benchRow() + ")", o -> kernel.dense(device, o.stream().handle(),
-                a.rows(), b.rows(), a.cols(), o.a().pointer(), a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(),
-                b.codes().length, o.sb().pointer(), b.scales().length, o.c().pointer(), (long) a.rows() * b.rows()));
+        return onGpu(device, a, w, o -> DeviceFp8Gemm.dense(kernel, o.stream(), a.rows(), b.rows(), a.cols(), o.a(), o.sa(), o.b(), o.sb(),
+                o.c()));
     }
 
     /** Grouped contiguous GEMM on the GPU (operands already checked by {@link Fp8Gemm}). */
     static float[] groupedContiguous(int device, QuantizedTensor a, int[] offsets, ExpertWeights w, CudaGemmKernel kernel) {
-        long[] off = new long[offsets.length];
-        for (int i = 0; i < off.length; i++) {
-            off[i] = offsets[i];
-        }
-        return onGpu(device, a, w, "grouped FP8 GEMM on CUDA (" + kernel.benchRow() + ")", o -> kernel.contiguous(device,
-                o.stream().handle(), w.experts(), o.host().allocateFrom(ValueLayout.JAVA_LONG, off), w.rows(), a.cols(), o.a().pointer(),
-                a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(), w.codes().length, o.sb().pointer(),
-                w.scales().length, o.c().pointer(), (long) a.rows() * w.rows()));
+        return onGpu(device, a, w, o -> DeviceFp8Gemm.groupedContiguous(kernel, o.stream(), offsets, w.rows(), a.cols(), o.a(), o.sa(),
+                o.b(), o.sb(), o.c()));
+    }
+
+    /** Masked grouped GEMM on the GPU, counts uploaded with the operands (checked by {@link Fp8Gemm}). */
+    static float[] groupedMasked(int device, QuantizedTensor a, int maxM, int[] counts, ExpertWeights w, CudaGemmKernel kernel) {
+        return onGpu(device, a, w, o -> DeviceFp8Gemm.groupedMasked(kernel, o.stream(), w.experts(), maxM,
+                upload(o.dev(), o.host(), MemorySegment.ofArray(counts), o.stream()), w.rows(), a.cols(), o.a(), o.sa(), o.b(), o.sb(),
+                o.c()));
     }
 
     /** The operands of one GEMM call, on the device (C not yet computed). */
     private record Operands(CudaStream stream, Arena host, DeviceArena dev, DeviceBuffer a, DeviceBuffer sa, DeviceBuffer b,
                             DeviceBuffer sb, DeviceBuffer c) {}
 
-    /** Enqueues one GEMM call on the operands; returns its status. */
-    private interface Launch {
-        int call(Operands o);
-    }
-
-    /** A and B uploaded, {@code launch} enqueued and checked, C [rows(A), rows(B)] copied back. */
-    private static float[] onGpu(int device, QuantizedTensor a, ExpertWeights w, String name, Launch launch) {
+    /** A and B uploaded, {@code launch} enqueued, C [rows(A), rows(B)] copied back. */
+    private static float[] onGpu(int device, QuantizedTensor a, ExpertWeights w, java.util.function.Consumer<Operands> launch) {
         long m = a.rows();
         long n = w.rows();
         float[] out = new float[Math.toIntExact(m * n)];
@@ -125,23 +120,13 @@ final class CudaFp8 {
             Operands o = new Operands(stream, host, dev, upload(dev, host, MemorySegment.ofArray(a.codes()), stream),
                     upload(dev, host, MemorySegment.ofArray(a.scales()), stream), upload(dev, host, MemorySegment.ofArray(w.codes()), stream),
                     upload(dev, host, MemorySegment.ofArray(w.scales()), stream), dev.allocate(4 * m * n));
-            NativeStatus.check(launch.call(o), name);
+            launch.accept(o);
             MemorySegment hc = host.allocate(ValueLayout.JAVA_FLOAT, m * n);
             o.c().copyTo(hc, stream);
             stream.synchronize();
             MemorySegment.copy(hc, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
             return out;
         }
-    }
-
-    /** Masked grouped GEMM on the GPU, counts uploaded with the operands (checked by {@link Fp8Gemm}). */
-    static float[] groupedMasked(int device, QuantizedTensor a, int maxM, int[] counts, ExpertWeights w, CudaGemmKernel kernel) {
-        return onGpu(device, a, w, "masked FP8 GEMM on CUDA (" + kernel.benchRow() + ")", o -> {
-            DeviceBuffer dn = upload(o.dev(), o.host(), MemorySegment.ofArray(counts), o.stream());
-            return kernel.masked(device, o.stream().handle(), w.experts(), maxM, dn.pointer(), w.rows(), a.cols(), o.a().pointer(),
-                    a.codes().length, o.sa().pointer(), a.scales().length, o.b().pointer(), w.codes().length, o.sb().pointer(),
-                    w.scales().length, o.c().pointer(), (long) a.rows() * w.rows());
-        });
     }
 
     private static DeviceBuffer upload(DeviceArena dev, Arena host, MemorySegment s, CudaStream stream) {

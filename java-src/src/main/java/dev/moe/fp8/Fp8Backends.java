@@ -1,9 +1,9 @@
 package dev.moe.fp8;
 
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.BackendUnavailableException;
-import dev.moe.routing.Backends;
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.BackendUnavailableException;
+import dev.moe.backend.Backends;
 
 /** Which backend an FP8 operation runs on: the same rule for the quantizer and the GEMMs. */
 final class Fp8Backends {

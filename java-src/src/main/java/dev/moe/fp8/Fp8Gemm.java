@@ -4,7 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
-import dev.moe.routing.Backend;
+import dev.moe.backend.Backend;
+import dev.moe.cuda.CudaDevice;
 
 /**
  * FP8 block-scaled GEMMs on a chosen backend ({@code java}: {@link Fp8GemmReference}; {@code cpu}:
@@ -44,7 +45,7 @@ public final class Fp8Gemm {
      *
      * @param backend JAVA, CPU, CUDA or AUTO
      * @return the GEMM
-     * @throws dev.moe.routing.BackendUnavailableException if a backend named explicitly cannot run here
+     * @throws dev.moe.backend.BackendUnavailableException if a backend named explicitly cannot run here
      */
     public static Fp8Gemm create(Backend backend) {
         Objects.requireNonNull(backend, "backend");
@@ -74,7 +75,7 @@ public final class Fp8Gemm {
      * {@link Fp8GemmReference}, not bit-identical. Dense, grouped-contiguous and grouped-masked.
      *
      * @return the GEMM
-     * @throws dev.moe.routing.BackendUnavailableException when the CUDA backend is not usable
+     * @throws dev.moe.backend.BackendUnavailableException when the CUDA backend is not usable
      */
     public static Fp8Gemm cudaTensorCores() {
         return cuda(0, true);
@@ -88,12 +89,12 @@ public final class Fp8Gemm {
      * @param device      the CUDA device index, &ge; 0
      * @param tensorCores whether to use the tensor cores
      * @return the GEMM
-     * @throws dev.moe.routing.BackendUnavailableException when the CUDA backend is not usable
+     * @throws dev.moe.backend.BackendUnavailableException when the CUDA backend is not usable
      */
     public static Fp8Gemm cuda(int device, boolean tensorCores) {
         Fp8Backends.requireDevice(device);
         Backend b = Fp8Backends.resolve(Backend.CUDA);
-        return new Fp8Gemm(b, false, tensorCores ? CudaGemmKernel.fastestFor(CudaGemmKernel.capability(device)) : CudaGemmKernel.EXACT,
+        return new Fp8Gemm(b, false, tensorCores ? CudaGemmKernel.fastestFor(CudaDevice.query(device).capability()) : CudaGemmKernel.EXACT,
                 device);
     }
 
@@ -103,17 +104,17 @@ public final class Fp8Gemm {
      * @param device the CUDA device index, &ge; 0
      * @param kernel the kernel
      * @return the GEMM
-     * @throws dev.moe.routing.BackendUnavailableException when the CUDA backend is not usable
+     * @throws dev.moe.backend.BackendUnavailableException when the CUDA backend is not usable
      * @throws IllegalArgumentException when the device does not run the kernel (its compute capability)
      */
     public static Fp8Gemm cuda(int device, CudaGemmKernel kernel) {
         Objects.requireNonNull(kernel, "kernel");
         Fp8Backends.requireDevice(device);
         Backend b = Fp8Backends.resolve(Backend.CUDA);
-        int cc = CudaGemmKernel.capability(device);
+        int cc = CudaDevice.query(device).capability();
         if (!kernel.runsOn(cc)) {
             throw new IllegalArgumentException("CUDA device " + device + " (compute capability " + cc / 10 + "." + cc % 10
-                    + ") does not run the " + kernel.benchRow() + " FP8 GEMM kernel");
+                    + ") does not run the " + kernel.label() + " FP8 GEMM kernel");
         }
         return new Fp8Gemm(b, false, kernel, device);
     }

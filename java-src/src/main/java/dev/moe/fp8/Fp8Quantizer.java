@@ -3,8 +3,8 @@ package dev.moe.fp8;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendUnavailableException;
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendUnavailableException;
 
 /**
  * FP8 block quantisation on a chosen backend: {@code java} (the reference {@link BlockQuantizer}),

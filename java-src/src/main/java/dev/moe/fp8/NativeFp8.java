@@ -5,22 +5,25 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.NativeStatus;
 
 /**
- * The native CPU FP8 kernels ({@code moe_fp8_*} in moe.h): on caller-owned native segments without
- * copies, and on Java arrays through a confined arena. The kernel variant (AVX2 or portable) is the
- * process-wide one of {@code moe_cpu_set_kernel}.
+ * The native CPU FP8 kernels ({@code moe_fp8_quantize_cpu}, {@code moe_fp8_e4m3_decode} in moe.h; plain
+ * encoding is quantisation without scales): on caller-owned native segments without copies, and on Java
+ * arrays through a confined arena. The kernel variant (AVX2 or portable) is the process-wide one of
+ * {@code moe_cpu_set_kernel}.
  */
 final class NativeFp8 {
     private NativeFp8() {}
 
-    /** Encodes every float of {@code in} into the byte at the same index of {@code out}. */
+    /** Encodes every float of {@code in} into the byte at the same index of {@code out} (quantisation without scales). */
     static void encode(MemorySegment in, MemorySegment out) {
         MoeNative.cpu();
         long n = floatCount(requireNative(in, "in", 4));
-        NativeStatus.check(moe_h.moe_fp8_e4m3_encode(in, n, requireNative(out, "out", 1), out.byteSize()), "moe_fp8_e4m3_encode");
+        NativeStatus.check(moe_h.moe_fp8_quantize_cpu(in, n, 1, n, moe_h.MOE_FP8_BLOCK_NONE(), 0, requireNative(out, "out", 1),
+                out.byteSize(), MemorySegment.NULL, 0),
+                "moe_fp8_quantize_cpu (encode)");
     }
 
     /** Decodes every byte of {@code in} into the float at the same index of {@code out}. */

@@ -11,6 +11,8 @@
  *   <li>{@link dev.moe.fp8.Fp8Quantizer} and {@link dev.moe.fp8.Fp8Gemm}: quantisation and GEMMs on a
  *       backend (java, cpu or cuda); {@link dev.moe.fp8.BlockQuantizer} and
  *       {@link dev.moe.fp8.Fp8GemmReference} are the pure-Java references the kernels are checked against.</li>
+ *   <li>{@link dev.moe.fp8.CudaGemmKernel}: the CUDA GEMM kernels; {@link dev.moe.fp8.DeviceFp8Gemm} runs
+ *       them on operands already on the device.</li>
  * </ul>
  * Inputs are checked in Java before native code sees them; a NaN or infinite input to quantisation
  * throws {@link dev.moe.fp8.NonFiniteTensorException}.

@@ -9,14 +9,15 @@ import java.util.Map;
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_layer_args;
 import dev.moe.fp8.CudaGemmKernel;
+import dev.moe.nativecall.NativeGateConfig;
+import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.NativeStatus;
-import dev.moe.routing.NativeGateConfig;
+import dev.moe.routing.RoutingConfig;
 
 /**
- * The buffers of one {@code moe_layer_forward_cuda(_host)} call and the {@code moe_layer_args} struct
- * that names them, the same for device pointers ({@link CudaMoeLayer}) and host memory (its host
- * emulation). Internal.
+ * The buffers of one {@code moe_layer_forward_cuda} call and the {@code moe_layer_args} struct that names
+ * them, the same for device pointers ({@link CudaMoeLayer}) and host memory (the tests' host twin).
+ * Internal.
  */
 final class CudaLayerArgs {
     private CudaLayerArgs() {}
@@ -81,29 +82,29 @@ final class CudaLayerArgs {
         }
     }
 
-    /** moe_layer_args.tensor_cores for the layer's GEMM kernel. */
-    static int tensorCoresField(CudaGemmKernel kernel) {
-        return switch (kernel) {
-            case EXACT -> 0;
-            case MMA -> 1;
-            case WGMMA_TMA -> 2;
-            case WGMMA -> throw new IllegalArgumentException("the GPU-resident layer runs the EXACT, MMA or WGMMA_TMA GEMMs, not WGMMA");
-        };
+    /** Refuses the GEMM kernel the layer does not run (WGMMA: the layer runs its TMA-fed form). */
+    static CudaGemmKernel requireLayerKernel(CudaGemmKernel kernel) {
+        if (kernel == CudaGemmKernel.WGMMA) {
+            throw new IllegalArgumentException("the GPU-resident layer runs the EXACT, MMA or WGMMA_TMA GEMMs, not WGMMA");
+        }
+        return kernel;
     }
 
     /**
      * A moe_layer_args for {@code tokens} tokens with the given pointers (absent slots are NULL), its GEMMs
-     * on {@code kernel} (EXACT, MMA or WGMMA_TMA: tensor_cores 0, 1, 2).
+     * on {@code kernel} (EXACT, MMA or WGMMA_TMA).
      */
     static MemorySegment struct(Arena arena, MoeLayerWeights w, int tokens, CudaGemmKernel kernel, Map<Slot, MemorySegment> ptr,
                                 long workspaceBytes) {
         MemorySegment a = moe_layer_args.allocate(arena);
-        NativeGateConfig.write(w.config(), moe_layer_args.gate(a));
+        RoutingConfig c = w.config();
+        NativeGateConfig.write(moe_layer_args.gate(a), c.numExperts(), c.numGroups(), c.topkGroups(), c.topk(), c.scoreFunction().code(),
+                c.groupScore().code(), c.groupTopJ(), c.normalize(), c.routeScale(), c.biasMode().code());
         moe_layer_args.tokens(a, tokens);
         moe_layer_args.hidden(a, w.hidden());
         moe_layer_args.intermediate(a, w.intermediate());
         moe_layer_args.shared_intermediate(a, w.hasSharedExpert() ? w.sharedW2().cols() : 0);
-        moe_layer_args.tensor_cores(a, tensorCoresField(kernel));
+        moe_layer_args.gemm_kernel(a, requireLayerKernel(kernel).nativeCode());
         MemorySegment nul = MemorySegment.NULL;
         moe_layer_args.x(a, ptr.getOrDefault(Slot.X, nul));
         moe_layer_args.gate_weight(a, ptr.getOrDefault(Slot.GATE, nul));

@@ -9,14 +9,16 @@ import java.util.Map;
 import java.util.Objects;
 
 import dev.moe.bindings.moe_h;
-import dev.moe.cuda.CudaException;
+import dev.moe.cuda.CudaDevice;
+import dev.moe.cuda.CudaGraph;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.cuda.DeviceBuffer;
 import dev.moe.fp8.CudaGemmKernel;
 import dev.moe.layer.CudaLayerArgs.Slot;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
 import dev.moe.routing.GateStats;
-import dev.moe.routing.NativeStatus;
 import dev.moe.routing.RoutingResult;
 
 /**
@@ -42,7 +44,7 @@ public final class CudaMoeLayer implements AutoCloseable {
     private final DeviceArena weightArena;
     private final CudaStream stream;
     private final Map<Slot, MemorySegment> weightPointers = new EnumMap<>(Slot.class);
-    private final Map<Integer, MemorySegment> graphs = new HashMap<>();
+    private final Map<Integer, CudaGraph> graphs = new HashMap<>();
     private DeviceArena callArena;
     private Map<Slot, DeviceBuffer> call;
     private int capacity;
@@ -95,7 +97,7 @@ public final class CudaMoeLayer implements AutoCloseable {
         Objects.requireNonNull(weights, "weights");
         CudaGemmKernel k = CudaGemmKernel.EXACT;
         if (tensorCores) {
-            k = CudaGemmKernel.fastestFor(CudaGemmKernel.capability(requireDevice(device)));
+            k = CudaGemmKernel.fastestFor(CudaDevice.query(requireDevice(device)).capability());
             k = k == CudaGemmKernel.WGMMA_TMA && weights.hidden() % 16 != 0 ? CudaGemmKernel.MMA : k;
         }
         return create(weights, device, graphMaxTokens, k);
@@ -115,7 +117,7 @@ public final class CudaMoeLayer implements AutoCloseable {
         if (graphMaxTokens < 0) {
             throw new IllegalArgumentException("graphMaxTokens must be >= 0, got " + graphMaxTokens);
         }
-        CudaLayerArgs.tensorCoresField(kernel);  // refuses WGMMA
+        CudaLayerArgs.requireLayerKernel(kernel);
         if (kernel == CudaGemmKernel.WGMMA_TMA && weights.hidden() % 16 != 0) {
             throw new IllegalArgumentException("the WGMMA_TMA layer needs H a multiple of 16 (TMA row strides), got " + weights.hidden());
         }
@@ -177,12 +179,12 @@ public final class CudaMoeLayer implements AutoCloseable {
         try (Arena host = Arena.ofConfined()) {
             call.get(Slot.X).copyFrom(host.allocateFrom(ValueLayout.JAVA_FLOAT, x), stream);
             if (tokens <= graphMaxTokens) {
-                MemorySegment g = graphs.get(tokens);
+                CudaGraph g = graphs.get(tokens);
                 if (g == null) {
                     g = capture(tokens);
                     graphs.put(tokens, g);
                 }
-                NativeStatus.check(moe_h.moe_cuda_graph_launch(device, stream.handle(), g), "moe_cuda_graph_launch");
+                g.launch(stream);
             } else {
                 enqueue(host, tokens);
             }
@@ -215,22 +217,9 @@ public final class CudaMoeLayer implements AutoCloseable {
     }
 
     /** A CUDA graph of {@link #enqueue} for {@code tokens} tokens (the buffers stay put until capacity grows). */
-    private MemorySegment capture(int tokens) {
+    private CudaGraph capture(int tokens) {
         try (Arena host = Arena.ofConfined()) {
-            NativeStatus.check(moe_h.moe_cuda_graph_capture_begin(device, stream.handle()), "moe_cuda_graph_capture_begin");
-            MemorySegment exec = host.allocate(ValueLayout.ADDRESS);
-            RuntimeException failure = null;
-            try {
-                enqueue(host, tokens);
-            } catch (RuntimeException e) {
-                failure = e;
-            }
-            int end = moe_h.moe_cuda_graph_capture_end(device, stream.handle(), exec);  // also ends a failed capture
-            if (failure != null) {
-                throw failure;
-            }
-            NativeStatus.check(end, "moe_cuda_graph_capture_end");
-            return exec.get(ValueLayout.ADDRESS, 0);
+            return CudaGraph.capture(stream, () -> enqueue(host, tokens));
         }
     }
 
@@ -259,8 +248,8 @@ public final class CudaMoeLayer implements AutoCloseable {
 
     /** Graphs hold the old buffers' addresses: destroy them with the buffers. */
     private void releaseCallBuffers() {
-        for (MemorySegment g : graphs.values()) {
-            NativeStatus.check(moe_h.moe_cuda_graph_destroy(device, g), "moe_cuda_graph_destroy");
+        for (CudaGraph g : graphs.values()) {
+            g.close();
         }
         graphs.clear();
         if (callArena != null) {
@@ -286,39 +275,6 @@ public final class CudaMoeLayer implements AutoCloseable {
             } finally {
                 weightArena.close();
             }
-        }
-    }
-
-    /**
-     * The GPU pipeline's code run on the host ({@code moe_layer_forward_cuda_host}): the same kernels'
-     * per-thread code, block by block (tensor-core MMAs emulated, summing in increasing k; the wgmma
-     * pipeline's roles as turn-taking threads). For tests on machines without a GPU; slow.
-     */
-    static MoeLayer.Output forwardOnHost(MoeLayerWeights w, float[] x, int tokens, CudaGemmKernel kernel) {
-        MoeLayer.checkInput(x, tokens, w.hidden());
-        int k = w.config().topk();
-        int n = w.config().numExperts();
-        try (Arena host = Arena.ofConfined()) {
-            Map<Slot, MemorySegment> ptr = CudaLayerArgs.weights(w, host);
-            Map<Slot, Long> bytes = CudaLayerArgs.callBytes(w, tokens);
-            for (Map.Entry<Slot, Long> e : bytes.entrySet()) {
-                ptr.put(e.getKey(), host.allocate(Math.max(1, e.getValue()), 256));
-            }
-            MemorySegment.copy(x, 0, ptr.get(Slot.X), ValueLayout.JAVA_FLOAT, 0, x.length);
-            MemorySegment args = CudaLayerArgs.struct(host, w, tokens, kernel, ptr, bytes.get(Slot.WORKSPACE));
-            int status = moe_h.moe_layer_forward_cuda_host(args);
-            MemorySegment diag = ptr.get(Slot.DIAGNOSTICS);
-            if (status == moe_h.MOE_STATUS_NON_FINITE_INPUT() && tokens > 0) {
-                CudaLayerArgs.checkDiagnostics(diag);
-            }
-            NativeStatus.check(status, "moe_layer_forward_cuda_host");
-            long t = tokens;
-            RoutingResult routing = new RoutingResult(tokens, k,
-                    ptr.get(Slot.IDS).asSlice(0, 4 * t * k).toArray(ValueLayout.JAVA_INT),
-                    ptr.get(Slot.WEIGHTS).asSlice(0, 4 * t * k).toArray(ValueLayout.JAVA_FLOAT),
-                    ptr.get(Slot.LOAD).asSlice(0, 8L * n).toArray(ValueLayout.JAVA_LONG),
-                    new GateStats(tokens, tokens > 0 ? diag.getAtIndex(ValueLayout.JAVA_LONG, 1) : 0));
-            return new MoeLayer.Output(ptr.get(Slot.OUT).asSlice(0, 4 * t * w.hidden()).toArray(ValueLayout.JAVA_FLOAT), routing);
         }
     }
 }

@@ -6,12 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import dev.moe.backend.Backend;
 import dev.moe.dist.Communicator;
 import dev.moe.dist.CommunicatorException;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.math.Bf16;
-import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingResult;
 import dev.moe.topology.Topology;
 
@@ -119,7 +119,7 @@ public final class ExpertParallelMoeLayer {
      * @return the layer
      * @throws IllegalArgumentException if the placement's GPU count differs from the number of ranks or
      *         its expert count from the layer's
-     * @throws dev.moe.routing.BackendUnavailableException if a backend named explicitly cannot run here
+     * @throws dev.moe.backend.BackendUnavailableException if a backend named explicitly cannot run here
      */
     public static ExpertParallelMoeLayer create(MoeLayerWeights weights, Backend backend, Communicator comm, Topology placement,
                                                 Combine combine) {
@@ -160,22 +160,59 @@ public final class ExpertParallelMoeLayer {
     public Output forward(float[] x, int tokens) {
         layer.checkInput(x, tokens);
         RoutingResult routing = layer.route(x, tokens);
+        QuantizedTensor xq = layer.quantizeRows(x, tokens, hidden);
+        Counter traffic = new Counter();
+        ToNodes toNodes = dispatchToNodes(routing, xq, traffic);
+        ToExperts toExperts = dispatchWithinNode(toNodes.received(), traffic);
+        ExpertRows experts = runExperts(toExperts.received());
+        float[][] slotRows = combineToForwarders(toExperts, experts, traffic);
+        Communicator.Received back = combineToOrigins(toNodes.received(), toExperts.copies(), slotRows, traffic);
+        float[] out = combineInRouterOrder(routing, toNodes.sent(), back);
+        layer.addSharedExpert(x, tokens, out);
+        Traffic tr = new Traffic(tokens, toNodes.routed(), experts.rows(), traffic.copiesInter, traffic.copiesIntra,
+                traffic.dispatchInter, traffic.dispatchIntra, traffic.combineInter, traffic.combineIntra);
+        return new Output(out, routing, tr);
+    }
+
+    /**
+     * Dispatch, hop 1, as sent and received by this rank.
+     *
+     * @param sent     per destination rank: {token, slots} of each copy, in the order sent (the combine returns in it)
+     * @param received the copies other ranks sent to this one
+     * @param routed   the token-expert assignments of this rank's tokens
+     */
+    private record ToNodes(List<List<int[]>> sent, Communicator.Received received, long routed) {}
+
+    /**
+     * Dispatch, hop 2, as forwarded and received by this rank.
+     *
+     * @param copies   the copies this rank forwarded (hop 1's arrivals)
+     * @param sent     per destination rank: {copy index, slot index in the copy, ...} of each piece forwarded
+     * @param received the pieces this rank's experts got
+     */
+    private record ToExperts(List<Copy> copies, List<List<int[]>> sent, Communicator.Received received) {}
+
+    /**
+     * This rank's experts on what reached them.
+     *
+     * @param copies the pieces received, in arrival order
+     * @param rowOf  per piece and slot: its row in {@code y}
+     * @param rows   the assignments computed
+     * @param y      float [rows, H] in expert order
+     */
+    private record ExpertRows(List<Copy> copies, int[][] rowOf, int rows, float[] y) {}
+
+    /** Dispatch, hop 1: one copy per (token, destination node) to the rank with this rank's in-node index there. */
+    private ToNodes dispatchToNodes(RoutingResult routing, QuantizedTensor xq, Counter traffic) {
         int k = routing.topk();
-        int me = comm.rank();
-        int ranks = comm.size();
-        int perNode = placement.gpusPerNode();
-        int myNode = placement.nodeOfGpu(me);
-        int lane = me % perNode;
         int[] ids = routing.ids();
         float[] gates = routing.weights();
-        QuantizedTensor xq = layer.quantizeRows(x, tokens, hidden);
-
-        // ---- Dispatch, hop 1: one copy per (token, destination node) to the same lane on that node.
-        // Per destination rank: the (token, slots) it is sent, in the order sent (the combine returns in it).
-        List<List<int[]>> sent1 = newLists(ranks);
-        Writer[] out1 = writers(ranks);
+        int perNode = placement.gpusPerNode();
+        int lane = comm.rank() % perNode;
+        List<List<int[]>> sent1 = newLists(comm.size());
+        Writer[] out1 = writers(comm.size());
         long routed = 0;
-        for (int t = 0; t < tokens; t++) {
+        for (int t = 0; t < routing.numTokens(); t++) {
             for (int node = 0; node < placement.nodes(); node++) {
                 int count = 0;
                 for (int q = 0; q < k; q++) {
@@ -208,13 +245,16 @@ public final class ExpertParallelMoeLayer {
                 w.putRow(xq, t);
             }
         }
-        Counter traffic = new Counter();
-        Communicator.Received in1 = exchange(out1, traffic, true);
+        return new ToNodes(sent1, exchange(out1, traffic, true), routed);
+    }
 
-        // ---- Dispatch, hop 2: the forwarding rank splits each copy by the rank holding each expert.
+    /** Dispatch, hop 2: the forwarding rank splits each copy by the rank of its node holding each expert. */
+    private ToExperts dispatchWithinNode(Communicator.Received in1, Counter traffic) {
+        int perNode = placement.gpusPerNode();
+        int myNode = placement.nodeOfGpu(comm.rank());
         List<Copy> copies1 = readCopies(in1, true);
-        List<List<int[]>> sent2 = newLists(ranks);   // per destination: {copy index, slot index in copy, ...}
-        Writer[] out2 = writers(ranks);
+        List<List<int[]>> sent2 = newLists(comm.size());
+        Writer[] out2 = writers(comm.size());
         for (int ci = 0; ci < copies1.size(); ci++) {
             Copy copy = copies1.get(ci);
             for (int dest = myNode * perNode; dest < (myNode + 1) * perNode; dest++) {
@@ -242,9 +282,12 @@ public final class ExpertParallelMoeLayer {
                 sent2.get(dest).add(entry);
             }
         }
-        Communicator.Received in2 = exchange(out2, traffic, true);
+        return new ToExperts(copies1, sent2, exchange(out2, traffic, true));
+    }
 
-        // ---- The experts: every assignment received, in expert order, through this rank's experts.
+    /** The experts: every assignment received, in expert order, through this rank's experts. */
+    private ExpertRows runExperts(Communicator.Received in2) {
+        int me = comm.rank();
         List<Copy> copies2 = readCopies(in2, false);
         int n = layer.weights().config().numExperts();
         int[] offsets = new int[n + 1];
@@ -277,8 +320,17 @@ public final class ExpertParallelMoeLayer {
         }
         float[] y = rows == 0 ? new float[0]
                 : layer.expertRows(new QuantizedTensor(rows, hidden, Fp8Block.ROW_1X128, false, codes, scales), offsets);
+        return new ExpertRows(copies2, rowOf, rows, y);
+    }
 
-        // ---- Combine, hop 2 backwards: expert rank -> forwarding rank, in the order the copies came.
+    /**
+     * Combine, hop 2 backwards: expert rank to forwarding rank, in the order the pieces came; returns, per
+     * copy the forwarding rank received, its slots' rows (EXACT: [slot * H]) or its node's partial sum.
+     */
+    private float[][] combineToForwarders(ToExperts hop2, ExpertRows experts, Counter traffic) {
+        int ranks = comm.size();
+        Communicator.Received in2 = hop2.received();
+        List<Copy> copies2 = experts.copies();
         Writer[] back2 = writers(ranks);
         int ci2 = 0;
         for (int src = 0; src < ranks; src++) {
@@ -287,21 +339,19 @@ public final class ExpertParallelMoeLayer {
                 Copy c = copies2.get(ci2);
                 if (combine == Combine.EXACT) {
                     for (int s = 0; s < c.experts.length; s++) {
-                        back2[src].putFloats(y, rowOf[ci2][s] * hidden, hidden);
+                        back2[src].putFloats(experts.y(), experts.rowOf()[ci2][s] * hidden, hidden);
                     }
                 } else {
                     float[] acc = new float[hidden];
                     for (int s = 0; s < c.experts.length; s++) {
-                        addScaled(acc, 0, c.gates[s], y, rowOf[ci2][s] * hidden);
+                        addScaled(acc, 0, c.gates[s], experts.y(), experts.rowOf()[ci2][s] * hidden);
                     }
                     putCombined(back2[src], acc, 0);
                 }
             }
         }
         Communicator.Received ret2 = exchange(back2, traffic, false);
-
-        // ---- Combine, hop 1 backwards: the forwarding rank -> the token's rank.
-        int rowsBack = combine == Combine.EXACT ? 0 : 1;
+        List<Copy> copies1 = hop2.copies();
         float[][] slotRows = new float[copies1.size()][];  // EXACT: [slot * H], REDUCED: the node's partial sum
         for (int ci = 0; ci < copies1.size(); ci++) {
             Copy c = copies1.get(ci);
@@ -309,7 +359,7 @@ public final class ExpertParallelMoeLayer {
         }
         Reader[] fromRank = readers(ret2);
         for (int dest = 0; dest < ranks; dest++) {
-            for (int[] entry : sent2.get(dest)) {
+            for (int[] entry : hop2.sent().get(dest)) {
                 float[] target = slotRows[entry[0]];
                 if (combine == Combine.EXACT) {
                     for (int j = 1; j < entry.length; j++) {
@@ -326,9 +376,14 @@ public final class ExpertParallelMoeLayer {
             }
         }
         checkConsumed(fromRank, "combine hop 2");
-        Writer[] back1 = writers(ranks);
+        return slotRows;
+    }
+
+    /** Combine, hop 1 backwards: the forwarding rank returns each copy's results to the token's rank. */
+    private Communicator.Received combineToOrigins(Communicator.Received in1, List<Copy> copies1, float[][] slotRows, Counter traffic) {
+        Writer[] back1 = writers(comm.size());
         int ci1 = 0;
-        for (int src = 0; src < ranks; src++) {
+        for (int src = 0; src < comm.size(); src++) {
             int end = ci1 + countFrom(in1, copies1, src, ci1);
             for (; ci1 < end; ci1++) {
                 if (combine == Combine.EXACT) {
@@ -338,16 +393,28 @@ public final class ExpertParallelMoeLayer {
                 }
             }
         }
-        Communicator.Received ret1 = exchange(back1, traffic, false);
+        return exchange(back1, traffic, false);
+    }
 
-        // ---- The token's rank: results into slots, then the combine in the router's order.
+    /**
+     * The token's rank: results into their slots (checking token conservation), then the combine in the
+     * router's order.
+     */
+    private float[] combineInRouterOrder(RoutingResult routing, List<List<int[]>> sent1, Communicator.Received ret1) {
+        int tokens = routing.numTokens();
+        int k = routing.topk();
+        int[] ids = routing.ids();
+        float[] gates = routing.weights();
+        int me = comm.rank();
+        int perNode = placement.gpusPerNode();
+        int lane = me % perNode;
         float[] out = new float[tokens * hidden];
         Reader[] fromForwarder = readers(ret1);
         int[] filled = new int[tokens * k];
         float[] ys = combine == Combine.EXACT ? new float[tokens * k * hidden] : null;
         float[][] nodeParts = combine == Combine.EXACT ? null : new float[tokens][];
         // Copies went out token by token, nodes ascending; per forwarder the answers come back in that order.
-        int[] cursor = new int[ranks];
+        int[] cursor = new int[comm.size()];
         for (int t = 0; t < tokens; t++) {
             for (int node = 0; node < placement.nodes(); node++) {
                 int dest = node * perNode + lane;
@@ -405,10 +472,7 @@ public final class ExpertParallelMoeLayer {
                 System.arraycopy(nodeParts[t], 0, out, t * hidden, hidden);
             }
         }
-        layer.addSharedExpert(x, tokens, out);
-        Traffic tr = new Traffic(tokens, routed, rows, traffic.copiesInter, traffic.copiesIntra, traffic.dispatchInter,
-                traffic.dispatchIntra, traffic.combineInter, traffic.combineIntra);
-        return new Output(out, routing, tr);
+        return out;
     }
 
     // ------------------------------------------------------------------------------------------------

@@ -3,12 +3,12 @@ package dev.moe.layer;
 import java.util.Objects;
 import java.util.stream.IntStream;
 
+import dev.moe.backend.Backend;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8Gemm;
 import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.math.DetMath;
-import dev.moe.routing.Backend;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingResult;
@@ -47,7 +47,7 @@ public final class MoeLayer {
      * @param weights the layer's weights (kept, not copied)
      * @param backend the backend
      * @return the layer
-     * @throws dev.moe.routing.BackendUnavailableException if a backend named explicitly cannot run here
+     * @throws dev.moe.backend.BackendUnavailableException if a backend named explicitly cannot run here
      */
     public static MoeLayer create(MoeLayerWeights weights, Backend backend) {
         Objects.requireNonNull(weights, "weights");

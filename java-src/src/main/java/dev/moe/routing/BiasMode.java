@@ -8,13 +8,24 @@ import java.util.Locale;
  */
 public enum BiasMode {
     /** sel = s + b, b starts at 0 (DeepSeek-V3, [LF] Algorithm 1). */
-    ADD,
+    ADD(0),
     /** sel = s · b, b starts at 1 ([LF] §4.3 multiplicative variant). */
-    MULTIPLY;
+    MULTIPLY(1);
+
+    private final int code;
+
+    BiasMode(int code) {
+        this.code = code;
+    }
 
     /** {@return the command-line name: {@code add} or {@code multiply}} */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@return the MOE_BIAS_* code of the C ABI} */
+    public int code() {
+        return code;
     }
 
     /** {@return the bias value that leaves selection unchanged: 0 for ADD, 1 for MULTIPLY} */

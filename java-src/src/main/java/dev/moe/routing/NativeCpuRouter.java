@@ -4,9 +4,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import dev.moe.backend.Backend;
 import dev.moe.bindings.moe_gate_config;
 import dev.moe.bindings.moe_gate_stats;
 import dev.moe.bindings.moe_h;
+import dev.moe.nativecall.NativeGateConfig;
+import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeNative;
 
 /** Routes with the native C++ kernel ({@code moe_gate_cpu}) on caller-owned segments, without copies. */
@@ -26,7 +29,8 @@ final class NativeCpuRouter extends AbstractRouter {
 
     /** The C struct of a configuration, allocated in {@code arena}. */
     static MemorySegment toNative(RoutingConfig c, Arena arena) {
-        return NativeGateConfig.allocate(c, arena);
+        return NativeGateConfig.allocate(arena, c.numExperts(), c.numGroups(), c.topkGroups(), c.topk(), c.scoreFunction().code(),
+                c.groupScore().code(), c.groupTopJ(), c.normalize(), c.routeScale(), c.biasMode().code());
     }
 
     @Override

@@ -4,13 +4,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import dev.moe.bindings.moe_h;
+import dev.moe.backend.Backend;
 import dev.moe.cuda.CudaStream;
 import dev.moe.cuda.DeviceArena;
 import dev.moe.cuda.DeviceBuffer;
 
 /**
- * The fused gate on a CUDA device ({@code moe_gate_cuda}): host segments are copied to device
+ * The fused gate on a CUDA device ({@link CudaGate}): host segments are copied to device
  * buffers, the kernel runs on this router's stream, results come back and the stream is
  * synchronised before {@link #route} returns. Ids and weights are bit-identical to the CPU kernel
  * and the Java reference. Each call owns its device memory (a {@link DeviceArena} per call), so the
@@ -18,13 +18,12 @@ import dev.moe.cuda.DeviceBuffer;
  */
 final class NativeCudaRouter extends AbstractRouter {
     private final int device;
-    private final MemorySegment nativeConfig;
+    private final CudaGate gate;
 
     NativeCudaRouter(RoutingConfig config, int device) {
         super(config);
         this.device = device;
-        this.nativeConfig = NativeCpuRouter.toNative(config, Arena.ofAuto());
-        NativeStatus.check(moe_h.moe_gate_config_check(nativeConfig), "moe_gate_config_check(" + config + ")");
+        this.gate = new CudaGate(config);
     }
 
     @Override
@@ -54,10 +53,7 @@ final class NativeCudaRouter extends AbstractRouter {
                 dLoad.clear(stream);
             }
             DeviceBuffer dStats = dev.allocate(16);
-            int status = moe_h.moe_gate_cuda(device, stream.handle(), nativeConfig, dz.pointer(), numTokens * n,
-                    db == null ? MemorySegment.NULL : db.pointer(), db == null ? 0 : n, numTokens, dIds.pointer(), tk, dW.pointer(), tk,
-                    dLoad == null ? MemorySegment.NULL : dLoad.pointer(), dLoad == null ? 0 : n, dStats.pointer());
-            NativeStatus.check(status, "moe_gate_cuda");
+            gate.enqueue(stream, dz, numTokens, db, dIds, dW, dLoad, dStats);
             MemorySegment ids = host.allocate(ValueLayout.JAVA_INT, Math.max(1, tk)).asSlice(0, 4 * tk);
             MemorySegment w = host.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, tk)).asSlice(0, 4 * tk);
             MemorySegment load = host.allocate(ValueLayout.JAVA_LONG, n);

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
+import dev.moe.backend.Backend;
 import dev.moe.math.DetMath;
 
 /**

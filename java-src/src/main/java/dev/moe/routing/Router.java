@@ -2,6 +2,8 @@ package dev.moe.routing;
 
 import java.lang.foreign.MemorySegment;
 
+import dev.moe.backend.Backend;
+
 /**
  * Routes tokens to experts: scores, selection bias, group limit, top-K, weights and the per-expert
  * load histogram, all in one call. Implementations are immutable and thread-safe; share one router

@@ -3,6 +3,11 @@ package dev.moe.routing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.BackendUnavailableException;
+import dev.moe.backend.Backends;
+
 /** Creates routers for a backend; the only place that resolves {@link Backend#AUTO}. */
 public final class Routers {
     private static final Logger LOG = LoggerFactory.getLogger(Routers.class);

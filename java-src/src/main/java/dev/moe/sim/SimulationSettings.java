@@ -2,8 +2,8 @@ package dev.moe.sim;
 
 import java.util.Objects;
 
+import dev.moe.backend.Backend;
 import dev.moe.balance.BiasUpdateRule;
-import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.topology.GroupScope;
 import dev.moe.topology.Topology;

@@ -8,10 +8,10 @@ import java.util.List;
 import java.util.function.Consumer;
 
 import dev.moe.balance.BiasBalancer;
+import dev.moe.balance.GammaSchedule;
 import dev.moe.dist.Communicator;
 import dev.moe.dist.CommunicatorException;
 import dev.moe.dist.SelfCommunicator;
-import dev.moe.balance.GammaSchedule;
 import dev.moe.loss.AuxLossResult;
 import dev.moe.loss.CapacityDropper;
 import dev.moe.loss.DropResult;
@@ -103,7 +103,7 @@ public final class Simulator {
      *
      * @param onStep called with each step's record, on the calling thread
      * @return the records and end-of-run metrics
-     * @throws dev.moe.routing.BackendUnavailableException if the settings' backend cannot run here
+     * @throws dev.moe.backend.BackendUnavailableException if the settings' backend cannot run here
      * @throws CommunicatorException if a collective fails or the ranks' biases diverge
      */
     public SimulationResult run(Consumer<StepRecord> onStep) {

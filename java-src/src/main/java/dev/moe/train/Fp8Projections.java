@@ -30,7 +30,7 @@ final class Fp8Projections implements Projections {
     private final Map<Integer, ExpertWeights> groupedTransposed = new HashMap<>();
 
     /** FP8 projections on a backend's quantiser and block-scaled GEMM (java or cpu). */
-    static Fp8Projections create(dev.moe.routing.Backend backend) {
+    static Fp8Projections create(dev.moe.backend.Backend backend) {
         return new Fp8Projections(Fp8Quantizer.create(backend), Fp8Gemm.create(backend));
     }
 

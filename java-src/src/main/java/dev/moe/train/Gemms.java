@@ -1,6 +1,6 @@
 package dev.moe.train;
 
-import dev.moe.routing.Backend;
+import dev.moe.backend.Backend;
 
 /** Chooses the {@link Gemm} of a backend. */
 public final class Gemms {

@@ -6,7 +6,7 @@ import java.lang.invoke.MethodHandle;
 
 import dev.moe.bindings.moe_h;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.NativeStatus;
+import dev.moe.nativecall.NativeStatus;
 
 /**
  * The native CPU {@link Gemm} ({@code moe_f32_gemm_cpu}: packed panels, a 6×16 AVX2 register tile,

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.moe.routing.Backend;
-import dev.moe.routing.Backends;
+import dev.moe.backend.Backend;
+import dev.moe.backend.Backends;
 
 /** {@code moe bench layer}, and the cuda backend of the benches where no GPU is usable. */
 class BenchLayerCliTest {

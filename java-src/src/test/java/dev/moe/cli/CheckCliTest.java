@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.moe.routing.Backend;
-import dev.moe.routing.Backends;
+import dev.moe.backend.Backend;
+import dev.moe.backend.Backends;
 
 /** {@code moe check}: the cpu kernels pass against the reference; the comparisons catch what they must. */
 class CheckCliTest {

@@ -109,7 +109,7 @@ class Fp8CliTest {
         Path ints = dir.resolve("ints.npy");
         Npy.write(ints, Npy.ofInts(new int[] {1, 2, 3, 4}, 2, 2));
         Path ok = matrix("ok.npy", data(6, 1), 2, 3);
-        boolean gpu = dev.moe.routing.Backends.status(dev.moe.routing.Backend.CUDA).usable();
+        boolean gpu = dev.moe.backend.Backends.status(dev.moe.backend.Backend.CUDA).usable();
         List<MoeCliTest.Result> results = List.of(
                 quantize(vector, "1x128", "cpu"),
                 quantize(cube, "128x128", "java"),

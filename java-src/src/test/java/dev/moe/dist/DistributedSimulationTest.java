@@ -16,7 +16,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import dev.moe.routing.Backend;
+import dev.moe.backend.Backend;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.sim.BalancerKind;
 import dev.moe.sim.SimulationResult;

@@ -12,15 +12,17 @@ import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.Backends;
 import dev.moe.bindings.moe_h;
+import dev.moe.bindings.moe_testkit_h;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.Backend;
-import dev.moe.routing.Backends;
+import dev.moe.nativelib.MoeTestkit;
 
 /**
  * What of the CUDA FP8 path can be checked without a GPU: the arithmetic of the CUDA kernels (the
- * {@code __host__ __device__} header fp8_codec.cuh, compiled into the CPU library for
- * {@code moe_fp8_codec_selftest}) against the CPU codec, and the C ABI's argument checks and its
+ * {@code __host__ __device__} header fp8_codec.cuh, compiled into the testkit for its codec self-test)
+ * against the CPU codec, and the C ABI's argument checks and its
  * {@code MOE_STATUS_NO_GPU} answer on a machine without one. The GPU runs are {@link CudaFp8Test}.
  */
 class CudaFp8HostTest {
@@ -31,13 +33,13 @@ class CudaFp8HostTest {
     @Test
     @Tag("exhaustive")
     void cudaCodecArithmeticEqualsTheCpuCodecBitForBit() {
-        MoeNative.cpu();
+        MoeTestkit.load();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mismatches = arena.allocate(ValueLayout.JAVA_LONG);
             mismatches.set(ValueLayout.JAVA_LONG, 0, -1);
-            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_fp8_codec_selftest(mismatches));
+            assertEquals(moe_h.MOE_STATUS_OK(), moe_testkit_h.moe_testkit_fp8_codec_selftest(mismatches));
             assertEquals(0, mismatches.get(ValueLayout.JAVA_LONG, 0), "results of fp8_codec.cuh that differ from the CPU codec");
-            assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_fp8_codec_selftest(MemorySegment.NULL));
+            assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_testkit_h.moe_testkit_fp8_codec_selftest(MemorySegment.NULL));
         }
     }
 
@@ -52,10 +54,13 @@ class CudaFp8HostTest {
         int b1 = moe_h.MOE_FP8_BLOCK_1X128();
         int b128 = moe_h.MOE_FP8_BLOCK_128X128();
 
-        assertEquals(size, moe_h.moe_fp8_e4m3_encode_cuda(0, n, P, 8, P, 7));
-        assertEquals(size, moe_h.moe_fp8_e4m3_encode_cuda(0, n, P, -1, P, -1));
-        assertEquals(nul, moe_h.moe_fp8_e4m3_encode_cuda(0, n, n, 8, P, 8));
-        assertEquals(ok, moe_h.moe_fp8_e4m3_encode_cuda(0, n, n, 0, n, 0));
+        int none = moe_h.MOE_FP8_BLOCK_NONE();
+        assertEquals(size, moe_h.moe_fp8_quantize_cuda(0, n, P, 8, 1, 8, none, 0, P, 7, n, 0, n));
+        assertEquals(size, moe_h.moe_fp8_quantize_cuda(0, n, P, -1, -1, 1, none, 0, P, -1, n, 0, n));
+        assertEquals(size, moe_h.moe_fp8_quantize_cuda(0, n, P, 8, 1, 8, none, 0, P, 8, P, 1, n));
+        assertEquals(config, moe_h.moe_fp8_quantize_cuda(0, n, P, 8, 1, 8, none, 1, P, 8, n, 0, n));
+        assertEquals(nul, moe_h.moe_fp8_quantize_cuda(0, n, n, 8, 1, 8, none, 0, P, 8, n, 0, n));
+        assertEquals(ok, moe_h.moe_fp8_quantize_cuda(0, n, n, 0, 0, 8, none, 0, n, 0, n, 0, n));
         assertEquals(size, moe_h.moe_fp8_e4m3_decode_cuda(0, n, P, 8, P, 9));
         assertEquals(nul, moe_h.moe_fp8_e4m3_decode_cuda(0, n, P, 8, n, 8));
         assertEquals(ok, moe_h.moe_fp8_e4m3_decode_cuda(0, n, n, 0, n, 0));
@@ -103,7 +108,7 @@ class CudaFp8HostTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             assertEquals(noGpu, moe_h.moe_cuda_malloc(0, 16, out));
-            int code = moe_h.moe_cuda_last_error();
+            int code = moe_h.moe_cuda_last_error(MemorySegment.NULL, 0);
             assertTrue(code != 0 && detail.contains("CUDA error " + code + " "), "last error " + code + " vs probe: " + detail);
             // (A runtime that failed to initialise keeps reporting that error, so it is not cleared here.)
             assertEquals(noGpu, moe_h.moe_cuda_stream_create(0, out));
@@ -113,10 +118,10 @@ class CudaFp8HostTest {
         assertEquals(noGpu, moe_h.moe_cuda_memcpy(0, n, P, P, 16, moe_h.MOE_CUDA_H2D()));
         assertEquals(noGpu, moe_h.moe_cuda_memset(0, n, P, 0, 16));
         assertEquals(noGpu, moe_h.moe_cuda_stream_synchronize(0, n));
-        assertEquals(noGpu, moe_h.moe_fp8_e4m3_encode_cuda(0, n, P, 8, P, 8));
+        assertEquals(noGpu, moe_h.moe_fp8_quantize_cuda(0, n, P, 8, 1, 8, moe_h.MOE_FP8_BLOCK_NONE(), 0, P, 8, n, 0, n));
         assertEquals(noGpu, moe_h.moe_fp8_e4m3_decode_cuda(0, n, P, 8, P, 8));
         assertEquals(noGpu, moe_h.moe_fp8_quantize_cuda(0, n, P, 6, 2, 3, moe_h.MOE_FP8_BLOCK_1X128(), 0, P, 6, P, 2, P));
-        assertTrue(moe_h.moe_cuda_last_error() != 0);
+        assertTrue(moe_h.moe_cuda_last_error(MemorySegment.NULL, 0) != 0);
     }
 
     private static void requireCudaLibrary() {

@@ -20,10 +20,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.Backends;
 import dev.moe.bindings.moe_h;
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.Backends;
+import dev.moe.cuda.CudaDevice;
 
 /**
  * The CUDA FP8 kernels ({@code moe_fp8_*_cuda}) against the CPU library, bit for bit: block quantisation
@@ -103,8 +104,8 @@ class CudaFp8Test {
 
     /** The GEMMs of {@code kernel} on device 0; the test is skipped where the device does not run it. */
     static Fp8Gemm onKernel(CudaGemmKernel kernel) {
-        int cc = CudaGemmKernel.capability(DEVICE);
-        assumeTrue(kernel.runsOn(cc), kernel.benchRow() + " does not run on compute capability " + cc);
+        int cc = CudaDevice.query(DEVICE).capability();
+        assumeTrue(kernel.runsOn(cc), kernel.label() + " does not run on compute capability " + cc);
         return Fp8Gemm.cuda(DEVICE, kernel);
     }
 
@@ -139,7 +140,7 @@ class CudaFp8Test {
         QuantizedTensor b = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
         Fp8Gemm g = onKernel(kernel);
         float[] got = g.gemm(a, b);
-        assertClose(Fp8GemmReference.gemm(a, b), Fp8GemmReference.gemm(abs(a), abs(b)), got, kernel.benchRow());
+        assertClose(Fp8GemmReference.gemm(a, b), Fp8GemmReference.gemm(abs(a), abs(b)), got, kernel.label());
         int[] offsets = {0, m / 3, m / 3, m};
         ExpertWeights w = ExpertWeights.of(java.util.List.of(b, b, b));
         assertArrayEquals(got, g.groupedContiguous(a, offsets, w), "grouped = dense when every expert has the same weights");
@@ -148,7 +149,7 @@ class CudaFp8Test {
     /** The default tensor-core GEMM is the fastest kernel of the device. */
     @Test
     void tensorCoresDefaultToTheFastestKernel() {
-        assertEquals(CudaGemmKernel.fastestFor(CudaGemmKernel.capability(DEVICE)), Fp8Gemm.cudaTensorCores().cudaKernel());
+        assertEquals(CudaGemmKernel.fastestFor(CudaDevice.query(DEVICE).capability()), Fp8Gemm.cudaTensorCores().cudaKernel());
     }
 
     /**
@@ -290,7 +291,8 @@ class CudaFp8Test {
                     MemorySegment di = Gpu.offset(dIn, 4L * offset);
                     MemorySegment dq = Gpu.offset(dOut, offset);
                     gpu.h2d(di, in.asSlice(4L * offset));
-                    gpu.check(moe_h.moe_fp8_e4m3_encode_cuda(DEVICE, gpu.stream, di, n, dq, n), "moe_fp8_e4m3_encode_cuda");
+                    gpu.check(moe_h.moe_fp8_quantize_cuda(DEVICE, gpu.stream, di, n, 1, n, moe_h.MOE_FP8_BLOCK_NONE(), 0, dq, n,
+                            MemorySegment.NULL, 0, MemorySegment.NULL), "moe_fp8_quantize_cuda (encode)");
                     gpu.d2h(dst, dq);
                     gpu.sync();
                     long at = want.asSlice(offset).mismatch(dst);
@@ -306,12 +308,14 @@ class CudaFp8Test {
         try (Arena arena = Arena.ofConfined(); Gpu.Scope scope = gpu.scope()) {
             MemorySegment d = scope.alloc(4096);
             MemorySegment q = Gpu.offset(d, 2048);
-            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_fp8_e4m3_encode_cuda(DEVICE, gpu.stream, d, 8, q, 8));
-            assertEquals(moe_h.MOE_STATUS_NO_GPU(), moe_h.moe_fp8_e4m3_encode_cuda(1 << 20, gpu.stream, d, 8, q, 8));
+            int none = moe_h.MOE_FP8_BLOCK_NONE();
+            MemorySegment n = MemorySegment.NULL;
+            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_fp8_quantize_cuda(DEVICE, gpu.stream, d, 8, 1, 8, none, 0, q, 8, n, 0, n));
+            assertEquals(moe_h.MOE_STATUS_NO_GPU(), moe_h.moe_fp8_quantize_cuda(1 << 20, gpu.stream, d, 8, 1, 8, none, 0, q, 8, n, 0, n));
             assertEquals(moe_h.MOE_STATUS_NO_GPU(), moe_h.moe_cuda_malloc(-1, 16, arena.allocate(ValueLayout.ADDRESS)));
             assertEquals(moe_h.MOE_STATUS_OUT_OF_MEMORY(), moe_h.moe_cuda_malloc(DEVICE, 1L << 60, arena.allocate(ValueLayout.ADDRESS)));
-            assertEquals(2, moe_h.moe_cuda_last_error());  // cudaErrorMemoryAllocation, then cleared
-            assertEquals(0, moe_h.moe_cuda_last_error());
+            assertEquals(2, moe_h.moe_cuda_last_error(MemorySegment.NULL, 0));  // cudaErrorMemoryAllocation, then cleared
+            assertEquals(0, moe_h.moe_cuda_last_error(MemorySegment.NULL, 0));
             gpu.sync();
         }
     }
@@ -379,9 +383,11 @@ class CudaFp8Test {
 
         void check(int status, String call) {
             if (status != moe_h.MOE_STATUS_OK()) {
-                int e = moe_h.moe_cuda_last_error();
-                throw new AssertionError(call + " failed with status " + status + ", CUDA error " + e + " ("
-                        + moe_h.moe_cuda_error_string(e).getString(0) + ")");
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment text = arena.allocate(256);
+                    int e = moe_h.moe_cuda_last_error(text, text.byteSize());
+                    throw new AssertionError(call + " failed with status " + status + ", CUDA error " + e + " (" + text.getString(0) + ")");
+                }
             }
         }
 

@@ -14,19 +14,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.Backends;
+import dev.moe.bindings.moe_fp8_gemm_args;
 import dev.moe.bindings.moe_h;
+import dev.moe.bindings.moe_testkit_h;
+import dev.moe.nativecall.Fp8GemmArgs;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.Backend;
-import dev.moe.routing.Backends;
+import dev.moe.nativelib.MoeTestkit;
 
 /**
- * The CUDA FP8 GEMM without a GPU: its block code (shared/fp8_gemm_tile.cuh) run on the host by
- * moe_fp8_gemm_cuda_host, thread by thread between the kernel's barriers, equals the Java reference bit
- * for bit on partial tiles of every kind; and the CUDA entry points check their arguments before the
- * device and answer MOE_STATUS_NO_GPU without one.
+ * The CUDA FP8 GEMMs without a GPU: each kernel's block code (shared/fp8_gemm_*.cuh) run on the host by the
+ * testkit's twin, thread by thread between the kernel's barriers, equals the Java reference bit for bit on
+ * partial tiles of every kind; and moe_fp8_gemm_cuda checks its arguments before the device and answers
+ * MOE_STATUS_NO_GPU without one.
  */
 class CudaGemmHostTest {
     private static final MemorySegment P = MemorySegment.ofAddress(4096);
+
+    /** The kernels the twin runs: EXACT, MMA's FP8 and BF16 paths, WGMMA, WGMMA_TMA. */
+    private static final int[] TWIN_KERNELS = {moe_h.MOE_GEMM_KERNEL_EXACT(), moe_h.MOE_GEMM_KERNEL_MMA(),
+        moe_testkit_h.MOE_TESTKIT_GEMM_KERNEL_MMA_BF16(), moe_h.MOE_GEMM_KERNEL_WGMMA(), moe_h.MOE_GEMM_KERNEL_WGMMA_TMA()};
 
     static QuantizedTensor random(SplittableRandom rnd, int rows, int cols, Fp8Block block, boolean extremes) {
         float[] x = new float[rows * cols];
@@ -37,27 +45,30 @@ class CudaGemmHostTest {
     }
 
     static float[] hostCuda(QuantizedTensor a, QuantizedTensor b) {
-        return hostCuda(a, b, moe_h.MOE_CUDA_GEMM_EXACT());
+        return hostCuda(a, b, moe_h.MOE_GEMM_KERNEL_EXACT());
     }
 
-    /** The block code of CUDA GEMM kernel {@code kernel} (MOE_CUDA_GEMM_*) run on the host. */
+    /** The block code of CUDA GEMM kernel {@code kernel} (MOE_GEMM_KERNEL_*, or the twin's BF16 path) run on the host. */
     static float[] hostCuda(QuantizedTensor a, QuantizedTensor b, int kernel) {
-        MoeNative.cpu();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, (long) a.rows() * b.rows()));
-            MemorySegment ac = arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes());
-            MemorySegment as = arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales());
-            MemorySegment bc = arena.allocateFrom(ValueLayout.JAVA_BYTE, b.codes());
-            MemorySegment bs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, b.scales());
             long cn = (long) a.rows() * b.rows();
-            int st = kernel != moe_h.MOE_CUDA_GEMM_EXACT()
-                    ? moe_h.moe_fp8_gemm_cuda_tc_host(kernel, a.rows(), b.rows(), a.cols(), ac, a.codes().length, as, a.scales().length, bc,
-                            b.codes().length, bs, b.scales().length, c, cn)
-                    : moe_h.moe_fp8_gemm_cuda_host(a.rows(), b.rows(), a.cols(), ac, a.codes().length, as, a.scales().length, bc,
-                            b.codes().length, bs, b.scales().length, c, cn);
-            assertEquals(moe_h.MOE_STATUS_OK(), st);
-            return c.asSlice(0, 4L * a.rows() * b.rows()).toArray(ValueLayout.JAVA_FLOAT);
+            MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, cn));
+            twin(operands(Fp8GemmArgs.allocate(arena, kernel).dense(a.rows(), b.rows(), a.cols()), arena, a, b.codes(), b.scales(), c, cn));
+            return c.asSlice(0, 4 * cn).toArray(ValueLayout.JAVA_FLOAT);
         }
+    }
+
+    /** A's and B's codes and scales copied to host memory, and C. */
+    private static Fp8GemmArgs operands(Fp8GemmArgs args, Arena arena, QuantizedTensor a, byte[] bCodes, float[] bScales, MemorySegment c,
+                                        long cCount) {
+        return args.operands(arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()), a.codes().length,
+                arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length, arena.allocateFrom(ValueLayout.JAVA_BYTE, bCodes),
+                bCodes.length, arena.allocateFrom(ValueLayout.JAVA_FLOAT, bScales), bScales.length, c, cCount);
+    }
+
+    private static void twin(Fp8GemmArgs args) {
+        MoeTestkit.load();
+        assertEquals(moe_h.MOE_STATUS_OK(), moe_testkit_h.moe_testkit_fp8_gemm_cuda_host(args.segment()));
     }
 
     @ParameterizedTest(name = "m={0} n={1} k={2}")
@@ -84,7 +95,7 @@ class CudaGemmHostTest {
         SplittableRandom rnd = new SplittableRandom(m * 17L + n * 5L + k);
         QuantizedTensor a = random(rnd, m, k, Fp8Block.ROW_1X128, true);
         QuantizedTensor b = random(rnd, n, k, Fp8Block.TILE_128X128, false);
-        int kernel = bf16 ? moe_h.MOE_CUDA_GEMM_MMA_BF16() : moe_h.MOE_CUDA_GEMM_MMA_E4M3();
+        int kernel = bf16 ? moe_testkit_h.MOE_TESTKIT_GEMM_KERNEL_MMA_BF16() : moe_h.MOE_GEMM_KERNEL_MMA();
         assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b, kernel));
     }
 
@@ -100,17 +111,7 @@ class CudaGemmHostTest {
         SplittableRandom rnd = new SplittableRandom(m * 13L + n * 3L + k);
         QuantizedTensor a = random(rnd, m, k, Fp8Block.ROW_1X128, true);
         QuantizedTensor b = random(rnd, n, k, Fp8Block.TILE_128X128, false);
-        MoeNative.cpu();
-        try (Arena arena = Arena.ofConfined()) {
-            long cn = (long) m * n;
-            MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, cn));
-            int st = moe_h.moe_fp8_gemm_cuda_wgmma_host(m, n, k, arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()), a.codes().length,
-                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length,
-                    arena.allocateFrom(ValueLayout.JAVA_BYTE, b.codes()), b.codes().length,
-                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, b.scales()), b.scales().length, c, cn);
-            assertEquals(moe_h.MOE_STATUS_OK(), st);
-            assertArrayEquals(Fp8GemmReference.gemm(a, b), c.asSlice(0, 4 * cn).toArray(ValueLayout.JAVA_FLOAT));
-        }
+        assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b, moe_h.MOE_GEMM_KERNEL_WGMMA()));
     }
 
     /**
@@ -126,7 +127,7 @@ class CudaGemmHostTest {
         SplittableRandom rnd = new SplittableRandom(m * 19L + n * 11L + k);
         QuantizedTensor a = random(rnd, m, k, Fp8Block.ROW_1X128, true);
         QuantizedTensor b = random(rnd, n, k, Fp8Block.TILE_128X128, false);
-        assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b, moe_h.MOE_CUDA_GEMM_WGMMA_TMA()));
+        assertArrayEquals(Fp8GemmReference.gemm(a, b), hostCuda(a, b, moe_h.MOE_GEMM_KERNEL_WGMMA_TMA()));
     }
 
     @Test
@@ -153,6 +154,16 @@ class CudaGemmHostTest {
         return f;
     }
 
+    /** moe_fp8_gemm_cuda with m=2, n=3, k=130 (a 260, sa 4, b 390, sb 2, c 6), fake device pointers, edited. */
+    private static int cuda(int kernel, java.util.function.Consumer<MemorySegment> edit) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment g = Fp8GemmArgs.allocate(arena, kernel).dense(2, 3, 130).operands(P, 260, P, 4, P, 390, P, 2, P, 6)
+                    .on(0, MemorySegment.NULL).segment();
+            edit.accept(g);
+            return moe_h.moe_fp8_gemm_cuda(g);
+        }
+    }
+
     @Test
     void argumentChecksAndNoGpu() {
         try {
@@ -162,38 +173,51 @@ class CudaGemmHostTest {
         }
         int size = moe_h.MOE_STATUS_BAD_BUFFER_SIZE();
         int nul = moe_h.MOE_STATUS_NULL_POINTER();
-        int ok = moe_h.MOE_STATUS_OK();
+        int exact = moe_h.MOE_GEMM_KERNEL_EXACT();
+        int wgmma = moe_h.MOE_GEMM_KERNEL_WGMMA();
         MemorySegment n = MemorySegment.NULL;
-        // m=2, n=3, k=130: a 260, sa 4, b 390, sb 2, c 6.
-        assertEquals(size, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 259, P, 4, P, 390, P, 2, P, 6));
-        assertEquals(size, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 1, P, 6));
-        assertEquals(size, moe_h.moe_fp8_gemm_cuda(0, n, -2, 3, 130, P, -260, P, -4, P, 390, P, 2, P, -6));
-        assertEquals(nul, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 2, n, 6));
-        assertEquals(size, moe_h.moe_fp8_gemm_cuda_wgmma(0, n, 2, 3, 130, P, 259, P, 4, P, 390, P, 2, P, 6));
-        assertEquals(ok, moe_h.moe_fp8_gemm_cuda_wgmma(0, n, 0, 3, 130, n, 0, n, 0, P, 390, P, 2, n, 0));
-        assertEquals(ok, moe_h.moe_fp8_gemm_cuda(0, n, 0, 3, 130, n, 0, n, 0, P, 390, P, 2, n, 0));
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment offsets = arena.allocateFrom(ValueLayout.JAVA_LONG, 0, 2, 1);
-            assertEquals(size, moe_h.moe_fp8_grouped_gemm_contiguous_cuda(0, n, 2, offsets, 3, 3, 130, P, 260, P, 4, P, 780, P,
-                    4, P, 6));
-            MemorySegment good = arena.allocateFrom(ValueLayout.JAVA_LONG, 0, 1, 2);
-            assertEquals(size, moe_h.moe_fp8_grouped_gemm_contiguous_cuda(0, n, 2, good, 3, 3, 130, P, 260, P, 4, P, 390, P,
-                    2, P, 6));
-            assertEquals(nul, moe_h.moe_fp8_grouped_gemm_contiguous_cuda(0, n, 2, n, 3, 3, 130, P, 260, P, 4, P, 780, P, 4, P,
-                    6));
-            String detail = Backends.status(Backend.CUDA).detail();
-            assumeFalse(detail.contains("GPU(s) found"), "a GPU is present: " + detail);
-            int noGpu = moe_h.MOE_STATUS_NO_GPU();
-            assertEquals(noGpu, moe_h.moe_fp8_gemm_cuda(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 2, P, 6));
-            assertEquals(noGpu, moe_h.moe_fp8_gemm_cuda_wgmma(0, n, 2, 3, 130, P, 260, P, 4, P, 390, P, 2, P, 6));
-            assertEquals(noGpu, moe_h.moe_fp8_grouped_gemm_contiguous_cuda(0, n, 2, good, 3, 3, 130, P, 260, P, 4, P, 780, P,
-                    4, P, 6));
+        assertEquals(size, cuda(exact, g -> moe_fp8_gemm_args.a_count(g, 259)));
+        assertEquals(size, cuda(exact, g -> moe_fp8_gemm_args.b_scales_count(g, 1)));
+        assertEquals(size, cuda(exact, g -> moe_fp8_gemm_args.m(g, -2)));
+        assertEquals(nul, cuda(exact, g -> moe_fp8_gemm_args.c(g, n)));
+        assertEquals(size, cuda(wgmma, g -> moe_fp8_gemm_args.a_count(g, 259)));
+        java.util.function.Consumer<MemorySegment> asIs = g -> { };
+        for (int kernel : new int[] {exact, wgmma}) {
+            assertEquals(moe_h.MOE_STATUS_OK(), cuda(kernel, g -> {  // m = 0: nothing to do, the device is not touched
+                moe_fp8_gemm_args.m(g, 0);
+                moe_fp8_gemm_args.a(g, n);
+                moe_fp8_gemm_args.a_count(g, 0);
+                moe_fp8_gemm_args.a_scales(g, n);
+                moe_fp8_gemm_args.a_scales_count(g, 0);
+                moe_fp8_gemm_args.c(g, n);
+                moe_fp8_gemm_args.c_count(g, 0);
+            }));
         }
+        MemorySegment bad = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 0, 2, 1);
+        MemorySegment good = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 0, 1, 2);
+        assertEquals(size, cuda(exact, g -> contiguous(g, bad, 780, 4)));
+        assertEquals(size, cuda(exact, g -> contiguous(g, good, 390, 2)));
+        assertEquals(nul, cuda(exact, g -> contiguous(g, n, 780, 4)));
+        String detail = Backends.status(Backend.CUDA).detail();
+        assumeFalse(detail.contains("GPU(s) found"), "a GPU is present: " + detail);
+        int noGpu = moe_h.MOE_STATUS_NO_GPU();
+        assertEquals(noGpu, cuda(exact, asIs));
+        assertEquals(noGpu, cuda(wgmma, asIs));
+        assertEquals(noGpu, cuda(exact, g -> contiguous(g, good, 780, 4)));
     }
 
-    /** The masked CUDA kernels (exact and tensor-core) run on the host: the reference's result, unused slots 0. */
+    /** Two groups over the rows, with offsets and the B counts given. */
+    private static void contiguous(MemorySegment g, MemorySegment offsets, long bCount, long bScalesCount) {
+        moe_fp8_gemm_args.layout(g, moe_h.MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS());
+        moe_fp8_gemm_args.groups(g, 2);
+        moe_fp8_gemm_args.offsets(g, offsets);
+        moe_fp8_gemm_args.b_count(g, bCount);
+        moe_fp8_gemm_args.b_scales_count(g, bScalesCount);
+    }
+
+    /** The masked CUDA kernels (every kernel) run on the host: the reference's result, unused slots 0. */
     @ParameterizedTest(name = "masked kernel {0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2, 3, 4})  // MOE_CUDA_GEMM_EXACT, _MMA_E4M3, _MMA_BF16, _WGMMA, _WGMMA_TMA
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2, 3, 4})  // TWIN_KERNELS
     void hostRunOfTheMaskedKernelsEqualsTheReference(int kernel) {
         SplittableRandom rnd = new SplittableRandom(3 + kernel);
         int experts = 5;
@@ -205,18 +229,13 @@ class CudaGemmHostTest {
         }
         ExpertWeights w = ExpertWeights.of(ws);
         QuantizedTensor a = random(rnd, experts * maxM, 200, Fp8Block.ROW_1X128, true);
-        float[] want = Fp8Gemm.create(dev.moe.routing.Backend.JAVA).groupedMasked(a, maxM, counts, w);
-        MoeNative.cpu();
+        float[] want = Fp8Gemm.create(dev.moe.backend.Backend.JAVA).groupedMasked(a, maxM, counts, w);
         try (Arena arena = Arena.ofConfined()) {
             long cn = (long) a.rows() * w.rows();
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, cn);
             c.fill((byte) 0x7f);  // garbage where the kernel must write zeros
-            int st = moe_h.moe_fp8_grouped_gemm_masked_cuda_host(kernel, experts, maxM, arena.allocateFrom(ValueLayout.JAVA_INT, counts),
-                    experts, w.rows(), w.cols(), arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()), a.codes().length,
-                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length,
-                    arena.allocateFrom(ValueLayout.JAVA_BYTE, w.codes()), w.codes().length,
-                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, w.scales()), w.scales().length, c, cn);
-            assertEquals(moe_h.MOE_STATUS_OK(), st);
+            twin(operands(Fp8GemmArgs.allocate(arena, TWIN_KERNELS[kernel]).masked(experts, maxM, arena.allocateFrom(ValueLayout.JAVA_INT,
+                    counts), w.rows(), w.cols()), arena, a, w.codes(), w.scales(), c, cn));
             assertArrayEquals(want, c.toArray(ValueLayout.JAVA_FLOAT));
         }
     }
@@ -227,7 +246,7 @@ class CudaGemmHostTest {
      * empty experts, partial tiles and 260 experts (two launches).
      */
     @ParameterizedTest(name = "contiguous kernel {0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2, 3, 4})  // MOE_CUDA_GEMM_EXACT, _MMA_E4M3, _MMA_BF16, _WGMMA, _WGMMA_TMA
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 2, 3, 4})  // TWIN_KERNELS
     void hostRunOfTheContiguousLaunchesEqualsTheReference(int kernel) {
         SplittableRandom rnd = new SplittableRandom(11 + kernel);
         int experts = 260;
@@ -242,18 +261,13 @@ class CudaGemmHostTest {
         }
         ExpertWeights w = ExpertWeights.of(ws);
         QuantizedTensor a = random(rnd, offsets[experts], 40, Fp8Block.ROW_1X128, true);
-        float[] want = Fp8Gemm.create(dev.moe.routing.Backend.JAVA).groupedContiguous(a, offsets, w);
-        MoeNative.cpu();
+        float[] want = Fp8Gemm.create(dev.moe.backend.Backend.JAVA).groupedContiguous(a, offsets, w);
         try (Arena arena = Arena.ofConfined()) {
             long cn = (long) a.rows() * w.rows();
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, cn);
             long[] off = java.util.Arrays.stream(offsets).asLongStream().toArray();
-            int st = moe_h.moe_fp8_grouped_gemm_contiguous_cuda_host(kernel, experts, arena.allocateFrom(ValueLayout.JAVA_LONG, off),
-                    off.length, w.rows(), w.cols(), arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes()), a.codes().length,
-                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), a.scales().length,
-                    arena.allocateFrom(ValueLayout.JAVA_BYTE, w.codes()), w.codes().length,
-                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, w.scales()), w.scales().length, c, cn);
-            assertEquals(moe_h.MOE_STATUS_OK(), st);
+            twin(operands(Fp8GemmArgs.allocate(arena, TWIN_KERNELS[kernel]).contiguous(arena.allocateFrom(ValueLayout.JAVA_LONG, off), experts,
+                    w.rows(), w.cols()), arena, a, w.codes(), w.scales(), c, cn));
             assertArrayEquals(want, c.toArray(ValueLayout.JAVA_FLOAT));
         }
     }

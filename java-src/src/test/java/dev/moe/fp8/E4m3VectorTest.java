@@ -8,7 +8,7 @@ import java.lang.foreign.ValueLayout;
 
 import org.junit.jupiter.api.Test;
 
-import dev.moe.routing.Backend;
+import dev.moe.backend.Backend;
 
 class E4m3VectorTest {
 

@@ -15,8 +15,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.moe.backend.Backend;
+import dev.moe.bindings.CpuInfo;
 import dev.moe.bindings.moe_h;
-import dev.moe.routing.Backend;
 
 class Fp8GemmTest {
     private static final Fp8Gemm JAVA = Fp8Gemm.create(Backend.JAVA);
@@ -74,7 +75,7 @@ class Fp8GemmTest {
                 {6, 16, 128}, {17, 300, 384}};
         for (int[] s : mnk) {
             for (int kernel : new int[] {moe_h.MOE_CPU_KERNEL_AVX2(), moe_h.MOE_CPU_KERNEL_PORTABLE()}) {
-                if (kernel == moe_h.MOE_CPU_KERNEL_AVX2() && moe_h.moe_cpu_has_avx2() != 1) {
+                if (kernel == moe_h.MOE_CPU_KERNEL_AVX2() && !CpuInfo.hasAvx2()) {
                     continue;
                 }
                 list.add(Arguments.of(s[0], s[1], s[2], kernel));
@@ -248,8 +249,8 @@ class Fp8GemmTest {
         assertThrows(IllegalArgumentException.class, () -> CPU.groupedContiguous(a, new int[] {0, 2, 1}, w));
         assertThrows(IllegalArgumentException.class, () -> CPU.groupedMasked(a, 1, new int[] {1, 2}, w));
         assertThrows(IllegalArgumentException.class, () -> ExpertWeights.of(List.of(b, wrongK)));
-        if (!dev.moe.routing.Backends.status(Backend.CUDA).usable()) {
-            assertThrows(dev.moe.routing.BackendUnavailableException.class, () -> Fp8Gemm.create(Backend.CUDA));
+        if (!dev.moe.backend.Backends.status(Backend.CUDA).usable()) {
+            assertThrows(dev.moe.backend.BackendUnavailableException.class, () -> Fp8Gemm.create(Backend.CUDA));
         }
         assertEquals(Backend.CPU, Fp8Gemm.create(Backend.AUTO).backend(), "auto keeps the GEMM on the CPU for now");
     }

@@ -18,10 +18,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendUnavailableException;
 import dev.moe.bindings.moe_h;
 import dev.moe.nativelib.MoeNative;
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendUnavailableException;
 
 /** The native block quantiser (both kernel variants) against {@link BlockQuantizer}: codes and scales bit for bit. */
 class NativeBlockQuantizerTest {
@@ -103,7 +103,7 @@ class NativeBlockQuantizerTest {
     void facadeChoosesBackends() {
         assertEquals(Backend.JAVA, Fp8Quantizer.create(Backend.JAVA).backend());
         assertEquals(Backend.CPU, Fp8Quantizer.create(Backend.CPU).backend());
-        boolean gpu = dev.moe.routing.Backends.status(Backend.CUDA).usable();
+        boolean gpu = dev.moe.backend.Backends.status(Backend.CUDA).usable();
         assertEquals(gpu ? Backend.CUDA : Backend.CPU, Fp8Quantizer.create(Backend.AUTO).backend(), "the native library loads in tests");
         if (!gpu) {
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Fp8Quantizer.create(Backend.CUDA));

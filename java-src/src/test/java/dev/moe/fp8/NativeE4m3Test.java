@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.moe.bindings.CpuInfo;
 import dev.moe.bindings.moe_h;
 import dev.moe.nativelib.MoeNative;
 
@@ -35,13 +36,13 @@ class NativeE4m3Test {
     }
 
     static List<Integer> kernels() {
-        return moe_h.moe_cpu_has_avx2() == 1 ? List.of(moe_h.MOE_CPU_KERNEL_AVX2(), moe_h.MOE_CPU_KERNEL_PORTABLE())
+        return CpuInfo.hasAvx2() ? List.of(moe_h.MOE_CPU_KERNEL_AVX2(), moe_h.MOE_CPU_KERNEL_PORTABLE())
                 : List.of(moe_h.MOE_CPU_KERNEL_PORTABLE());
     }
 
     static void useKernel(int kernel) {
         assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_cpu_set_kernel(kernel));
-        assertEquals(kernel, moe_h.moe_cpu_kernel());
+        assertEquals(kernel, CpuInfo.kernel());
     }
 
     @ParameterizedTest(name = "kernel {0}")
@@ -128,11 +129,16 @@ class NativeE4m3Test {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment f = arena.allocate(4 * 8);
             MemorySegment b = arena.allocate(8);
-            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_fp8_e4m3_encode(f, 8, b, 8));
-            assertEquals(moe_h.MOE_STATUS_BAD_BUFFER_SIZE(), moe_h.moe_fp8_e4m3_encode(f, 8, b, 7));
-            assertEquals(moe_h.MOE_STATUS_BAD_BUFFER_SIZE(), moe_h.moe_fp8_e4m3_encode(f, -1, b, -1));
-            assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_fp8_e4m3_encode(MemorySegment.NULL, 8, b, 8));
-            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_fp8_e4m3_encode(MemorySegment.NULL, 0, MemorySegment.NULL, 0));
+            // Encoding is quantisation without scales (MOE_FP8_BLOCK_NONE).
+            int none = moe_h.MOE_FP8_BLOCK_NONE();
+            MemorySegment n = MemorySegment.NULL;
+            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_fp8_quantize_cpu(f, 8, 1, 8, none, 0, b, 8, n, 0));
+            assertEquals(moe_h.MOE_STATUS_BAD_BUFFER_SIZE(), moe_h.moe_fp8_quantize_cpu(f, 8, 1, 8, none, 0, b, 7, n, 0));
+            assertEquals(moe_h.MOE_STATUS_BAD_BUFFER_SIZE(), moe_h.moe_fp8_quantize_cpu(f, 8, 1, 8, none, 0, b, 8, f, 1), "no scales");
+            assertEquals(moe_h.MOE_STATUS_BAD_BUFFER_SIZE(), moe_h.moe_fp8_quantize_cpu(f, -1, -1, 1, none, 0, b, -1, n, 0));
+            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_fp8_quantize_cpu(f, 8, 1, 8, none, 1, b, 8, n, 0), "no pow2");
+            assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_fp8_quantize_cpu(n, 8, 1, 8, none, 0, b, 8, n, 0));
+            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_fp8_quantize_cpu(n, 0, 0, 8, none, 0, n, 0, n, 0));
             assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_fp8_e4m3_decode(b, 8, f, 8));
             assertEquals(moe_h.MOE_STATUS_BAD_BUFFER_SIZE(), moe_h.moe_fp8_e4m3_decode(b, 8, f, 9));
             assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_fp8_e4m3_decode(b, 8, MemorySegment.NULL, 8));

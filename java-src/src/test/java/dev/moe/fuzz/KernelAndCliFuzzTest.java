@@ -15,6 +15,7 @@ import java.util.List;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
+import dev.moe.backend.Backend;
 import dev.moe.cli.MoeCli;
 import dev.moe.fp8.BlockQuantizer;
 import dev.moe.fp8.Fp8Block;
@@ -23,7 +24,6 @@ import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.NonFiniteTensorException;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.io.Npy;
-import dev.moe.routing.Backend;
 
 /**
  * Fuzzed FP8 inputs (any float bit pattern, any small shape: java and cpu quantise to the same bytes

@@ -11,15 +11,15 @@ import java.nio.file.Path;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
+import dev.moe.backend.Backend;
 import dev.moe.balance.BiasStateFile;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyFormatException;
-import dev.moe.routing.Backend;
 import dev.moe.routing.GroupScore;
 import dev.moe.routing.InvalidConfigException;
+import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.RoutingResult;
-import dev.moe.routing.Routers;
 import dev.moe.routing.ScoreFunction;
 import dev.moe.safetensors.SafetensorsFile;
 

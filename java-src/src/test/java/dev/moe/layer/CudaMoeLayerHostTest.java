@@ -16,16 +16,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.moe.backend.Backend;
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_layer_args;
+import dev.moe.bindings.moe_testkit_h;
 import dev.moe.fp8.CudaGemmKernel;
-import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.ScoreFunction;
 
 /**
  * The GPU-resident MoE layer without a GPU: moe_layer_forward_cuda's kernels (shared/moe_layer.cuh, the
- * gate and FP8 GEMM block code) run on the host by moe_layer_forward_cuda_host give the java backend's
+ * gate and FP8 GEMM block code) run on the host by the testkit's twin give the java backend's
  * MoeLayer output, ids, weights and load counts bit for bit, on partial tiles, several permutation
  * chunks, with and without bias and shared expert; bad shapes and overflow are reported.
  */
@@ -55,7 +56,7 @@ class CudaMoeLayerHostTest {
     static void assertSameAsJava(MoeLayerWeights w, int tokens, long seed, CudaGemmKernel kernel) {
         float[] x = input(tokens, w.hidden(), seed);
         MoeLayer.Output want = MoeLayer.create(w, Backend.JAVA).forwardWithRouting(x, tokens);
-        MoeLayer.Output got = CudaMoeLayer.forwardOnHost(w, x, tokens, kernel);
+        MoeLayer.Output got = CudaLayerHostTwin.forward(w, x, tokens, kernel);
         assertArrayEquals(want.routing().ids(), got.routing().ids(), "ids");
         assertArrayEquals(want.routing().weights(), got.routing().weights(), "weights");
         assertArrayEquals(want.routing().expertLoad(), got.routing().expertLoad(), "load");
@@ -99,7 +100,7 @@ class CudaMoeLayerHostTest {
     @Test
     void emptyBatch() {
         MoeLayerWeights w = MoeLayerWeights.synthetic(V3_LIKE, 64, 128, true, 3);
-        MoeLayer.Output got = CudaMoeLayer.forwardOnHost(w, new float[0], 0, CudaGemmKernel.EXACT);
+        MoeLayer.Output got = CudaLayerHostTwin.forward(w, new float[0], 0, CudaGemmKernel.EXACT);
         assertEquals(0, got.hidden().length);
         assertEquals(0, Arrays.stream(got.routing().expertLoad()).sum());
     }
@@ -112,13 +113,14 @@ class CudaMoeLayerHostTest {
         MoeLayerWeights w = new MoeLayerWeights(s.config(), 64, 128, gate, s.gateBias(), s.w13(), s.w2(), null, null);
         float[] x = input(5, 64, 1);
         Arrays.fill(x, 3 * 64, 4 * 64, 3e38f);
-        ArithmeticException e = assertThrows(ArithmeticException.class, () -> CudaMoeLayer.forwardOnHost(w, x, 5, CudaGemmKernel.EXACT));
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> CudaLayerHostTwin.forward(w, x, 5, CudaGemmKernel.EXACT));
         assertTrue(e.getMessage().contains("token 3"), e.getMessage());
     }
 
     @Test
     void workspaceGrowsWithTheBatchAndBadShapesAreRefused() {
         MoeLayerWeights w = MoeLayerWeights.synthetic(V3_LIKE, 200, 128, true, 3);
+        dev.moe.nativelib.MoeTestkit.load();
         long small = CudaLayerArgs.workspaceBytes(w, 10);
         long big = CudaLayerArgs.workspaceBytes(w, 1000);
         assertTrue(small > 0 && big > 50 * small, small + " / " + big);
@@ -129,17 +131,24 @@ class CudaMoeLayerHostTest {
             assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes));
             moe_layer_args.intermediate(args, 128);
             assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_layer_workspace_bytes(args, bytes));
-            assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_layer_forward_cuda_host(args), "no buffers given");
-            moe_layer_args.tensor_cores(args, 3);
-            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes), "tensor_cores is 0, 1 or 2");
-            moe_layer_args.tensor_cores(args, 2);
+            assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_testkit_h.moe_testkit_layer_forward_cuda_host(args), "no buffers given");
+            moe_layer_args.gemm_kernel(args, 7);
+            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes), "a MOE_GEMM_KERNEL_*");
+            moe_layer_args.gemm_kernel(args, moe_h.MOE_GEMM_KERNEL_CPU());
+            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes), "a CUDA kernel");
+            moe_layer_args.gemm_kernel(args, moe_h.MOE_GEMM_KERNEL_WGMMA());
+            assertEquals(moe_h.MOE_STATUS_NOT_IMPLEMENTED(), moe_h.moe_layer_workspace_bytes(args, bytes), "the TMA-fed form only");
+            moe_layer_args.gemm_kernel(args, moe_h.MOE_GEMM_KERNEL_WGMMA_TMA());
             assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes), "wgmma with TMA: H % 16");
             moe_layer_args.hidden(args, 208);
             assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_layer_workspace_bytes(args, bytes));
+            moe_layer_args.reserved(args, 1);
+            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_workspace_bytes(args, bytes), "reserved is 0");
+            moe_layer_args.reserved(args, 0);
             moe_layer_args.hidden(args, 200);
-            moe_layer_args.tensor_cores(args, 0);
+            moe_layer_args.gemm_kernel(args, moe_h.MOE_GEMM_KERNEL_EXACT());
             moe_layer_args.tokens(args, -1);
-            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_h.moe_layer_forward_cuda_host(args));
+            assertEquals(moe_h.MOE_STATUS_INVALID_CONFIG(), moe_testkit_h.moe_testkit_layer_forward_cuda_host(args));
         }
     }
 }

@@ -11,9 +11,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import dev.moe.routing.Backend;
-import dev.moe.routing.BackendStatus;
-import dev.moe.routing.Backends;
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.Backends;
+import dev.moe.cuda.CudaDevice;
 
 /**
  * The GPU-resident MoE layer on a GPU: bit-identical to the java backend's MoeLayer through the CUDA
@@ -52,7 +53,7 @@ class CudaMoeLayerTest {
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.EnumSource(names = {"MMA", "WGMMA_TMA"})
     void tensorCoreLayerIsCloseToTheJavaLayer(dev.moe.fp8.CudaGemmKernel kernel) {
-        int cc = dev.moe.fp8.CudaGemmKernel.capability(0);
+        int cc = CudaDevice.query(0).capability();
         org.junit.jupiter.api.Assumptions.assumeTrue(kernel.runsOn(cc), kernel + " does not run on compute capability " + cc);
         MoeLayerWeights w = MoeLayerWeights.synthetic(CudaMoeLayerHostTest.V3_LIKE, 256, 256, true, 9);
         try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, 64, kernel)) {

@@ -14,14 +14,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
+import dev.moe.backend.Backend;
 import dev.moe.dist.Communicator;
 import dev.moe.dist.LocalGroup;
 import dev.moe.dist.SelfCommunicator;
-import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.topology.Topology;
 

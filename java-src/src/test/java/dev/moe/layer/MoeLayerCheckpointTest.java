@@ -15,10 +15,10 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.moe.backend.Backend;
 import dev.moe.cli.MoeCli;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
-import dev.moe.routing.Backend;
 import dev.moe.safetensors.SafetensorsFile;
 import dev.moe.safetensors.SafetensorsWriter;
 

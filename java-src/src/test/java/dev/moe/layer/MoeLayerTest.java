@@ -11,12 +11,12 @@ import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
+import dev.moe.backend.Backend;
 import dev.moe.fp8.BlockQuantizer;
 import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8GemmReference;
 import dev.moe.fp8.QuantizedTensor;
-import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingConfig;
 
 class MoeLayerTest {

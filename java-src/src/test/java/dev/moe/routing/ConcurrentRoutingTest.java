@@ -11,6 +11,8 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import dev.moe.backend.Backend;
+
 /** One router shared by 8 threads gives byte-identical results to serial calls. */
 class ConcurrentRoutingTest {
 

@@ -18,7 +18,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.Backends;
+import dev.moe.bindings.CpuInfo;
 import dev.moe.bindings.moe_h;
+import dev.moe.bindings.moe_testkit_h;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.MoeTestkit;
 
 /**
  * The native CPU kernel against the Java reference, for both compiled variants (AVX2 and portable).
@@ -66,7 +73,7 @@ class CpuDifferentialTest {
 
     static Stream<Arguments> configsTimesKernels() {
         return configs().flatMap(a -> Stream.of(moe_h.MOE_CPU_KERNEL_AVX2(), moe_h.MOE_CPU_KERNEL_PORTABLE())
-                .filter(k -> k != moe_h.MOE_CPU_KERNEL_AVX2() || moe_h.moe_cpu_has_avx2() == 1)
+                .filter(k -> k != moe_h.MOE_CPU_KERNEL_AVX2() || CpuInfo.hasAvx2())
                 .map(k -> Arguments.of(a.get()[0], a.get()[1], k)));
     }
 
@@ -194,7 +201,7 @@ class CpuDifferentialTest {
 
     private static void useKernel(int kernel) {
         assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_cpu_set_kernel(kernel));
-        assertEquals(kernel, moe_h.moe_cpu_kernel());
+        assertEquals(kernel, CpuInfo.kernel());
     }
 
     private static float[] randomBias(SplittableRandom rnd, int n, float scale) {
@@ -229,8 +236,9 @@ class CpuDifferentialTest {
         assertEquals(ref.stats(), gpu.stats(), what + ": CUDA kernel code, stats differ");
     }
 
-    /** moe_gate_cuda_host: the warp code of moe_gate_cuda (native/src/shared/gate_warp.cuh), lane by lane on the CPU. */
+    /** The testkit's gate twin: the warp code of moe_gate_cuda (native/src/shared/gate_warp.cuh), lane by lane on the CPU. */
     static RoutingResult cudaKernelOnHost(RoutingConfig c, float[] z, float[] b) {
+        MoeTestkit.load();
         int n = c.numExperts();
         int t = z.length / n;
         int k = c.topk();
@@ -242,9 +250,9 @@ class CpuDifferentialTest {
             MemorySegment w = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, (long) t * k));
             MemorySegment load = arena.allocate(ValueLayout.JAVA_LONG, n);
             MemorySegment stats = dev.moe.bindings.moe_gate_stats.allocate(arena);
-            int status = moe_h.moe_gate_cuda_host(cfg, zs, (long) t * n, bs, b == null ? 0 : n, t, ids, (long) t * k, w, (long) t * k,
-                    load, n, stats);
-            NativeStatus.check(status, "moe_gate_cuda_host");
+            int status = moe_testkit_h.moe_testkit_gate_cuda_host(cfg, zs, (long) t * n, bs, b == null ? 0 : n, t, ids, (long) t * k, w,
+                    (long) t * k, load, n, stats);
+            NativeStatus.check(status, "moe_testkit_gate_cuda_host");
             return new RoutingResult(t, k, ids.asSlice(0, 4L * t * k).toArray(ValueLayout.JAVA_INT),
                     w.asSlice(0, 4L * t * k).toArray(ValueLayout.JAVA_FLOAT), load.toArray(ValueLayout.JAVA_LONG),
                     new GateStats(t, dev.moe.bindings.moe_gate_stats.zero_sum_rows(stats)));

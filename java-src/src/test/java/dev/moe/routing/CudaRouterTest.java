@@ -13,6 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.Backends;
+
 /**
  * The CUDA gate against the Java reference: the same differential cases as the CPU kernel, ids and
  * weights bit-identical. Needs a usable GPU; skipped with the reason elsewhere (the kernel's per-token

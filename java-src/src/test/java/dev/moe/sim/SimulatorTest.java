@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
+import dev.moe.backend.Backend;
 import dev.moe.balance.BiasUpdateRule;
-import dev.moe.routing.Backend;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.topology.GroupScope;
 import dev.moe.topology.Topology;

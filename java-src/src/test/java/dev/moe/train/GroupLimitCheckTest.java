@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 
 import org.junit.jupiter.api.Test;
 
-import dev.moe.routing.Backend;
+import dev.moe.backend.Backend;
 import dev.moe.routing.GateStats;
 import dev.moe.routing.Router;
 import dev.moe.routing.RoutingConfig;

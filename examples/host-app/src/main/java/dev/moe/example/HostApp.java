@@ -4,6 +4,8 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
+import dev.moe.backend.Backend;
+import dev.moe.backend.Backends;
 import dev.moe.balance.BiasBalancer;
 import dev.moe.balance.BiasUpdateRule;
 import dev.moe.balance.GammaSchedule;
@@ -12,8 +14,6 @@ import dev.moe.fp8.Fp8Gemm;
 import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.metrics.LoadMetrics;
-import dev.moe.routing.Backend;
-import dev.moe.routing.Backends;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;

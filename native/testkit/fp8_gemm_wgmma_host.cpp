@@ -1,4 +1,4 @@
-// moe_fp8_gemm_cuda_wgmma_host (moe.h): the Hopper kernel's block code (shared/fp8_gemm_wgmma.cuh) on the
+// The Hopper wgmma kernel's block code (shared/fp8_gemm_wgmma.cuh) on the
 // host. The staging phase writes a byte array standing for shared memory exactly as the kernel does; each
 // wgmma is then emulated from its descriptors alone (start address, LBO, SBO, swizzle decoded per the PTX
 // ISA), never from the staging code's layout function, so a staging/descriptor mismatch changes results.
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../shared/fp8_gemm_wgmma.cuh"
+#include "../src/shared/fp8_gemm_wgmma.cuh"
 #include "cuda_host.hpp"
 #include "moe/moe.h"
 
@@ -103,17 +103,3 @@ bool host_tile_wgmma(const Problem& p, int64_t row0, int64_t col0, const float* 
 
 }  // namespace fp8wgmma
 }  // namespace moe
-
-#pragma GCC visibility push(default)
-extern "C" {
-
-int32_t moe_fp8_gemm_cuda_wgmma_host(int64_t m, int64_t n, int64_t k,
-                                     const uint8_t* a, int64_t a_count, const float* a_scales, int64_t a_scales_count,
-                                     const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                                     float* c, int64_t c_count) {
-    return g::host_dense(m, n, k, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c, c_count,
-                         moe::fp8wgmma::kBm, moe::fp8wgmma::kBn, moe::fp8wgmma::host_tile_wgmma);
-}
-
-}  // extern "C"
-#pragma GCC visibility pop

@@ -1,4 +1,4 @@
-package dev.moe.routing;
+package dev.moe.backend;
 
 /** A backend that was asked for by name cannot be used here; the message says why. */
 public final class BackendUnavailableException extends RuntimeException {

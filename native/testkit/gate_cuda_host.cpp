@@ -1,4 +1,4 @@
-// moe_gate_cuda_host (moe.h): the CUDA gate kernel's per-token warp code (shared/gate_warp.cuh) run on
+// moe_testkit_gate_cuda_host (moe_testkit.h): the CUDA gate kernel's per-token warp code (shared/gate_warp.cuh) run on
 // the host, its 32 lanes one after the other in each phase and its warp collectives (argmax rounds, max,
 // the softmax sum) as folds over the lanes, so that tests prove the GPU arithmetic equals the CPU kernel
 // and the Java reference on machines without a GPU. Single-threaded; for testing, not speed.
@@ -6,20 +6,21 @@
 #include <cstdlib>
 #include <vector>
 
-#include "../shared/gate_warp.cuh"
+#include "../src/shared/gate_warp.cuh"
 #include "moe/moe.h"
+#include "moe_testkit.h"
 
 #pragma GCC visibility push(default)
 extern "C" {
 
-int32_t moe_gate_cuda_host(const moe_gate_config* config,
-                           const float* logits, int64_t logits_count,
-                           const float* bias, int64_t bias_count,
-                           int64_t num_tokens,
-                           int32_t* out_ids, int64_t ids_count,
-                           float* out_weights, int64_t weights_count,
-                           int64_t* expert_load, int64_t load_count,
-                           moe_gate_stats* stats) {
+int32_t moe_testkit_gate_cuda_host(const moe_gate_config* config,
+                                   const float* logits, int64_t logits_count,
+                                   const float* bias, int64_t bias_count,
+                                   int64_t num_tokens,
+                                   int32_t* out_ids, int64_t ids_count,
+                                   float* out_weights, int64_t weights_count,
+                                   int64_t* expert_load, int64_t load_count,
+                                   moe_gate_stats* stats) {
     if (stats != nullptr) {
         stats->first_bad_row = -1;
         stats->zero_sum_rows = 0;

@@ -1,14 +1,17 @@
-package dev.moe.routing;
+package dev.moe.backend;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.bindings.moe_library_info;
+import dev.moe.cuda.CudaDevice;
+import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CudaException;
 import dev.moe.nativelib.LoadedLibrary;
 import dev.moe.nativelib.MoeNative;
 
@@ -32,7 +35,7 @@ public final class Backends {
     }
 
     /**
-     * The status of one concrete backend (AUTO is resolved by {@link Routers}). The first call for a backend
+     * The status of one concrete backend (AUTO is resolved by {@link dev.moe.routing.Routers}). The first call for a backend
      * probes it (loads the native library, counts GPUs); later calls return the cached result. Thread-safe.
      *
      * @param backend JAVA, CPU or CUDA
@@ -49,7 +52,16 @@ public final class Backends {
      * @return {@code "avx2"} or {@code "portable"}
      */
     public static String cpuKernelName() {
-        return moe_h.moe_cpu_kernel() == moe_h.MOE_CPU_KERNEL_AVX2() ? "avx2" : "portable";
+        try (Arena arena = Arena.ofConfined()) {
+            return moe_library_info.cpu_kernel(libraryInfo(arena)) == moe_h.MOE_CPU_KERNEL_AVX2() ? "avx2" : "portable";
+        }
+    }
+
+    /** What the loaded CPU library reports about itself and this CPU. */
+    private static MemorySegment libraryInfo(Arena arena) {
+        MemorySegment info = moe_library_info.allocate(arena);
+        NativeStatus.check(moe_h.moe_library_query(info), "moe_library_query");
+        return info;
     }
 
     private static BackendStatus probe(Backend backend) {
@@ -62,11 +74,12 @@ public final class Backends {
     }
 
     private static BackendStatus probeCpu() {
-        try {
+        try (Arena arena = Arena.ofConfined()) {
             LoadedLibrary lib = MoeNative.cpu();
-            String detail = "lib" + lib.name() + " " + moe_h.moe_library_version().getString(0) + " from " + lib.path()
+            MemorySegment info = libraryInfo(arena);
+            String detail = "lib" + lib.name() + " " + moe_library_info.version(info).getString(0) + " from " + lib.path()
                     + " (" + lib.source().name().toLowerCase(java.util.Locale.ROOT) + "), kernel " + cpuKernelName()
-                    + ", up to " + moe_h.moe_cpu_max_threads() + " threads";
+                    + ", up to " + moe_library_info.cpu_max_threads(info) + " threads";
             return new BackendStatus(Backend.CPU, true, detail);
         } catch (RuntimeException | LinkageError e) {
             return new BackendStatus(Backend.CPU, false, e.getMessage());
@@ -79,23 +92,12 @@ public final class Backends {
         } catch (RuntimeException | LinkageError e) {
             return new BackendStatus(Backend.CUDA, false, "CUDA library not loadable: " + e.getMessage());
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
-            MemorySegment err = arena.allocate(ValueLayout.JAVA_INT);
-            int status = moe_h.moe_cuda_device_count(count, err);
-            if (status != moe_h.MOE_STATUS_OK()) {
-                int code = err.get(ValueLayout.JAVA_INT, 0);
-                return new BackendStatus(Backend.CUDA, false, "no usable GPU: CUDA error " + code + " ("
-                        + moe_h.moe_cuda_error_string(code).getString(0) + ")");
-            }
-            MemorySegment name = arena.allocate(256);
-            moe_h.moe_cuda_device_name(0, name, name.byteSize());
-            MemorySegment major = arena.allocate(ValueLayout.JAVA_INT);
-            MemorySegment minor = arena.allocate(ValueLayout.JAVA_INT);
-            moe_h.moe_cuda_device_capability(0, major, minor);
-            int cc = 10 * major.get(ValueLayout.JAVA_INT, 0) + minor.get(ValueLayout.JAVA_INT, 0);
-            return new BackendStatus(Backend.CUDA, true, count.get(ValueLayout.JAVA_INT, 0) + " GPU(s) found (device 0: "
-                    + name.getString(0) + ", compute capability " + cc / 10 + "." + cc % 10 + "; FP8 GEMMs: " + gemmKernels(cc) + ")");
+        try {
+            CudaDevice d = CudaDevice.query(0);
+            return new BackendStatus(Backend.CUDA, true, d.deviceCount() + " GPU(s) found (device 0: " + d.name()
+                    + ", compute capability " + d.capabilityText() + "; FP8 GEMMs: " + gemmKernels(d.capability()) + ")");
+        } catch (CudaException e) {
+            return new BackendStatus(Backend.CUDA, false, "no usable GPU: CUDA error " + e.cudaError() + " (" + e.cudaErrorText() + ")");
         }
     }
 

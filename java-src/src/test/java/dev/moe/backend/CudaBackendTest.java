@@ -1,4 +1,4 @@
-package dev.moe.routing;
+package dev.moe.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+
+import dev.moe.routing.Routers;
+import dev.moe.routing.RoutingConfig;
 
 /**
  * CUDA backend selection. Without a usable GPU (no driver: CUDA error 35; no device: 100) the

@@ -1,10 +1,8 @@
-// Host runners of CUDA block code shared by the *_cuda_host entry points of the CPU library. Internal.
+// Host runners of CUDA block code shared by the testkit's host twins. Internal.
 #pragma once
 
-#include <functional>
-
-#include "../shared/fp8_gemm_tile.cuh"
-#include "../shared/fp8_gemm_wgmma_pipeline.cuh"
+#include "../src/shared/fp8_gemm_tile.cuh"
+#include "../src/shared/fp8_gemm_wgmma_pipeline.cuh"
 
 namespace moe {
 namespace fp8gemm {
@@ -15,19 +13,6 @@ void host_tile(const Problem& p, int64_t row0, int64_t col0, const float* lut);
 
 // The E4M3 decode table the kernel builds in shared memory.
 void host_lut(float* lut);
-
-// moe_fp8_gemm_cpu's checks: counts, pointers, finite scales.
-int32_t host_checks(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales,
-                    int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                    const float* c, int64_t c_count);
-
-// A dense host twin: moe_fp8_gemm_cpu's checks (counts, pointers, finite scales), then `tile` on every
-// tile_m x tile_n output tile in launch order; `tile` gets the decode table and answers false for an
-// internal inconsistency (MOE_STATUS_INTERNAL_ERROR).
-int32_t host_dense(int64_t m, int64_t n, int64_t k, const uint8_t* a, int64_t a_count, const float* a_scales,
-                   int64_t a_scales_count, const uint8_t* b, int64_t b_count, const float* b_scales, int64_t b_scales_count,
-                   float* c, int64_t c_count, int64_t tile_m, int64_t tile_n,
-                   const std::function<bool(const Problem&, int64_t, int64_t, const float*)>& tile);
 
 }  // namespace fp8gemm
 

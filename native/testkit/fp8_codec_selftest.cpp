@@ -1,15 +1,17 @@
-// moe_fp8_codec_selftest: the per-element arithmetic of the CUDA FP8 kernels (src/cuda/fp8_codec.cuh,
-// compiled here as plain C++) against the CPU codec, bit for bit, so a build without a GPU still proves
-// the GPU codec's arithmetic. Host-only; lives in the CPU library.
+// moe_testkit_fp8_codec_selftest (moe_testkit.h): the per-element arithmetic of the CUDA FP8 kernels
+// (src/shared/fp8_codec.cuh, compiled here as plain C++) against the CPU codec kernels, portable and AVX2,
+// bit for bit, so a build without a GPU still proves the GPU codec's arithmetic.
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include <omp.h>
 
-#include "../cuda/fp8_codec.cuh"
-#include "fp8_kernels.hpp"
+#include "../src/shared/fp8_codec.cuh"
+#include "../src/cpu/cpu_features.hpp"
+#include "../src/cpu/fp8_kernels.hpp"
 #include "moe/moe.h"
+#include "moe_testkit.h"
 
 namespace {
 
@@ -30,7 +32,7 @@ float float_of(uint32_t b) {
 uint64_t encode_mismatches() {
     constexpr int64_t chunk = int64_t{1} << 14;
     constexpr int64_t chunks = (int64_t{1} << 32) / chunk;
-    const bool avx2 = moe_cpu_has_avx2() == 1;
+    const bool avx2 = moe::cpu_has_avx2();
     uint64_t bad = 0;
 #pragma omp parallel reduction(+ : bad)
     {
@@ -64,7 +66,8 @@ uint64_t decode_mismatches() {
 }
 
 // Tile scales (pow2 off and on) and the codes of x / s: one 1x128 tile per amax value, each holding
-// +-amax and values spread below it, quantised by the CPU and by the header's functions.
+// +-amax and values spread below it, quantised by the CPU kernels (portable, and AVX2 where the CPU has
+// it) and by the header's functions.
 uint64_t quantize_mismatches() {
     std::vector<uint32_t> amax;
     for (uint32_t e = 0; e < 255; ++e) {
@@ -119,11 +122,11 @@ uint64_t quantize_mismatches() {
     uint64_t bad = 0;
     std::vector<uint8_t> q(x.size());
     std::vector<float> s(static_cast<size_t>(rows));
-    for (int32_t pow2 = 0; pow2 <= 1; ++pow2) {
-        if (moe_fp8_quantize_cpu(x.data(), rows * cols, rows, cols, MOE_FP8_BLOCK_1X128, pow2, q.data(), rows * cols,
-                                 s.data(), rows) != MOE_STATUS_OK) {
-            return UINT64_MAX;
-        }
+    const bool avx2 = moe::cpu_has_avx2();
+    for (int32_t run = 0; run < (avx2 ? 4 : 2); ++run) {
+        const int32_t pow2 = run % 2;
+        const moe::Fp8QuantArgs args{x.data(), rows, cols, 1, pow2 == 1, q.data(), s.data()};
+        if ((run < 2 ? moe::portable::fp8_quantize(args) : moe::avx2::fp8_quantize(args)) != MOE_STATUS_OK) return UINT64_MAX;
         for (int64_t r = 0; r < rows; ++r) {
             uint32_t m = 0;
             for (int64_t c = 0; c < cols; ++c) {
@@ -145,7 +148,7 @@ uint64_t quantize_mismatches() {
 #pragma GCC visibility push(default)
 extern "C" {
 
-int32_t moe_fp8_codec_selftest(uint64_t* mismatches) {
+int32_t moe_testkit_fp8_codec_selftest(uint64_t* mismatches) {
     if (mismatches == nullptr) return MOE_STATUS_NULL_POINTER;
     const uint64_t q = quantize_mismatches();
     if (q == UINT64_MAX) return MOE_STATUS_INTERNAL_ERROR;

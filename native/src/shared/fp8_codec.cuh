@@ -1,21 +1,20 @@
-// FP8 E4M3 ("e4m3fn") per-element arithmetic shared by the CUDA kernels (fp8_quantize.cu) and a host
-// self-test in the CPU library (src/cpu/fp8_selftest.cpp). Without __CUDACC__ this is plain C++17, so
-// the very functions the GPU runs are checked on the host against the CPU codec (fp8_kernel.inc): encode
-// on all 2^32 float bit patterns, decode on all 256 codes, tile scales and x / s on sampled values.
+// FP8 E4M3 ("e4m3fn") per-element arithmetic, written once: the CPU kernels (cpu/fp8_kernel.inc: the
+// scalar code and every constant of its AVX2 code), the CUDA kernels (cuda/fp8_quantize.cu, the GEMM
+// tiles) and the CUDA kernels' host twins all use it. Without __CUDACC__ this is plain C++17; the codec
+// self-test (testkit) still runs encode on all 2^32 float bit patterns, decode on all 256 codes, and tile
+// scales and x / s on sampled values against the CPU kernels, portable and AVX2.
 //
-// Bit-identical to the portable CPU encoder by construction: the same integer arithmetic on the float
-// bits (clamp to 448, round the significand to 3 bits half-to-even in the normal range, |x| to a multiple
-// of 2^-9 in the subnormal range). The only floating-point operations are the tile scale
-// max(amax, 1e-4f) / 448f, x / s and the subnormal decode m * 2^-9 (exact); on the device they are the
-// correctly rounded __fdiv_rn / __fmul_rn, on the host IEEE float division and multiplication, so both
-// round the same way whatever nvcc's -prec-div / -ftz / --fmad settings are.
+// The arithmetic: integer operations on the float bits (clamp to 448, round the significand to 3 bits
+// half-to-even in the normal range, |x| to a multiple of 2^-9 in the subnormal range). The only
+// floating-point operations are the tile scale max(amax, 1e-4f) / 448f, x / s and the subnormal decode
+// m * 2^-9 (exact); on the device they are the correctly rounded __fdiv_rn / __fmul_rn, on the host IEEE
+// float division and multiplication, so both round the same way whatever nvcc's -prec-div / -ftz /
+// --fmad settings are.
 #pragma once
 
 #include <stdint.h>
 
-#include "../shared/bits.cuh"
-
-#define MOE_FP8_HD MOE_HD
+#include "bits.cuh"  // MOE_HD_LOCAL: the CPU library compiles this header into its portable and AVX2 kernels
 
 namespace moe {
 namespace fp8 {
@@ -29,15 +28,15 @@ constexpr uint32_t kE4m3MaxCode = 0x7eu;
 constexpr uint32_t kE4m3QuietNan = 0x7fc00000u;  // Java's Float.NaN
 constexpr int kE4m3TileCols = 128;
 
-MOE_FP8_HD uint32_t e4m3_bits_of(float f) { return float_to_bits(f); }
+MOE_HD_LOCAL uint32_t e4m3_bits_of(float f) { return float_to_bits(f); }
 
-MOE_FP8_HD float e4m3_float_of(uint32_t b) { return bits_to_float(b); }
+MOE_HD_LOCAL float e4m3_float_of(uint32_t b) { return bits_to_float(b); }
 
 }  // namespace fp8
 }  // namespace moe
 
 // E4M3 code of x: round to nearest, ties to even, after clamping |x| to 448; NaN -> 0x7F; -0 -> 0x80.
-MOE_FP8_HD uint8_t moe_e4m3_encode(float x) {
+MOE_HD_LOCAL uint8_t moe_e4m3_encode(float x) {
     using namespace moe::fp8;
     const uint32_t b = e4m3_bits_of(x);
     const uint32_t sign = (b >> 24) & 0x80u;
@@ -61,7 +60,7 @@ MOE_FP8_HD uint8_t moe_e4m3_encode(float x) {
 }
 
 // Exact value of an E4M3 code; 0x7F and 0xFF decode to the quiet NaN 0x7FC00000.
-MOE_FP8_HD float moe_e4m3_decode(uint8_t c) {
+MOE_HD_LOCAL float moe_e4m3_decode(uint8_t c) {
     using namespace moe::fp8;
     const uint32_t mag = c & 0x7fu;
     if (mag == kE4m3NanCode) return e4m3_float_of(kE4m3QuietNan);
@@ -79,13 +78,13 @@ MOE_FP8_HD float moe_e4m3_decode(uint8_t c) {
 }
 
 // True when the bits of |x| (x & 0x7fffffff) are those of an infinity or a NaN.
-MOE_FP8_HD bool moe_e4m3_abs_bits_nonfinite(uint32_t abs_bits) { return abs_bits >= moe::fp8::kE4m3InfBits; }
+MOE_HD_LOCAL bool moe_e4m3_abs_bits_nonfinite(uint32_t abs_bits) { return abs_bits >= moe::fp8::kE4m3InfBits; }
 
 // Tile scale from the bits of the tile's amax (a finite non-negative float; for such floats the integer
 // order of the bits is the numeric order, so amax is a max over x & 0x7fffffff):
 // s = max(amax, 1e-4f) / 448f, and with pow2 s = 2^ceil(log2 s), exact from the bits (s is a positive
 // normal float, so clearing the significand and adding one exponent step is exact).
-MOE_FP8_HD float moe_e4m3_tile_scale(uint32_t amax_bits, bool pow2) {
+MOE_HD_LOCAL float moe_e4m3_tile_scale(uint32_t amax_bits, bool pow2) {
     using namespace moe::fp8;
     const float a = e4m3_float_of(amax_bits);
     const float m = a > 1e-4f ? a : 1e-4f;
@@ -102,7 +101,7 @@ MOE_FP8_HD float moe_e4m3_tile_scale(uint32_t amax_bits, bool pow2) {
 }
 
 // Code of one tile element: encode(x / s) with an IEEE (correctly rounded) FP32 division.
-MOE_FP8_HD uint8_t moe_e4m3_quantize1(float x, float s) {
+MOE_HD_LOCAL uint8_t moe_e4m3_quantize1(float x, float s) {
 #if defined(__CUDA_ARCH__)
     return moe_e4m3_encode(__fdiv_rn(x, s));
 #else

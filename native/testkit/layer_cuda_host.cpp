@@ -1,14 +1,15 @@
-// moe_layer_forward_cuda_host and moe_layer_workspace_bytes (moe.h): the GPU MoE layer pipeline
-// (shared/moe_layer.cuh) run on the host with an executor that runs each kernel's per-thread code block
+// moe_testkit_layer_forward_cuda_host (moe_testkit.h): the GPU MoE layer pipeline (shared/moe_layer.cuh)
+// run on the host with an executor that runs each kernel's per-thread code block
 // by block, in the order its barriers impose, so that tests prove the pipeline against
 // dev.moe.layer.MoeLayer without a GPU. Single-threaded; for testing, not speed.
 #include <cstdint>
 #include <vector>
 
-#include "../cuda/fp8_codec.cuh"
-#include "../shared/moe_layer.cuh"
+#include "../src/shared/fp8_codec.cuh"
+#include "../src/shared/moe_layer.cuh"
 #include "cuda_host.hpp"
 #include "moe/moe.h"
+#include "moe_testkit.h"
 
 namespace {
 
@@ -47,7 +48,7 @@ struct HostExec {
     int32_t gate(const moe_gate_config& c, const L::Shape& s, const float* logits, const float* bias, int32_t* ids,
                  float* weights, int64_t* load, int64_t* diagnostics) {
         moe_gate_stats st{};
-        const int32_t r = moe_gate_cuda_host(&c, logits, s.t * s.n, bias, bias != nullptr ? s.n : 0, s.t, ids, s.t * s.k,
+        const int32_t r = moe_testkit_gate_cuda_host(&c, logits, s.t * s.n, bias, bias != nullptr ? s.n : 0, s.t, ids, s.t * s.k,
                                              weights, s.t * s.k, load, load != nullptr ? s.n : 0, &st);
         if (st.first_bad_row >= 0) diagnostics[0] = st.first_bad_row;
         diagnostics[1] = st.zero_sum_rows;
@@ -149,16 +150,7 @@ struct HostExec {
 #pragma GCC visibility push(default)
 extern "C" {
 
-int32_t moe_layer_workspace_bytes(const moe_layer_args* args, int64_t* bytes) {
-    if (bytes == nullptr) return MOE_STATUS_NULL_POINTER;
-    *bytes = 0;
-    L::Shape s;
-    if (const int32_t st = L::shape_of(args, &s); st != MOE_STATUS_OK) return st;
-    *bytes = L::layout_of(s).total;
-    return MOE_STATUS_OK;
-}
-
-int32_t moe_layer_forward_cuda_host(const moe_layer_args* args) {
+int32_t moe_testkit_layer_forward_cuda_host(const moe_layer_args* args) {
     L::Shape s;
     if (const int32_t st = L::shape_of(args, &s); st != MOE_STATUS_OK) return st;
     if (const int32_t st = L::check_pointers(*args, s); st != MOE_STATUS_OK) return st;

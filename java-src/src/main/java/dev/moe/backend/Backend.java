@@ -1,4 +1,4 @@
-package dev.moe.routing;
+package dev.moe.backend;
 
 import java.util.Locale;
 
