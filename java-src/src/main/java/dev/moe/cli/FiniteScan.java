@@ -11,12 +11,31 @@ import java.lang.foreign.ValueLayout;
 final class FiniteScan {
     private FiniteScan() {}
 
-    /** {@return the index of the first NaN or infinite float in {@code data}, or -1 if all are finite} */
+    /** Floats per block of the branch-free first pass. */
+    private static final int BLOCK = 1024;
+    /** The exponent bits of a float: all set for infinities and NaNs only. */
+    private static final int EXPONENT = 0x7f800000;
+
+    /**
+     * {@return the index of the first NaN or infinite float in {@code data}, or -1 if all are finite}
+     * Each block is first reduced without branches (the largest exponent field, which the JIT
+     * vectorises: several times the speed of a test per element); only a block that holds a
+     * non-finite value is searched element by element.
+     */
     static long firstNonFinite(MemorySegment data) {
         long n = data.byteSize() / Float.BYTES;
-        for (long i = 0; i < n; i++) {
-            if (!Float.isFinite(data.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i))) {
-                return i;
+        for (long start = 0; start < n; start += BLOCK) {
+            long end = Math.min(n, start + BLOCK);
+            int max = 0;
+            for (long i = start; i < end; i++) {
+                max = Math.max(max, data.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i) & EXPONENT);
+            }
+            if (max == EXPONENT) {
+                for (long i = start; i < end; i++) {
+                    if (!Float.isFinite(data.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i))) {
+                        return i;
+                    }
+                }
             }
         }
         return -1;
