@@ -15,7 +15,7 @@ public record LoadedLibrary(String name, Path path, Source source) {
     public enum Source {
         /** The {@code moe.native.path} system property. */
         EXPLICIT_PATH,
-        /** The copy inside the jar, extracted to a private temp directory. */
+        /** The copy inside the jar, extracted once into the per-user cache (keyed by its SHA-256). */
         JAR,
         /** A directory of {@code java.library.path}. */
         LIBRARY_PATH

@@ -11,12 +11,8 @@ import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,8 +26,9 @@ import dev.moe.bindings.moe_mpi_h;
 /**
  * The one place that loads native libraries. It tries, in order: the explicit path property
  * {@value #PATH_PROPERTY} (directories and/or files separated by the path separator), the copy inside
- * the jar ({@code /native/<os>-<arch>/lib<name>.so}, extracted to a private temp directory and checked
- * against its bundled {@code .sha256}, which must be there), then each directory of {@code java.library.path}.
+ * the jar ({@code /native/<os>-<arch>/lib<name>.so}, checked against its bundled {@code .sha256}, which
+ * must be there, and extracted once into a per-user cache keyed by that hash, see
+ * {@link NativeLibraryCache}), then each directory of {@code java.library.path}.
  * Libraries are loaded with {@link System#load} so that the bindings' loader lookup finds their
  * symbols, and their ABI version must equal the one the bindings were generated with. Results,
  * failures included, are cached per library name.
@@ -163,9 +160,11 @@ public final class NativeLibraryLoader {
                 if (in == null) {
                     tried.add("jar resource " + resource + ": not present on the class path");
                 } else {
-                    Path extracted = extract(in, resource, file);
-                    load(extracted, name, "jar resource " + resource + " (extracted to " + extracted + ")");
-                    return new LoadedLibrary(name, extracted, LoadedLibrary.Source.JAR);
+                    Path extracted = extract(in, resource, file, tried);
+                    if (extracted != null) {
+                        load(extracted, name, "jar resource " + resource + " (extracted to " + extracted + ")");
+                        return new LoadedLibrary(name, extracted, LoadedLibrary.Source.JAR);
+                    }
                 }
             } catch (IOException e) {
                 tried.add("jar resource " + resource + ": " + e.getMessage());
@@ -208,34 +207,32 @@ public final class NativeLibraryLoader {
         }
     }
 
-    private static Path extract(InputStream in, String resource, String file) throws IOException {
-        Path dir = Files.createTempDirectory("moe-native-");
-        Path target = dir.resolve(file);
-        Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
-        dir.toFile().deleteOnExit();
-        target.toFile().deleteOnExit();
+    /**
+     * The jar's copy of a library in the per-user cache ({@link NativeLibraryCache}), after checking it
+     * against its bundled {@code .sha256}; null (with the reasons in {@code tried}) if no cache directory
+     * could be used.
+     */
+    private static Path extract(InputStream in, String resource, String file, List<String> tried) throws IOException {
+        byte[] bytes = in.readAllBytes();
         // The build writes a .sha256 next to every bundled library; a jar without one was not built
         // by this project's build (or was altered), so it is refused rather than trusted.
+        String expected;
         try (InputStream sum = NativeLibraryLoader.class.getResourceAsStream(resource + ".sha256")) {
             if (sum == null) {
                 throw new IOException("the jar has no checksum " + resource + ".sha256 for its copy of " + file);
             }
-            String expected = new String(sum.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+")[0];
-            String actual = sha256(target);
-            if (!expected.equalsIgnoreCase(actual)) {
-                throw new IOException("checksum mismatch after extraction to " + target + ": expected " + expected
-                        + ", got " + actual);
-            }
+            expected = new String(sum.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+")[0].toLowerCase(Locale.ROOT);
         }
-        return target;
-    }
-
-    private static String sha256(Path file) throws IOException {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IOException(e);
+        String actual = NativeLibraryCache.sha256(bytes);
+        if (!expected.equals(actual)) {
+            throw new IOException("checksum mismatch: the jar's copy has SHA-256 " + actual + ", its .sha256 says " + expected);
         }
+        List<String> cacheFailures = new ArrayList<>();
+        Path cached = NativeLibraryCache.install(bytes, actual, file, NativeLibraryCache.roots(), cacheFailures);
+        if (cached == null) {
+            tried.add("jar resource " + resource + ": could not be extracted; " + String.join("; ", cacheFailures));
+        }
+        return cached;
     }
 
     private static void checkAbi(LoadedLibrary lib) {

@@ -50,9 +50,9 @@ public final class BiasBalancer {
      * @throws IllegalArgumentException when the state was saved with another rule
      */
     public static BiasBalancer restore(BiasState state, BiasUpdateRule rule, GammaSchedule schedule) {
-        if (!state.rule().equals(rule.name())) {
-            throw new IllegalArgumentException("the bias state was saved with rule '" + state.rule() + "', not '" + rule.name()
-                    + "': restore it with the same rule");
+        if (state.rule() != rule) {
+            throw new IllegalArgumentException("the bias state was saved with rule '" + state.rule().cliName() + "', not '"
+                    + rule.cliName() + "': restore it with the same rule");
         }
         BiasBalancer b = new BiasBalancer(state.layers(), state.numExperts(), rule, schedule);
         for (int l = 0; l < state.layers(); l++) {
@@ -153,12 +153,12 @@ public final class BiasBalancer {
         for (int l = 0; l < bias.length; l++) {
             copy[l] = bias[l].clone();
         }
-        return new BiasState(step, tokensSeen, rule.name(), copy);
+        return new BiasState(step, tokensSeen, rule, copy);
     }
 
     @Override
     public String toString() {
-        return "BiasBalancer[" + bias.length + " layers x " + bias[0].length + " experts, rule " + rule.name() + ", step " + step
+        return "BiasBalancer[" + bias.length + " layers x " + bias[0].length + " experts, rule " + rule.cliName() + ", step " + step
                 + ", tokens " + tokensSeen + ", bias[0] " + Arrays.toString(Arrays.copyOf(bias[0], Math.min(4, bias[0].length)))
                 + "...]";
     }

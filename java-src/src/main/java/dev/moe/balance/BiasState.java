@@ -5,10 +5,10 @@ package dev.moe.balance;
  *
  * @param step       steps completed
  * @param tokensSeen tokens trained on (drives the γ schedule)
- * @param rule       name of the update rule
+ * @param rule       the update rule the bias was made with
  * @param bias       float [layers][N]
  */
-public record BiasState(long step, long tokensSeen, String rule, float[][] bias) {
+public record BiasState(long step, long tokensSeen, BiasUpdateRule rule, float[][] bias) {
 
     /** {@return the number of layers, {@code bias.length}} */
     public int layers() {

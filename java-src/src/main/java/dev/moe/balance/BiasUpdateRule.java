@@ -1,41 +1,19 @@
 package dev.moe.balance;
 
+import java.util.Locale;
+
 import dev.moe.routing.BiasMode;
 
 /**
  * How the loss-free controller moves each expert's selection bias from one step's loads
  * (spec §e.1, §e.4). Overloaded experts go down, underloaded go up.
  */
-public interface BiasUpdateRule {
-
-    /** {@return the name used in state files and on the command line} */
-    String name();
-
-    /**
-     * Updates {@code bias} in place from this step's per-expert {@code counts} (Σ counts &gt; 0).
-     *
-     * @param bias   float [N], the layer's bias, updated in place
-     * @param counts int64 [N], tokens routed to each expert in this step
-     * @param gamma  the update speed γ (u in [LF])
-     * @throws IllegalArgumentException if γ is out of the rule's range ({@link #MULTIPLICATIVE} needs γ &lt; 1)
-     */
-    void apply(float[] bias, long[] counts, float gamma);
-
-    /** {@return how the bias this rule maintains combines with the scores when selecting experts} */
-    default BiasMode mode() {
-        return BiasMode.ADD;
-    }
-
+public enum BiasUpdateRule {
     /**
      * [LF] Algorithm 1 / DeepSeek-V3: b_i += γ·sign(c̄ − c_i), c̄ = Σc/N; an expert exactly at the mean
      * is unchanged (sign(0) = 0). The sign is decided exactly in integers (Σc − N·c_i).
      */
-    BiasUpdateRule SIGN = new BiasUpdateRule() {
-        @Override
-        public String name() {
-            return "sign";
-        }
-
+    SIGN {
         @Override
         public void apply(float[] bias, long[] counts, float gamma) {
             long sum = total(counts);
@@ -49,18 +27,13 @@ public interface BiasUpdateRule {
                 }
             }
         }
-    };
+    },
 
     /**
      * [LF] §4.3 proportional variant: b_i += γ·(c̄ − c_i)/c̄. The paper leaves the units of the error
      * unspecified; we normalise by the mean load so that γ is comparable across batch sizes.
      */
-    BiasUpdateRule PROPORTIONAL = new BiasUpdateRule() {
-        @Override
-        public String name() {
-            return "proportional";
-        }
-
+    PROPORTIONAL {
         @Override
         public void apply(float[] bias, long[] counts, float gamma) {
             long sum = total(counts);
@@ -70,7 +43,7 @@ public interface BiasUpdateRule {
                 bias[i] += gamma * err;
             }
         }
-    };
+    },
 
     /**
      * [LF] §4.3 multiplicative variant: select on s·b with b starting at 1. The paper does not give
@@ -78,12 +51,7 @@ public interface BiasUpdateRule {
      * keeps b positive (a negative b would invert the ranking) and moves it by the same relative
      * step whatever its size. Routers must use {@link BiasMode#MULTIPLY} with this rule.
      */
-    BiasUpdateRule MULTIPLICATIVE = new BiasUpdateRule() {
-        @Override
-        public String name() {
-            return "multiplicative";
-        }
-
+    MULTIPLICATIVE {
         @Override
         public BiasMode mode() {
             return BiasMode.MULTIPLY;
@@ -109,6 +77,26 @@ public interface BiasUpdateRule {
         }
     };
 
+    /**
+     * Updates {@code bias} in place from this step's per-expert {@code counts} (Σ counts &gt; 0).
+     *
+     * @param bias   float [N], the layer's bias, updated in place
+     * @param counts int64 [N], tokens routed to each expert in this step
+     * @param gamma  the update speed γ (u in [LF])
+     * @throws IllegalArgumentException if γ is out of the rule's range ({@link #MULTIPLICATIVE} needs γ &lt; 1)
+     */
+    public abstract void apply(float[] bias, long[] counts, float gamma);
+
+    /** {@return how the bias this rule maintains combines with the scores when selecting experts} */
+    public BiasMode mode() {
+        return BiasMode.ADD;
+    }
+
+    /** {@return the name used in state files and on the command line: sign, proportional or multiplicative} */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
     /** Σ counts. */
     private static long total(long[] counts) {
         long sum = 0;
@@ -121,17 +109,16 @@ public interface BiasUpdateRule {
     /**
      * The rule with this name.
      *
-     * @param name {@code sign}, {@code proportional} or {@code multiplicative}
+     * @param name {@code sign}, {@code proportional} or {@code multiplicative} (see {@link #cliName()})
      * @return the rule
      * @throws IllegalArgumentException if the name is none of these
      */
-    static BiasUpdateRule byName(String name) {
-        return switch (name) {
-            case "sign" -> SIGN;
-            case "proportional" -> PROPORTIONAL;
-            case "multiplicative" -> MULTIPLICATIVE;
-            default -> throw new IllegalArgumentException("unknown bias update rule '" + name
-                    + "' (expected sign, proportional or multiplicative)");
-        };
+    public static BiasUpdateRule byName(String name) {
+        for (BiasUpdateRule r : values()) {
+            if (r.cliName().equals(name)) {
+                return r;
+            }
+        }
+        throw new IllegalArgumentException("unknown bias update rule '" + name + "' (expected sign, proportional or multiplicative)");
     }
 }

@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.moe.backend.Backend;
 import dev.moe.dist.Communicator;
-import dev.moe.io.AtomicFiles;
+import dev.moe.io.OutputFiles;
 import dev.moe.layer.ExpertParallelMoeLayer;
 import dev.moe.layer.ExpertParallelMoeLayer.Combine;
 import dev.moe.layer.MoeLayer;
@@ -91,11 +91,12 @@ final class BenchEpLayerCommand implements Callable<Integer> {
         if (tokens < 0 || steps < 1) {
             throw new UsageException("--tokens must be >= 0 and --steps >= 1");
         }
+        OutputFiles outputs = OutputFiles.builder().output("--json", json).open();  // checked before any work
         Communicator comm = mpi.open();
-        return MpiOption.run(comm, () -> bench(comm, mode));
+        return MpiOption.run(comm, () -> bench(comm, mode, outputs));
     }
 
-    private int bench(Communicator comm, Combine mode) throws Exception {
+    private int bench(Communicator comm, Combine mode, OutputFiles outputs) throws Exception {
         int ranks = comm.size();
         if (ranksPerNode < 1 || ranks % ranksPerNode != 0) {
             throw new UsageException("--ranks-per-node " + ranksPerNode + " does not divide the " + ranks + " ranks");
@@ -181,7 +182,8 @@ final class BenchEpLayerCommand implements Callable<Integer> {
             if (checkResult != null) {
                 doc.put("check", checkResult);
             }
-            AtomicFiles.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+            outputs.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+            outputs.commit();
         }
         return 0;
     }

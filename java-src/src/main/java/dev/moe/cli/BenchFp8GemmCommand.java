@@ -28,6 +28,11 @@ import dev.moe.fp8.Fp8Gemm;
 import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.io.AtomicFiles;
+import dev.moe.io.OutputFiles;
+import dev.moe.backend.Backend;
+import dev.moe.backend.BackendStatus;
+import dev.moe.backend.BackendUnavailableException;
+import dev.moe.backend.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,7 +66,8 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             description = "Backends to time (default: every usable one). A named backend that is unusable is an error.")
     List<String> backends;
 
-    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S", description = "Time per backend (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S",
+            description = "Time per backend, at most 86400 (default ${DEFAULT-VALUE}).")
     double seconds;
 
     @Option(names = "--json", required = true, paramLabel = "out.json", description = "Where to write the results.")
@@ -76,9 +82,9 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             throw new UsageException("--m, --n, --k and --experts must be >= 1 and --m a multiple of --experts; got m=" + m + " n=" + n
                     + " k=" + k + " experts=" + experts);
         }
-        if (!(seconds > 0)) {
-            throw new UsageException("--seconds must be > 0, got " + seconds);
-        }
+        FlagChecks.seconds(seconds);
+        requireMemory();
+        OutputFiles outputs = OutputFiles.builder().output("--json", json).open();  // checked before any work
         List<Fp8Gemm> gemms = new ArrayList<>();
         boolean cuda = false;
         for (Backend b : BenchRouteCommand.chosen(backends, Backend.JAVA, Backend.CPU, Backend.CUDA)) {
@@ -159,9 +165,27 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         doc.put("fma_peak_gflops", peak);
         doc.put("read_gbs", readGbs);
         doc.put("results", results);
-        AtomicFiles.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+        outputs.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+        outputs.commit();
         printTable(results, peak, readGbs);
         return 0;
+    }
+
+    /**
+     * The operands fit this machine (FP32 draws, their FP8 codes per expert and concatenated, native copies,
+     * C on the heap for java and off it) and every operand fits one Java array.
+     */
+    private void requireMemory() {
+        long bCodes = MemoryBudget.product(experts, n, k);
+        MemoryBudget.of("bench fp8-gemm --m " + m + " --n " + n + " --k " + k + " --experts " + experts)
+                .heap(m, k, 4 + 1).heap(n, k, 4).heap(bCodes, 2).heap(m, n, 4 * 2).offHeap(m, k).offHeap(bCodes).offHeap(m, n, 4)
+                .require();
+        for (long elements : new long[] {MemoryBudget.product(m, k), bCodes, MemoryBudget.product(m, n)}) {
+            if (elements > NpyInputs.MAX_ARRAY) {
+                throw new UsageException("--m " + m + " --n " + n + " --k " + k + " --experts " + experts + ": an operand would have "
+                        + "more than 2^31 elements");
+            }
+        }
     }
 
     /**

@@ -18,6 +18,7 @@ import dev.moe.backend.BackendStatus;
 import dev.moe.backend.BackendUnavailableException;
 import dev.moe.backend.Backends;
 import dev.moe.io.AtomicFiles;
+import dev.moe.io.OutputFiles;
 import dev.moe.layer.CudaMoeLayer;
 import dev.moe.layer.MoeLayer;
 import dev.moe.layer.MoeLayerWeights;
@@ -64,7 +65,8 @@ final class BenchLayerCommand implements Callable<Integer> {
     @Option(names = "--tensor-cores", description = "Also time cuda with the tensor-core GEMMs (reported as \"cuda-tc\").")
     boolean tensorCores;
 
-    @Option(names = "--seconds", defaultValue = "1", paramLabel = "S", description = "Time per backend and size (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", defaultValue = "1", paramLabel = "S",
+            description = "Time per backend and size, at most 86400 (default ${DEFAULT-VALUE}).")
     double seconds;
 
     @Option(names = "--json", required = true, paramLabel = "out.json", description = "Where to write the results.")
@@ -75,10 +77,11 @@ final class BenchLayerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (hidden < 1 || intermediate < 128 || intermediate % 128 != 0 || !(seconds > 0) || graphMaxTokens < 0) {
-            throw new UsageException("--hidden must be >= 1, --intermediate a positive multiple of 128, --seconds > 0 and "
-                    + "--graph-max-tokens >= 0; got " + hidden + ", " + intermediate + ", " + seconds + ", " + graphMaxTokens);
+        if (hidden < 1 || intermediate < 128 || intermediate % 128 != 0 || graphMaxTokens < 0) {
+            throw new UsageException("--hidden must be >= 1, --intermediate a positive multiple of 128 and "
+                    + "--graph-max-tokens >= 0; got " + hidden + ", " + intermediate + ", " + graphMaxTokens);
         }
+        FlagChecks.seconds(seconds);
         for (int t : tokens) {
             if (t < 1 || (long) t * hidden > Integer.MAX_VALUE / 2) {
                 throw new UsageException("--tokens: " + t + " is not a usable batch size for H = " + hidden);
@@ -92,6 +95,8 @@ final class BenchLayerCommand implements Callable<Integer> {
             }
         }
         RoutingConfig config = routing.toConfig();
+        layerBudget(config).require();
+        OutputFiles outputs = OutputFiles.builder().output("--json", json).open();  // checked before any work
         MoeLayerWeights w = MoeLayerWeights.synthetic(config, hidden, intermediate, shared, 1);
         List<Map<String, Object>> results = new ArrayList<>();
         for (int t : tokens) {
@@ -143,9 +148,25 @@ final class BenchLayerCommand implements Callable<Integer> {
             doc.put("device", CudaGemmRun.deviceName());
         }
         doc.put("results", results);
-        AtomicFiles.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+        outputs.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+        outputs.commit();
         printTable(config, results);
         return 0;
+    }
+
+    /** The synthetic layer (FP8 codes, and each expert's FP32 draw while it is quantised) and the largest batch's work. */
+    private MemoryBudget layerBudget(RoutingConfig config) {
+        long experts = config.numExperts() + (shared ? 1L : 0L);
+        if (MemoryBudget.product(3, intermediate, hidden) > NpyInputs.MAX_ARRAY
+                || MemoryBudget.product(config.numExperts(), hidden) > NpyInputs.MAX_ARRAY) {
+            throw new UsageException("--hidden " + hidden + " and --intermediate " + intermediate + " are too large for one expert's "
+                    + "weights in a Java array");
+        }
+        int t = tokens.stream().mapToInt(Integer::intValue).max().orElse(0);
+        return MemoryBudget.of("bench layer with " + experts + " experts, H " + hidden + ", I " + intermediate + " on " + t + " tokens")
+                .heap(experts, 3L * intermediate, hidden, 2).heap(Runtime.getRuntime().availableProcessors(), 3L * intermediate,
+                        hidden, 4)
+                .heap(t, config.topk(), hidden, 4 + 1 + 4).heap(t, config.topk(), intermediate, 4 * 2 + 4 + 1);
     }
 
     private float[] input(int t) {

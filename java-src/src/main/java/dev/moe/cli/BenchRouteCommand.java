@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.moe.backend.Backend;
 import dev.moe.backend.Backends;
 import dev.moe.io.AtomicFiles;
+import dev.moe.io.OutputFiles;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;
@@ -41,7 +42,8 @@ final class BenchRouteCommand implements Callable<Integer> {
             description = "Backends to time (default: every usable one). A named backend that is unusable is an error.")
     List<String> backends;
 
-    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S", description = "Time per backend (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S",
+            description = "Time per backend, at most 86400 (default ${DEFAULT-VALUE}).")
     double seconds;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic logits (default ${DEFAULT-VALUE}).")
@@ -58,10 +60,10 @@ final class BenchRouteCommand implements Callable<Integer> {
         if (tokens < 0) {
             throw new UsageException("--tokens must be >= 0, got " + tokens);
         }
-        if (!(seconds > 0)) {
-            throw new UsageException("--seconds must be > 0, got " + seconds);
-        }
+        FlagChecks.seconds(seconds);
         RoutingConfig c = routing.toConfig();
+        MemoryBudget.of("bench route --tokens " + tokens).offHeap(tokens, c.numExperts() + 2L * c.topk(), 4).require();
+        OutputFiles outputs = OutputFiles.builder().output("--json", json).open();  // checked before any work
         List<Backend> chosen = chosenBackends();
         List<Router> routers = new ArrayList<>();
         for (Backend b : chosen) {
@@ -104,7 +106,8 @@ final class BenchRouteCommand implements Callable<Integer> {
         doc.put("tokens", tokens);
         doc.put("results", results);
         byte[] bytes = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc);
-        AtomicFiles.write(json, bytes);
+        outputs.write(json, bytes);
+        outputs.commit();
         printTable(results);
         return 0;
     }

@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.moe.dist.SelfCommunicator;
-import dev.moe.io.AtomicFiles;
+import dev.moe.io.OutputFiles;
 import dev.moe.backend.Backend;
 import dev.moe.backend.BackendStatus;
 import dev.moe.backend.BackendUnavailableException;
@@ -80,6 +80,9 @@ final class BenchTrainCommand implements Callable<Integer> {
                     + warmupSteps);
         }
         TransformerConfig c = model.toConfig();
+        MemoryBudget.of("bench train --dim " + c.dim() + " --layers " + c.layers() + " --seq " + c.seqLen() + " --batch " + batch)
+                .training(c, batch).require();
+        OutputFiles outputs = OutputFiles.builder().output("--json", json).open();  // checked before any work
         // One step more than is run, so that no measured step is the run's last (which evaluates).
         TrainSettings settings = new TrainSettings(c, batch, warmupSteps + steps + 1, 1e-3, 1, 1, Integer.MAX_VALUE,
                 BalancerKind.LOSS_FREE, 1e-3f, 0, TrainSettings.DEFAULT_WEIGHT_DECAY, TrainSettings.DEFAULT_CLIP_NORM,
@@ -114,7 +117,8 @@ final class BenchTrainCommand implements Callable<Integer> {
         doc.put("model_flops_per_token", flopsPerToken);
         doc.put("fma_peak_gflops", peak);
         doc.put("results", results);
-        AtomicFiles.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+        outputs.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+        outputs.commit();
         printTable(settings, results, peak);
         return 0;
     }

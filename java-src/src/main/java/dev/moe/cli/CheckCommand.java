@@ -27,7 +27,7 @@ import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8Gemm;
 import dev.moe.fp8.Fp8Quantizer;
 import dev.moe.fp8.QuantizedTensor;
-import dev.moe.io.AtomicFiles;
+import dev.moe.io.OutputFiles;
 import dev.moe.layer.CudaMoeLayer;
 import dev.moe.layer.MoeLayer;
 import dev.moe.layer.MoeLayerWeights;
@@ -84,11 +84,12 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Backend be = Backend.parse(backend);
-        if (be == Backend.AUTO) {
-            be = Routers.resolveAuto();
-        }
         if (be == Backend.JAVA) {
             throw new UsageException("--backend java is the reference itself; check cpu or cuda");
+        }
+        OutputFiles outputs = OutputFiles.builder().output("--json", json).open();  // checked before any work
+        if (be == Backend.AUTO) {
+            be = Routers.resolveAuto();
         }
         BackendStatus status = Backends.status(be);
         if (!status.usable()) {
@@ -109,7 +110,8 @@ final class CheckCommand implements Callable<Integer> {
             doc.put("backend", be.cliName());
             doc.put("seed", seed);
             doc.put("results", results);
-            AtomicFiles.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+            outputs.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
+            outputs.commit();
         }
         return failed == 0 ? 0 : MoeCli.EXIT_FAILURE;
     }

@@ -1,5 +1,6 @@
 package dev.moe.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -11,6 +12,7 @@ import java.util.concurrent.Callable;
 import dev.moe.backend.Backend;
 import dev.moe.backend.BackendStatus;
 import dev.moe.backend.Backends;
+import dev.moe.io.OutputFiles;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;
@@ -43,14 +45,17 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--gpus-per-node", defaultValue = "8", description = "GPUs per node, for the per-GPU load (default ${DEFAULT-VALUE}).")
     int gpusPerNode;
 
-    @Option(names = "--seconds", defaultValue = "1", description = "Timing budget per backend (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", defaultValue = "1",
+            description = "Timing budget per backend, > 0 and at most 86400 (default ${DEFAULT-VALUE}).")
     double seconds;
 
     @Option(names = "--sim-steps", defaultValue = "300",
             description = "Steps of the balancing-loop simulation that follows (0: skip; default ${DEFAULT-VALUE}).")
     int simSteps;
 
-    @Option(names = "--plot", defaultValue = "moe-demo.png", description = "Where the simulation's plot goes (default ${DEFAULT-VALUE}).")
+    @Option(names = "--plot", defaultValue = "moe-demo.png",
+            description = "Where the simulation's plot goes (default ${DEFAULT-VALUE}); checked before any work, and the demo "
+                    + "fails (exit 1) if it cannot be written.")
     java.nio.file.Path plot;
 
     @CommandLine.Spec
@@ -59,55 +64,67 @@ final class DemoCommand implements Callable<Integer> {
     private record Run(Backend backend, double medianS, int[] ids, float[] weights, long[] load) {}
 
     @Override
-    public Integer call() {
-        if (tokens < 1) {
-            throw new UsageException("--tokens must be >= 1, got " + tokens);
-        }
+    public Integer call() throws IOException {
+        FlagChecks.atLeast("--tokens", tokens, 1);
+        FlagChecks.seconds(seconds);
+        FlagChecks.nonNegative("--skew", skew);
+        FlagChecks.atLeast("--gpus-per-node", gpusPerNode, 1);
+        FlagChecks.atLeast("--sim-steps", simSteps, 0);
         RoutingConfig c = routing.toConfig();
-        PrintWriter out = spec.commandLine().getOut();
-        out.printf("moe demo: routing %d synthetic tokens with %s (preset %s), seed %d%n", tokens, c, routing.preset, seed);
-        List<Run> runs = new ArrayList<>();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment logits = SyntheticLogits.generate(arena, tokens, c.numExperts(), skew, seed);
-            for (Backend b : new Backend[] {Backend.JAVA, Backend.CPU}) {
-                BackendStatus st = Backends.status(b);
-                if (!st.usable()) {
-                    out.printf("backend %s unusable: %s%n", b.cliName(), st.detail());
-                    continue;
-                }
-                runs.add(run(Routers.create(c, b), logits, arena));
-            }
-        }
-        printSpeed(out, runs);
-        boolean agree = printAgreement(out, runs);
-        printLoad(out, c, runs.getLast().load());
+        // Logits, ids and weights of the batch (native), their copies per backend (heap), then the simulation.
+        MemoryBudget budget = MemoryBudget.of("demo --tokens " + tokens).offHeap(tokens, c.numExperts() + 2L * c.topk(), 4)
+                .heap(2, tokens, c.topk(), 8);
         if (simSteps > 0) {
-            simulate(out, runs.getLast().backend());
+            budget.simulation(simulationSettings(dev.moe.sim.BalancerKind.LOSS_FREE, Backend.JAVA));
         }
-        out.flush();
-        return agree ? 0 : MoeCli.EXIT_FAILURE;
+        budget.require();
+        // The plot's location is checked before any work; a plot that cannot be written fails the command.
+        try (OutputFiles outputs = OutputFiles.builder().output("--plot", simSteps > 0 ? plot : null).open()) {
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf("moe demo: routing %d synthetic tokens with %s (preset %s), seed %d%n", tokens, c, routing.preset, seed);
+            List<Run> runs = new ArrayList<>();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment logits = SyntheticLogits.generate(arena, tokens, c.numExperts(), skew, seed);
+                for (Backend b : new Backend[] {Backend.JAVA, Backend.CPU}) {
+                    BackendStatus st = Backends.status(b);
+                    if (!st.usable()) {
+                        out.printf("backend %s unusable: %s%n", b.cliName(), st.detail());
+                        continue;
+                    }
+                    runs.add(run(Routers.create(c, b), logits, arena));
+                }
+            }
+            printSpeed(out, runs);
+            boolean agree = printAgreement(out, runs);
+            printLoad(out, c, runs.getLast().load());
+            if (simSteps > 0) {
+                outputs.write(plot, simulate(out, runs.getLast().backend()));
+                outputs.commit();
+                out.printf("  plot of the loss-free run: %s%n", plot.toAbsolutePath());
+            }
+            out.flush();
+            return agree ? 0 : MoeCli.EXIT_FAILURE;
+        }
     }
 
-    /** A short run of the balancing loop: the same skewed router without and with the loss-free bias. */
-    private void simulate(PrintWriter out, Backend backend) {
+    private dev.moe.sim.SimulationSettings simulationSettings(dev.moe.sim.BalancerKind kind, Backend backend) {
+        return dev.moe.sim.SimulationSettings.builder().steps(simSteps).tokensPerStep(tokens)
+                .workload(dev.moe.sim.Workload.SKEWED).balancer(kind).gamma(0.002f).seed(seed).backend(backend)
+                .heldOutTokens(8192).build();
+    }
+
+    /** A short run of the balancing loop: the same skewed router without and with the loss-free bias; returns the plot. */
+    private byte[] simulate(PrintWriter out, Backend backend) throws IOException {
         out.printf("%nbalancing loop: %d steps x %d tokens, skewed workload, 8 nodes x 8 GPUs, node limit 4, on %s%n", simSteps,
                 tokens, backend.cliName());
         dev.moe.sim.SimulationResult last = null;
         for (dev.moe.sim.BalancerKind kind : new dev.moe.sim.BalancerKind[] {dev.moe.sim.BalancerKind.NONE,
                 dev.moe.sim.BalancerKind.LOSS_FREE}) {
-            var settings = dev.moe.sim.SimulationSettings.builder().steps(simSteps).tokensPerStep(tokens)
-                    .workload(dev.moe.sim.Workload.SKEWED).balancer(kind).gamma(0.002f).seed(seed).backend(backend)
-                    .heldOutTokens(8192).build();
-            last = new dev.moe.sim.Simulator(settings).run(r -> { });
+            last = new dev.moe.sim.Simulator(simulationSettings(kind, backend)).run(r -> { });
             out.printf("  %-9s MaxVio_batch step 0 %.2f -> last 50 steps %.3f, MaxVio_global %.3f, dropped %d%n", kind.cliName(),
                     last.steps().getFirst().maxVioBatch(), last.meanMaxVioLast(50), last.maxVioGlobal(), last.totalDropped());
         }
-        try {
-            SimulationPlots.write(plot, last, "loss-free, skewed, deepseek-v3 (demo)");
-            out.printf("  plot of the loss-free run: %s%n", plot.toAbsolutePath());
-        } catch (java.io.IOException e) {
-            out.printf("  plot not written: %s%n", e.getMessage());
-        }
+        return SimulationPlots.png(last, "loss-free, skewed, deepseek-v3 (demo)");
     }
 
     private Run run(Router router, MemorySegment logits, Arena arena) {

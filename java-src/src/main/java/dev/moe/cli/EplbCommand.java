@@ -4,16 +4,17 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 import dev.moe.eplb.Eplb;
 import dev.moe.eplb.ExpertPlacementPlan;
+import dev.moe.io.AtomicFiles;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
+import dev.moe.io.NpyDType;
+import dev.moe.io.OutputFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,49 +53,64 @@ final class EplbCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        float[][] w;
-        try (Arena arena = Arena.ofConfined()) {
-            NpyArray a = Npy.readFloat32(loads, arena);
-            if (a.rank() != 2 || a.dim(0) < 1 || a.dim(1) < 1) {
-                throw new UsageException(loads + ": expected float32 loads of shape [L, N_log], got shape " + a.shapeString());
+        try (OutputFiles outputs = OutputFiles.builder().input("--loads", loads).output("--out-phy2log", outPhy2log)
+                .output("--out-log2phy", outLog2phy).output("--out-counts", outCounts).open()) {
+            NpyInputs.Header h = NpyInputs.header(loads);
+            if (h.shape().length != 2 || h.shape()[0] < 1 || h.shape()[1] < 1) {
+                throw new UsageException(loads + ": expected float32 loads of shape [L, N_log], got shape " + h.text());
             }
-            int layers = (int) a.dim(0);
-            int n = (int) a.dim(1);
-            w = new float[layers][];
-            for (int l = 0; l < layers; l++) {
-                w[l] = a.data().asSlice(4L * l * n, 4L * n).toArray(ValueLayout.JAVA_FLOAT);
+            NpyInputs.requireArraySized("--loads", loads, h);
+            int layers = (int) h.shape()[0];
+            int n = (int) h.shape()[1];
+            long maxcnt = Math.max(1, (long) replicas - n + 1);
+            // The loads (file copy and arrays), the plan's log2phy (and its flat copy), per-slot arrays of
+            // every layer and the per-layer scratch of the packing.
+            MemoryBudget.of("eplb of " + layers + " layers x " + n + " experts on --replicas " + replicas)
+                    .offHeap(layers, n, 4).heap(layers, n, 4 * 3)
+                    .heap(layers, n, maxcnt, outLog2phy != null ? 8 : 4).heap(layers, Math.max(replicas, 0), 12)
+                    .heap(Math.max(replicas, 0), 32).require();
+            if (MemoryBudget.product(layers, Math.max(replicas, 0)) > NpyInputs.MAX_ARRAY) {
+                throw new UsageException("--out-phy2log " + outPhy2log + ": [" + layers + ", " + replicas
+                        + "] would have more than 2^31 elements");
             }
-        }
-        ExpertPlacementPlan plan = Eplb.rebalance(w, replicas, groups, nodes, gpus);
-        int layers = w.length;
-        int n = w[0].length;
-        int maxcnt = plan.log2phy()[0][0].length;
-        List<Path> written = new ArrayList<>();
-        try {
-            write(outPhy2log, flatten(plan.phy2log()), new long[] {layers, replicas}, written);
+            if (outLog2phy != null && MemoryBudget.product(layers, n, maxcnt) > NpyInputs.MAX_ARRAY) {
+                throw new UsageException("--out-log2phy " + outLog2phy + ": [" + layers + ", " + n + ", " + maxcnt
+                        + "] would have more than 2^31 elements");
+            }
+            float[][] w = new float[layers][];
+            try (Arena arena = Arena.ofConfined()) {
+                NpyArray a = NpyInputs.readFloat32("--loads", loads, arena);
+                for (int l = 0; l < layers; l++) {
+                    w[l] = a.data().asSlice(4L * l * n, 4L * n).toArray(ValueLayout.JAVA_FLOAT);
+                }
+            }
+            ExpertPlacementPlan plan = Eplb.rebalance(w, replicas, groups, nodes, gpus);
+            outputs.write(outPhy2log, ints(flatten(plan.phy2log()), layers, replicas));
             if (outLog2phy != null) {
-                int[] flat = new int[layers * n * maxcnt];
+                int cnt = plan.log2phy()[0][0].length;
+                int[] flat = new int[layers * n * cnt];
                 for (int l = 0; l < layers; l++) {
                     for (int e = 0; e < n; e++) {
-                        System.arraycopy(plan.log2phy()[l][e], 0, flat, (l * n + e) * maxcnt, maxcnt);
+                        System.arraycopy(plan.log2phy()[l][e], 0, flat, (l * n + e) * cnt, cnt);
                     }
                 }
-                write(outLog2phy, flat, new long[] {layers, n, maxcnt}, written);
+                outputs.write(outLog2phy, ints(flat, layers, n, cnt));
             }
             if (outCounts != null) {
-                write(outCounts, flatten(plan.logcnt()), new long[] {layers, n}, written);
+                outputs.write(outCounts, ints(flatten(plan.logcnt()), layers, n));
             }
-        } catch (IOException | RuntimeException e) {
-            for (Path p : written) {
-                Files.deleteIfExists(p);  // all outputs or none
-            }
-            throw e;
+            outputs.commit();
+            print(plan, w);
         }
+        return 0;
+    }
+
+    private void print(ExpertPlacementPlan plan, float[][] w) {
         PrintWriter out = spec.commandLine().getOut();
         out.printf("eplb: %s policy, %d layers, %d experts -> %d slots on %d GPUs (%d nodes)%n",
-                Eplb.isHierarchical(groups, nodes) ? "hierarchical" : "global", layers, n, replicas, gpus, nodes);
+                Eplb.isHierarchical(groups, nodes) ? "hierarchical" : "global", w.length, w[0].length, replicas, gpus, nodes);
         double[][] gpu = plan.gpuLoads(w, gpus);
-        for (int l = 0; l < layers; l++) {
+        for (int l = 0; l < w.length; l++) {
             double max = 0;
             double sum = 0;
             for (double v : gpu[l]) {
@@ -104,12 +120,11 @@ final class EplbCommand implements Callable<Integer> {
             out.printf("  layer %d: GPU load max/mean %.3f%n", l, sum == 0 ? 0 : max / (sum / gpus));
         }
         out.flush();
-        return 0;
     }
 
-    private static void write(Path file, int[] data, long[] shape, List<Path> written) throws IOException {
-        Npy.write(file, Npy.ofInts(data, shape));
-        written.add(file);
+    /** int32 .npy contents of {@code data} (no copy). */
+    private static AtomicFiles.ChannelWriter ints(int[] data, long... shape) {
+        return Npy.contents(NpyDType.INT32, shape, MemorySegment.ofArray(data));
     }
 
     private static int[] flatten(int[][] m) {

@@ -2,6 +2,7 @@ package dev.moe.cli;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -13,6 +14,9 @@ import dev.moe.fp8.NonFiniteTensorException;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
+import dev.moe.io.NpyDType;
+import dev.moe.io.OutputFiles;
+import dev.moe.backend.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -43,41 +47,49 @@ final class Fp8GemmCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Backend be = Backend.parse(backend);
-        Fp8Gemm gemm = Fp8Gemm.create(be);
-        Fp8Quantizer quantizer = Fp8Quantizer.create(gemm.backend());
-        QuantizedTensor qa = read(quantizer, a, "--a", Fp8Block.ROW_1X128);
-        QuantizedTensor qb = read(quantizer, b, "--b", Fp8Block.TILE_128X128);
-        if (qa.cols() != qb.cols()) {
-            throw new UsageException("--a " + a + " is [" + qa.rows() + ", " + qa.cols() + "] but --b " + b + " is [" + qb.rows()
-                    + ", " + qb.cols() + "]: C = A·Bᵀ needs the same K");
+        try (OutputFiles outputs = OutputFiles.builder().input("--a", a).input("--b", b).output("--out", out).open();
+             Arena arena = Arena.ofConfined()) {
+            NpyArray xa = matrix(a, "--a", arena);
+            NpyArray xb = matrix(b, "--b", arena);
+            int m = (int) xa.dim(0);
+            int n = (int) xb.dim(0);
+            int k = (int) xa.dim(1);
+            if (xb.dim(1) != k) {
+                throw new UsageException("--a " + a + " is [" + m + ", " + k + "] but --b " + b + " is [" + n + ", " + xb.dim(1)
+                        + "]: C = A·Bᵀ needs the same K");
+            }
+            if ((long) m * n > NpyInputs.MAX_ARRAY) {
+                throw new UsageException("--out " + out + ": C [" + m + ", " + n + "] would have more than 2^31 elements");
+            }
+            // float copies, codes and scales of A and B, then C, all on the heap.
+            MemoryBudget.of("fp8 gemm of A [" + m + ", " + k + "] and B [" + n + ", " + k + "]")
+                    .heap(m, k, 5).heap(n, k, 5).heap(m, n, 4).require();
+            Fp8Gemm gemm = Fp8Gemm.create(be);  // after every check: auto's INFO line never precedes an error
+            Fp8Quantizer quantizer = Fp8Quantizer.create(gemm.backend());
+            QuantizedTensor qa = quantizer.quantize(xa.toFloatArray(), m, k, Fp8Block.ROW_1X128, false);
+            QuantizedTensor qb = quantizer.quantize(xb.toFloatArray(), n, k, Fp8Block.TILE_128X128, false);
+            float[] c = gemm.gemm(qa, qb);
+            outputs.write(out, Npy.contents(NpyDType.FLOAT32, new long[] {m, n}, MemorySegment.ofArray(c)));
+            outputs.commit();
+            spec.commandLine().getOut().println("C [" + m + ", " + n + "] = A·Bᵀ (K = " + k + ") on "
+                    + gemm.backend().cliName() + ": " + out);
         }
-        float[] c = gemm.gemm(qa, qb);
-        Npy.write(out, Npy.ofFloats(c, qa.rows(), qb.rows()));
-        spec.commandLine().getOut().println("C [" + qa.rows() + ", " + qb.rows() + "] = A·Bᵀ (K = " + qa.cols() + ") on "
-                + gemm.backend().cliName() + ": " + out);
         return 0;
     }
 
-    private static QuantizedTensor read(Fp8Quantizer quantizer, Path file, String option, Fp8Block block) throws IOException {
-        float[] x;
-        int rows;
-        int cols;
-        try (Arena arena = Arena.ofConfined()) {
-            NpyArray arr = Npy.readFloat32(file, arena);
-            if (arr.rank() != 2) {
-                throw new UsageException(option + " " + file + ": expected a 2-D float32 matrix, got shape " + arr.shapeString());
-            }
-            if (arr.elementCount() > Integer.MAX_VALUE - 8) {
-                throw new UsageException(option + " " + file + ": " + arr.shapeString() + " has more than 2^31 elements");
-            }
-            rows = (int) arr.dim(0);
-            cols = (int) arr.dim(1);
-            x = arr.toFloatArray();
+    /** A float32 [rows, cols] matrix whose dimensions and element count fit Java arrays, all values finite. */
+    private static NpyArray matrix(Path file, String option, Arena arena) throws IOException {
+        NpyInputs.Header h = NpyInputs.header(file);
+        if (h.shape().length != 2) {
+            throw new UsageException(option + " " + file + ": expected a 2-D float32 matrix, got shape " + h.text());
         }
-        try {
-            return quantizer.quantize(x, rows, cols, block, false);
-        } catch (NonFiniteTensorException e) {
-            throw new UsageException(option + " " + file + ": " + e.getMessage());
+        NpyInputs.requireArraySized(option, file, h);
+        NpyArray arr = NpyInputs.readFloat32(option, file, arena);
+        long bad = FiniteScan.firstNonFinite(arr.data());
+        if (bad >= 0) {
+            throw new UsageException(option + " " + file + ": " + new NonFiniteTensorException(bad / arr.dim(1), bad % arr.dim(1),
+                    FiniteScan.at(arr.data(), bad)).getMessage());
         }
+        return arr;
     }
 }

@@ -3,7 +3,6 @@ package dev.moe.cli;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -14,6 +13,8 @@ import dev.moe.fp8.NonFiniteTensorException;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
 import dev.moe.io.NpyDType;
+import dev.moe.io.OutputFiles;
+import dev.moe.backend.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -52,12 +53,11 @@ final class Fp8QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Fp8Block tiles = parseBlock();
-        if (outQ.toAbsolutePath().normalize().equals(outScales.toAbsolutePath().normalize())) {
-            throw new UsageException("--out-q and --out-scales name the same file " + outQ);
-        }
-        Fp8Quantizer quantizer = Fp8Quantizer.create(Backend.parse(backend));
-        try (Arena arena = Arena.ofConfined()) {
-            NpyArray a = Npy.readFloat32(in, arena);  // memory-mapped, 4-byte aligned
+        Backend be = Backend.parse(backend);
+        try (OutputFiles outputs = OutputFiles.builder().input("--in", in).output("--out-q", outQ).output("--out-scales", outScales)
+                .open();
+             Arena arena = Arena.ofConfined()) {
+            NpyArray a = NpyInputs.readFloat32("--in", in, arena);  // a private, 64-byte-aligned copy: safe to hand to native code
             if (a.rank() != 2) {
                 throw new UsageException("--in " + in + ": expected a 2-D float32 matrix [R, C], got shape " + a.shapeString());
             }
@@ -65,9 +65,12 @@ final class Fp8QuantizeCommand implements Callable<Integer> {
             long cols = a.dim(1);
             long[] scaleShape = tiles.scaleShape(rows, cols);
             MemorySegment x = a.data();
-            if (!x.isNative()) {
-                x = arena.allocate(Math.max(1, x.byteSize()), 64).asSlice(0, x.byteSize()).copyFrom(x);
+            long bad = FiniteScan.firstNonFinite(x);
+            if (bad >= 0) {
+                throw new UsageException("--in " + in + ": "
+                        + new NonFiniteTensorException(bad / cols, bad % cols, FiniteScan.at(x, bad)).getMessage());
             }
+            Fp8Quantizer quantizer = Fp8Quantizer.create(be);  // after every check: auto's INFO line never precedes an error
             MemorySegment q = arena.allocate(Math.max(1, a.elementCount()), 64).asSlice(0, a.elementCount());
             long ns = tiles.scaleCount(rows, cols);
             MemorySegment scales = arena.allocate(Math.max(1, 4 * ns), 64).asSlice(0, 4 * ns);
@@ -76,13 +79,9 @@ final class Fp8QuantizeCommand implements Callable<Integer> {
             } catch (NonFiniteTensorException e) {
                 throw new UsageException("--in " + in + ": " + e.getMessage());
             }
-            Npy.write(outQ, NpyDType.UINT8, new long[] {rows, cols}, q);
-            try {
-                Npy.write(outScales, NpyDType.FLOAT32, scaleShape, scales);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(outQ);  // never leave half of the output behind
-                throw e;
-            }
+            outputs.write(outQ, Npy.contents(NpyDType.UINT8, new long[] {rows, cols}, q));
+            outputs.write(outScales, Npy.contents(NpyDType.FLOAT32, scaleShape, scales));
+            outputs.commit();
             spec.commandLine().getOut().println("quantized [" + rows + ", " + cols + "] in " + tiles.cliName() + " tiles on "
                     + quantizer.backend().cliName() + (pow2 ? " (power-of-two scales)" : "") + ": " + outQ + ", " + outScales
                     + " [" + scaleShape[0] + ", " + scaleShape[1] + "]");

@@ -2,12 +2,15 @@ package dev.moe.cli;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import dev.moe.backend.Backend;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
+import dev.moe.io.NpyDType;
+import dev.moe.io.OutputFiles;
 import dev.moe.layer.CudaMoeLayer;
 import dev.moe.layer.MoeLayer;
 import dev.moe.layer.MoeLayerCheckpoint;
@@ -15,6 +18,7 @@ import dev.moe.layer.MoeLayerWeights;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.safetensors.SafetensorsFile;
+import dev.moe.safetensors.SafetensorsFormatException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -57,50 +61,69 @@ final class LayerCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         RoutingConfig config = routing.toConfig();
         Backend be = Backend.parse(backend);
-        if (be == Backend.AUTO) {
-            be = Routers.resolveAuto();  // logged at INFO, as cli.md asks
-        }
-        try (Arena arena = Arena.ofConfined()) {
+        try (OutputFiles outputs = OutputFiles.builder().input("--weights", weights).input("--input", input).output("--out", out)
+                .output("--out-ids", outIds).open();
+             Arena arena = Arena.ofConfined()) {
             MoeLayerWeights w;
             try {
                 w = MoeLayerCheckpoint.load(SafetensorsFile.open(weights, arena), layer, config);
-            } catch (IllegalArgumentException | ArithmeticException e) {
+            } catch (SafetensorsFormatException e) {
+                throw new UsageException("--weights " + e.getMessage());  // the message starts with the file
+            } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
                 throw new UsageException("--weights " + weights + ": " + e.getMessage());
             }
-            NpyArray x = Npy.readFloat32(input, arena);
-            if (x.rank() != 2 || x.dim(1) != w.hidden() || x.dim(0) > Integer.MAX_VALUE / Math.max(1, w.hidden())) {
-                throw new UsageException("--input " + input + ": expected float32 [T, " + w.hidden() + "], got " + x.shapeString());
+            int tokens = tokens(w, config);
+            NpyArray x = NpyInputs.readFloat32("--input", input, arena);
+            long bad = FiniteScan.firstNonFinite(x.data());
+            if (bad >= 0) {
+                throw new UsageException("--input " + input + ": element [" + bad / w.hidden() + ", " + bad % w.hidden() + "] is "
+                        + FiniteScan.at(x.data(), bad));
             }
-            int tokens = (int) x.dim(0);
+            if (be == Backend.AUTO) {
+                be = Routers.resolveAuto();  // logged at INFO, as cli.md asks, once every input is known to be good
+            }
             MoeLayer.Output y;
             String ran;
-            try {
-                if (be == Backend.CUDA) {
-                    try (CudaMoeLayer gpu = CudaMoeLayer.create(w)) {  // the GPU-resident pipeline
-                        y = gpu.forward(x.toFloatArray(), tokens);
-                    }
-                    ran = "cuda";
-                } else {
-                    MoeLayer moe = MoeLayer.create(w, be);
-                    y = moe.forwardWithRouting(x.toFloatArray(), tokens);
-                    ran = moe.backend().cliName();
+            if (be == Backend.CUDA) {
+                try (CudaMoeLayer gpu = CudaMoeLayer.create(w)) {  // the GPU-resident pipeline
+                    y = gpu.forward(x.toFloatArray(), tokens);
                 }
-            } catch (IllegalArgumentException e) {
-                throw new UsageException("--input " + input + ": " + e.getMessage());
+                ran = "cuda";
+            } else {
+                MoeLayer moe = MoeLayer.create(w, be);
+                y = moe.forwardWithRouting(x.toFloatArray(), tokens);
+                ran = moe.backend().cliName();
             }
-            Npy.write(out, Npy.ofFloats(y.hidden(), tokens, w.hidden()));
+            outputs.write(out, Npy.contents(NpyDType.FLOAT32, new long[] {tokens, w.hidden()}, MemorySegment.ofArray(y.hidden())));
             if (outIds != null) {
-                try {
-                    Npy.write(outIds, Npy.ofInts(y.routing().ids(), tokens, config.topk()));
-                } catch (IOException | RuntimeException e) {
-                    java.nio.file.Files.deleteIfExists(out);  // both outputs or neither
-                    throw e;
-                }
+                outputs.write(outIds, Npy.contents(NpyDType.INT32, new long[] {tokens, config.topk()},
+                        MemorySegment.ofArray(y.routing().ids())));
             }
+            outputs.commit();
             spec.commandLine().getOut().printf("layer %d (%d experts, H %d, I %d%s) on %d tokens, %s backend: %s%n", layer,
                     config.numExperts(), w.hidden(), w.intermediate(), w.hasSharedExpert() ? ", shared expert" : "", tokens,
                     ran, out);
         }
         return 0;
+    }
+
+    /** T of the input [T, H], after checking its shape and that the layer's work on it fits Java arrays and the heap. */
+    private int tokens(MoeLayerWeights w, RoutingConfig config) throws IOException {
+        NpyInputs.Header h = NpyInputs.header(input);
+        if (h.shape().length != 2 || h.shape()[1] != w.hidden()) {
+            throw new UsageException("--input " + input + ": expected float32 [T, " + w.hidden() + "], got " + h.text());
+        }
+        long t = h.shape()[0];
+        long k = config.topk();
+        long widest = Math.max(w.hidden(), 2L * w.intermediate());
+        if (MemoryBudget.product(t, k, widest) > NpyInputs.MAX_ARRAY
+                || MemoryBudget.product(t, config.numExperts()) > NpyInputs.MAX_ARRAY) {
+            throw new UsageException("--input " + input + ": " + t + " tokens are too many for one call (T x K x max(H, 2I) and "
+                    + "T x N must be below 2^31); split the input");
+        }
+        // x, y and the router logits, then per routed row the gathered input, its FP8 copy and the expert activations.
+        MemoryBudget.of("layer on " + t + " tokens").heap(t, w.hidden(), 4 * 3).heap(t, config.numExperts(), 4)
+                .heap(t, k, w.hidden(), 4 + 1 + 4).heap(t, k, w.intermediate(), 4 * 2 + 4 + 1).require();
+        return (int) t;
     }
 }

@@ -3,8 +3,10 @@ package dev.moe.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.concurrent.Callable;
 
 import dev.moe.backend.BackendUnavailableException;
+import dev.moe.io.FileArgumentException;
 import dev.moe.io.NpyFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,7 +15,7 @@ import picocli.CommandLine.Command;
 @Command(name = "moe", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "DeepSeek-style MoE routing: fused gating, load balancing and FP8 expert kernels.",
         subcommands = {RouteCommand.class, SimulateCommand.class, TrainCommand.class, EplbCommand.class, LayerCommand.class, Fp8Command.class, SoakCommand.class, CheckCommand.class, VersionCommand.class, DemoCommand.class, BenchCommand.class})
-public final class MoeCli implements Runnable {
+public final class MoeCli implements Callable<Integer> {
     static final int EXIT_FAILURE = 1;
     static final int EXIT_USAGE = 2;
 
@@ -60,19 +62,32 @@ public final class MoeCli implements Runnable {
             ex.getCommandLine().getErr().println("moe: " + ex.getMessage() + " (see --help)");
             return EXIT_USAGE;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            err.println("moe: out of memory (" + e.getMessage() + "); give the JVM more with MOE_JAVA_OPTS=-Xmx...");
+            return EXIT_FAILURE;
+        }
     }
 
+    /** {@code moe} without a command: the usage, on stderr, and exit 2. */
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        return missingSubcommand(spec);
+    }
+
+    /** A command group run without its subcommand: prints the group's usage on stderr; returns exit code 2. */
+    static int missingSubcommand(CommandLine.Model.CommandSpec spec) {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return EXIT_USAGE;
     }
 
     private static int handle(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
         PrintWriter err = cmd.getErr();
         Throwable e = ex instanceof UncheckedIOException u ? u.getCause() : ex;
         if (e instanceof UsageException || e instanceof IllegalArgumentException || e instanceof NpyFormatException
-                || e instanceof BackendUnavailableException || e instanceof java.nio.file.NoSuchFileException) {
+                || e instanceof FileArgumentException || e instanceof BackendUnavailableException
+                || e instanceof java.nio.file.NoSuchFileException) {
             err.println("moe: " + oneLine(e));
             return EXIT_USAGE;
         }

@@ -40,7 +40,8 @@ final class MpiOption {
             code = body.call();
         } catch (Exception | Error e) {
             if (comm.size() > 1) {
-                boolean usage = e instanceof UsageException || e instanceof IllegalArgumentException;
+                boolean usage = e instanceof UsageException || e instanceof IllegalArgumentException
+                        || e instanceof dev.moe.io.FileArgumentException;
                 comm.abort(usage ? MoeCli.EXIT_USAGE : MoeCli.EXIT_FAILURE, e.getClass().getSimpleName() + ": " + e.getMessage());
             }
             throw e;

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -12,6 +11,9 @@ import dev.moe.backend.Backend;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
 import dev.moe.io.NpyDType;
+import dev.moe.io.OutputFiles;
+import dev.moe.backend.Backend;
+import dev.moe.routing.NonFiniteInputException;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingConfig;
@@ -50,50 +52,43 @@ final class RouteCommand implements Callable<Integer> {
         Backend chosen = Backend.parse(backend);
         int n = config.numExperts();
         int k = config.topk();
-        try (Arena arena = Arena.ofConfined()) {
-            NpyArray z = Npy.readFloat32(logits, arena);
+        try (OutputFiles outputs = OutputFiles.builder().input("--logits", logits).input("--bias", bias)
+                .output("--out-ids", outIds).output("--out-weights", outWeights).open();
+             Arena arena = Arena.ofConfined()) {
+            NpyArray z = NpyInputs.readFloat32("--logits", logits, arena);  // a private, 64-byte-aligned copy: safe to hand to native code
             if (z.rank() != 2 || z.dim(1) != n) {
                 throw new UsageException(logits + ": expected float32 logits of shape [T, " + n + "] for N=" + n
                         + " experts, got shape " + z.shapeString());
             }
             long t = z.dim(0);
+            long bad = FiniteScan.firstNonFinite(z.data());
+            if (bad >= 0) {
+                throw new UsageException("--logits " + logits + ": "
+                        + new NonFiniteInputException(bad / n, (int) (bad % n), FiniteScan.at(z.data(), bad)).getMessage());
+            }
             MemorySegment b = null;
             if (bias != null) {
-                NpyArray bv = Npy.readFloat32(bias, arena);
+                NpyArray bv = NpyInputs.readFloat32("--bias", bias, arena);
                 if (bv.rank() != 1 || bv.dim(0) != n) {
                     throw new UsageException(bias + ": expected a float32 bias of shape [" + n + "], got shape " + bv.shapeString());
                 }
                 b = bv.data();
+                long badBias = FiniteScan.firstNonFinite(b);
+                if (badBias >= 0) {
+                    throw new UsageException("--bias " + bias + ": bias[" + badBias + "] is " + FiniteScan.at(b, badBias)
+                            + "; the selection bias must be finite");
+                }
             }
-            Router router = Routers.create(config, chosen);
-            MemorySegment logitsSeg = z.data();
-            if (router.backend() != Backend.JAVA && !isAligned(logitsSeg, b)) {
-                logitsSeg = copy(arena, logitsSeg);
-                b = b == null ? null : copy(arena, b);
-            }
+            Router router = Routers.create(config, chosen);  // after every check: auto's INFO line never precedes an error
             long tk = Math.multiplyExact(t, k);
             MemorySegment ids = arena.allocate(ValueLayout.JAVA_INT, Math.max(1, tk)).asSlice(0, 4 * tk);
             MemorySegment weights = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, tk)).asSlice(0, 4 * tk);
-            router.route(logitsSeg, t, b, ids, weights, null);
+            router.route(z.data(), t, b, ids, weights, null);
             long[] shape = {t, k};
-            Npy.write(outIds, NpyDType.INT32, shape, ids);
-            try {
-                Npy.write(outWeights, NpyDType.FLOAT32, shape, weights);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(outIds);  // never leave half of the output behind
-                throw e;
-            }
+            outputs.write(outIds, Npy.contents(NpyDType.INT32, shape, ids));
+            outputs.write(outWeights, Npy.contents(NpyDType.FLOAT32, shape, weights));
+            outputs.commit();
         }
         return 0;
-    }
-
-    private static boolean isAligned(MemorySegment logits, MemorySegment bias) {
-        return logits.isNative() && logits.address() % 4 == 0 && (bias == null || (bias.isNative() && bias.address() % 4 == 0));
-    }
-
-    private static MemorySegment copy(Arena arena, MemorySegment s) {
-        MemorySegment c = arena.allocate(Math.max(1, s.byteSize()), 64).asSlice(0, s.byteSize());
-        c.copyFrom(s);
-        return c;
     }
 }

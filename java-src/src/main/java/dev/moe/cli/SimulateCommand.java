@@ -3,7 +3,6 @@ package dev.moe.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -13,6 +12,8 @@ import dev.moe.backend.Backend;
 import dev.moe.balance.BiasUpdateRule;
 import dev.moe.dist.Communicator;
 import dev.moe.io.AtomicFiles;
+import dev.moe.io.OutputFiles;
+import dev.moe.backend.Backend;
 import dev.moe.routing.GroupScore;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.sim.BalancerKind;
@@ -115,45 +116,59 @@ final class SimulateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SimulationSettings settings = settings();
+        SimulationSettings.Builder builder = settings();
+        SimulationSettings checked = builder.build();  // every flag checked; the backend may still be auto
+        MemoryBudget.of("simulate --tokens-per-step " + tokensPerStep + " --layers " + layers + " --steps " + steps)
+                .simulation(checked).require();
         Communicator comm = mpi.open();
-        return MpiOption.run(comm, () -> simulate(settings, comm));
+        return MpiOption.run(comm, () -> simulate(builder, checked, comm));
     }
 
-    private int simulate(SimulationSettings settings, Communicator comm) throws IOException {
+    private int simulate(SimulationSettings.Builder builder, SimulationSettings checked, Communicator comm) throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         boolean lead = comm.rank() == 0;
-        Simulator sim = new Simulator(settings, comm);
-        if (failAt != null) {
-            String[] p = failAt.split(":");
-            if (p.length != 2) {
-                throw new UsageException("--fail-at: expected RANK:STEP, got '" + failAt + "'");
+        Simulator.FailurePoint failure = failurePoint();
+        // Rank 0 writes; its outputs are checked before any work.
+        try (OutputFiles outputs = lead ? OutputFiles.builder().output("--csv", csv).output("--plot", plot).open() : null) {
+            SimulationSettings settings = checked.backend() == Backend.AUTO
+                    ? builder.backend(dev.moe.routing.Routers.resolveAuto()).build() : checked;
+            Simulator sim = new Simulator(settings, comm).failAt(failure);
+            SimulationResult r;
+            if (System.console() != null && lead) {
+                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("simulate").setInitialMax(steps)
+                        .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+                        .build()) {
+                    r = sim.run(step -> bar.step());
+                }
+            } else {
+                Consumer<StepRecord> none = step -> { };
+                r = sim.run(none);
             }
-            sim.failAt(new Simulator.FailurePoint(Integer.parseInt(p[0]), Integer.parseInt(p[1])));
-        }
-        SimulationResult r;
-        if (System.console() != null && lead) {
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("simulate").setInitialMax(steps)
-                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-                    .build()) {
-                r = sim.run(step -> bar.step());
+            if (!lead) {
+                return 0;  // rank 0 holds the same records and writes them
             }
-        } else {
-            Consumer<StepRecord> none = step -> { };
-            r = sim.run(none);
-        }
-        if (!lead) {
-            return 0;  // rank 0 holds the same records and writes them
-        }
-        AtomicFiles.write(csv, r.csv().getBytes(StandardCharsets.US_ASCII));
-        if (plot != null) {
-            try {
-                SimulationPlots.write(plot, r, balancer + ", " + workload + ", " + preset);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(csv);  // no half of the output left behind
-                throw e;
+            outputs.write(csv, r.csv().getBytes(StandardCharsets.US_ASCII));
+            if (plot != null) {
+                outputs.write(plot, SimulationPlots.png(r, balancer + ", " + workload + ", " + preset));
             }
+            outputs.commit();
+            report(out, settings, r, comm);
         }
+        return 0;
+    }
+
+    private Simulator.FailurePoint failurePoint() {
+        if (failAt == null) {
+            return null;
+        }
+        String[] p = failAt.split(":");
+        if (p.length != 2) {
+            throw new UsageException("--fail-at: expected RANK:STEP, got '" + failAt + "'");
+        }
+        return new Simulator.FailurePoint(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
+    }
+
+    private void report(PrintWriter out, SimulationSettings settings, SimulationResult r, Communicator comm) {
         StepRecord last = r.last();
         out.println(String.format(Locale.ROOT,
                 "%s %s %s: %d steps x %d tokens x %d layers on %s | final MaxVio_batch %.3f (last-100 mean %.3f), "
@@ -169,10 +184,9 @@ final class SimulateCommand implements Callable<Integer> {
                     r.steps().stream().mapToDouble(StepRecord::auxGradNorm).average().orElse(0), last.auxLoss()));
         }
         if (comm.size() > 1) {
-            printParallel(out, r, comm);
+            printParallel(out, settings, r, comm);
         }
         out.flush();
-        return 0;
     }
 
     /**
@@ -180,7 +194,7 @@ final class SimulateCommand implements Callable<Integer> {
      * would move in the modelled cluster (FP8 rows: H code bytes + H/128 FP32 scales; H = 7168 for
      * deepseek-v3, 5120 for deepseek-v2).
      */
-    private void printParallel(PrintWriter out, SimulationResult r, Communicator comm) {
+    private void printParallel(PrintWriter out, SimulationSettings settings, SimulationResult r, Communicator comm) {
         var p = r.parallel();
         int hidden = preset.equals("deepseek-v2") ? 5120 : 7168;
         long rowBytes = hidden + 4L * ((hidden + 127) / 128);
@@ -193,12 +207,13 @@ final class SimulateCommand implements Callable<Integer> {
         out.println(String.format(Locale.ROOT,
                 "dispatch of these routings on %s (FP8 rows of %d B): inter-node %.2f copies/token = %.1f MB per step, "
                         + "intra-node %.2f forwards/token = %.1f MB per step",
-                settings().topology().nodes() + " nodes x " + settings().topology().gpusPerNode() + " GPUs", rowBytes, r.totalCrossNodeSends() / tokens,
+                settings.topology().nodes() + " nodes x " + settings.topology().gpusPerNode() + " GPUs", rowBytes, r.totalCrossNodeSends() / tokens,
                 r.totalCrossNodeSends() * rowBytes / 1e6 / steps, r.totalIntraNodeForwards() / tokens,
                 r.totalIntraNodeForwards() * rowBytes / 1e6 / steps));
     }
 
-    private SimulationSettings settings() {
+    /** The settings of the flags, the backend as given (auto is resolved once the run is known to be valid). */
+    private SimulationSettings.Builder settings() {
         RoutingConfig base = RoutingConfig.preset(preset);
         boolean v3 = base.groupScore() == GroupScore.TOP_J_SUM;
         int nodeCount = nodes != null ? nodes : (v3 ? 8 : 1);
@@ -216,13 +231,12 @@ final class SimulateCommand implements Callable<Integer> {
             throw new UsageException("--capacity-factor: deepseek-v3 never drops tokens (spec §g.2); use --preset deepseek-v2");
         }
         double cf = capacityFactor != null ? capacityFactor : (v3 ? 0 : 1.0);
-        Backend be = Backend.parse(backend);
         return SimulationSettings.builder()
                 .routing(b.build(), Topology.contiguous(nodeCount, perNode, base.numExperts()), scope)
                 .layers(layers).steps(steps).tokensPerStep(tokensPerStep).workload(Workload.parse(workload))
                 .balancer(BalancerKind.parse(balancer)).gamma(gamma).rule(BiasUpdateRule.byName(update)).alpha(alpha)
                 .auxLearningRate(auxLr).capacityFactor(cf).seed(seed)
-                .backend(be == Backend.AUTO ? dev.moe.routing.Routers.resolveAuto() : be).heldOutTokens(16384).build();
+                .backend(Backend.parse(backend)).heldOutTokens(16384);
     }
 
     private GroupScope limitScope(boolean v3) {

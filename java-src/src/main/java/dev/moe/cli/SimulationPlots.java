@@ -2,7 +2,6 @@ package dev.moe.cli;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -17,7 +16,6 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-import dev.moe.io.AtomicFiles;
 import dev.moe.sim.SimulationResult;
 import dev.moe.sim.StepRecord;
 
@@ -27,12 +25,13 @@ final class SimulationPlots {
 
     private SimulationPlots() {}
 
-    static void write(Path png, SimulationResult r, String title) throws IOException {
+    /** {@return the PNG's bytes} */
+    static byte[] png(SimulationResult r, String title) throws IOException {
         System.setProperty("java.awt.headless", "true");
         List<Chart<?, ?>> charts = List.of(maxVio(r, title), biasTrajectories(r), loadHeatMap(r));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BitmapEncoder.saveBitmap(charts, 3, 1, out, BitmapEncoder.BitmapFormat.PNG);
-        AtomicFiles.write(png, out.toByteArray());
+        return out.toByteArray();
     }
 
     private static XYChart maxVio(SimulationResult r, String title) {

@@ -39,10 +39,10 @@ final class SoakCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--seconds", defaultValue = "30", description = "Duration (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", defaultValue = "30", description = "Duration, > 0 and at most 86400 (default ${DEFAULT-VALUE}).")
     double seconds;
 
-    @Option(names = "--threads", defaultValue = "8", description = "Caller threads (default ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "8", description = "Caller threads, 1 to 1024 (default ${DEFAULT-VALUE}).")
     int threads;
 
     @Option(names = "--max-growth-mib", defaultValue = "32", description = "Allowed RSS growth after warm-up (default ${DEFAULT-VALUE}).")
@@ -50,9 +50,8 @@ final class SoakCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!(seconds > 0) || threads < 1) {
-            throw new UsageException("--seconds must be > 0 and --threads >= 1");
-        }
+        FlagChecks.seconds(seconds);
+        FlagChecks.threads(threads);
         PrintWriter out = spec.commandLine().getOut();
         Router router = Routers.create(RoutingConfig.deepseekV3(), Backend.CPU);
         Fp8Quantizer quantizer = Fp8Quantizer.create(Backend.CPU);

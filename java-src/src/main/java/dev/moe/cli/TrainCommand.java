@@ -11,7 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import dev.moe.dist.Communicator;
-import dev.moe.io.AtomicFiles;
+import dev.moe.io.OutputFiles;
 import dev.moe.backend.Backend;
 import dev.moe.routing.Routers;
 import dev.moe.sim.BalancerKind;
@@ -116,9 +116,15 @@ final class TrainCommand implements Callable<Integer> {
         if (be == Backend.CUDA) {
             throw new UsageException("--backend: training runs on java or cpu, got cuda");
         }
-        Corpus data = Corpus.read(corpus, valFraction, model.seq);
+        MemoryBudget.of("train --dim " + model.dim + " --layers " + model.layers + " --seq " + model.seq + " --batch " + batch)
+                .training(settings.model(), batch).require();
         Communicator comm = mpi.open();
-        return MpiOption.run(comm, () -> train(settings, data, comm, be, last));
+        // Every output is checked before any work (rank 0 writes them); inputs are never outputs.
+        try (OutputFiles outputs = comm.rank() == 0 ? OutputFiles.builder().input("--corpus", corpus).input("--resume", resume)
+                .output("--csv", csv).output("--plot", plot).output("--save", save).open() : null) {
+            Corpus data = Corpus.read(corpus, valFraction, model.seq);
+            return MpiOption.run(comm, () -> train(settings, data, comm, be, last, outputs));
+        }
     }
 
     private TrainSettings settings() {
@@ -126,7 +132,8 @@ final class TrainCommand implements Callable<Integer> {
                 TrainSettings.DEFAULT_WEIGHT_DECAY, TrainSettings.DEFAULT_CLIP_NORM, Precision.parse(precision));
     }
 
-    private int train(TrainSettings settings, Corpus data, Communicator comm, Backend be, int last) throws IOException {
+    private int train(TrainSettings settings, Corpus data, Communicator comm, Backend be, int last, OutputFiles outputs)
+            throws IOException {
         Backend chosen = be == Backend.AUTO ? (Routers.resolveAuto() == Backend.JAVA ? Backend.JAVA : Backend.CPU) : be;
         Gemm gemm = Gemms.create(chosen);
         Trainer trainer = new Trainer(settings, data, comm, gemm, Routers.create(settings.model().routing(), chosen));
@@ -164,13 +171,14 @@ final class TrainCommand implements Callable<Integer> {
         for (TrainRecord r : rows) {
             sb.append(r.csv()).append('\n');
         }
-        AtomicFiles.write(csv, sb.toString().getBytes(StandardCharsets.US_ASCII));
+        outputs.write(csv, sb.toString().getBytes(StandardCharsets.US_ASCII));
         if (plot != null) {
-            TrainPlots.write(plot, rows, settings.toString());
+            outputs.write(plot, TrainPlots.png(rows, settings.toString()));
         }
         if (save != null) {
-            TrainCheckpoint.save(trainer, save);
+            outputs.write(save, TrainCheckpoint.toWriter(trainer).toBytes());
         }
+        outputs.commit();
         double valLoss = eval == null ? end.valLoss() : eval.loss();
         double maxVio = eval == null ? end.maxVioGlobal() : eval.maxVio();
         PrintWriter out = spec.commandLine().getOut();

@@ -2,7 +2,6 @@ package dev.moe.cli;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 
 import org.knowm.xchart.BitmapEncoder;
@@ -11,19 +10,18 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-import dev.moe.io.AtomicFiles;
 import dev.moe.train.TrainRecord;
 
 /** One PNG with three panels: train and held-out loss, MaxVio, and layer 0's bias paths (loss-free). */
 final class TrainPlots {
     private TrainPlots() {}
 
-    static void write(Path png, List<TrainRecord> rows, String title) throws IOException {
+    static byte[] png(List<TrainRecord> rows, String title) throws IOException {
         System.setProperty("java.awt.headless", "true");
         List<Chart<?, ?>> charts = List.of(loss(rows, title), maxVio(rows), bias(rows));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BitmapEncoder.saveBitmap(charts, 3, 1, out, BitmapEncoder.BitmapFormat.PNG);
-        AtomicFiles.write(png, out.toByteArray());
+        return out.toByteArray();
     }
 
     private static XYChart chart(String title, String y) {

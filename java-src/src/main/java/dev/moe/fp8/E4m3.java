@@ -1,5 +1,9 @@
 package dev.moe.fp8;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * The FP8 E4M3 format of the DeepSeek-V3 recipe (OCP "e4m3fn"): code {@code S EEEE MMM}, exponent bias 7.
  *
@@ -97,4 +101,31 @@ public final class E4m3 {
     public static boolean isNaN(byte code) {
         return (code & 0x7f) == 0x7f;
     }
+
+    /**
+     * The first NaN code in {@code codes}: eight bytes at a time, since a checkpoint's weights run to
+     * gigabytes.
+     *
+     * @param codes E4M3 codes
+     * @return the index of the first {@code 0x7F} or {@code 0xFF}, or -1 if there is none
+     */
+    public static int indexOfNaN(byte[] codes) {
+        int i = 0;
+        for (; i + Long.BYTES <= codes.length; i += Long.BYTES) {
+            long magnitudes = (long) WORDS.get(codes, i) & 0x7F7F7F7F7F7F7F7FL;
+            long zeroWhereNaN = magnitudes ^ 0x7F7F7F7F7F7F7F7FL;
+            // Sets the high bit of every byte that is 0 (the classic has-zero-byte test); no false positives.
+            if (((zeroWhereNaN - 0x0101010101010101L) & ~zeroWhereNaN & 0x8080808080808080L) != 0) {
+                break;
+            }
+        }
+        for (; i < codes.length; i++) {
+            if (isNaN(codes[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 }

@@ -3,17 +3,13 @@ package dev.moe.io;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * Writes files so that readers see either the old file or the complete new one, never a partial
+ * Writes single files so that readers see either the old file or the complete new one, never a partial
  * write: temp file in the same directory, fsync, atomic rename, directory sync. On failure the temp
- * file is deleted and an existing target is left untouched.
+ * file is deleted and an existing target is left untouched. Several outputs of one operation go through
+ * {@link OutputFiles}, which this delegates to.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -43,33 +39,23 @@ public final class AtomicFiles {
     }
 
     /**
-     * Atomically replaces {@code target} with what {@code body} writes. The temporary file gets
-     * ordinary permissions (rw-rw-rw- narrowed by the umask) where the file system is POSIX.
+     * Atomically replaces {@code target} with what {@code body} writes: one {@link OutputFiles}
+     * transaction with a single output, so the same checks apply (the directory must exist and be
+     * writable; a directory, FIFO, device or read-only file is never replaced) and the temporary file is
+     * removed on failure and on JVM shutdown.
      *
      * @param target the file to create or replace; its directory must exist
      * @param body   writes the complete new contents
+     * @throws FileArgumentException if {@code target} cannot be written (see {@link OutputFiles});
+     *         nothing was written then
      * @throws IOException if the file cannot be written or {@code body} fails; an existing target is
      *         then unchanged (an unchecked exception from {@code body} is rethrown the same way)
      */
     public static void write(Path target, ChannelWriter body) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp", defaultPermissions(dir));
-        try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                body.write(channel);
-                channel.force(true);
-            }
-            Files.move(temp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (Throwable t) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException e) {
-                t.addSuppressed(e);
-            }
-            throw t;
+        try (OutputFiles out = OutputFiles.builder().output(null, target).open()) {
+            out.write(target, body);
+            out.commit();
         }
-        syncDirectory(dir);
     }
 
     /**
@@ -82,26 +68,6 @@ public final class AtomicFiles {
     public static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
             channel.write(buffer);
-        }
-    }
-
-    /**
-     * rw-rw-rw- as the requested mode, which the OS narrows by the umask, so the file gets ordinary
-     * permissions (createTempFile alone would make it owner-only).
-     */
-    private static FileAttribute<?>[] defaultPermissions(Path dir) {
-        if (!dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            return new FileAttribute<?>[0];
-        }
-        return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-"))};
-    }
-
-    /** Makes the rename durable where the platform allows opening a directory; best effort. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // not supported here (e.g. Windows); the file itself was forced before the rename
         }
     }
 }

@@ -10,8 +10,8 @@ import java.util.Objects;
  * little-endian and in C (row-major) order.
  *
  * <p>{@code data} is exactly {@code elementCount() * dtype.itemSize()} bytes; the constructor checks
- * this. Arrays returned by {@link Npy#read} are zero-copy, read-only views of a memory-mapped file that
- * stay valid as long as the arena they were read into. The shape is copied on the way in and out.
+ * this. Arrays returned by {@link Npy#read} hold a read-only copy of the file's data (by {@link Npy#map},
+ * a read-only view of the mapped file), valid as long as the arena they were read into. The shape is copied on the way in and out.
  *
  * <p>{@link #equals} compares dtype, shape and data contents.
  *

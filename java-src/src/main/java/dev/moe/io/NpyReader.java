@@ -8,16 +8,16 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.HexFormat;
 
-/** Validates {@code .npy} files and maps their data; see {@link Npy#read} for the rules. */
+/** Validates {@code .npy} files and reads or maps their data; see {@link Npy#read} for the rules. */
 final class NpyReader {
     /** Headers larger than this are rejected rather than read into memory. */
     static final int MAX_HEADER_BYTES = 1 << 20;
+    /** Bytes per read call (a ByteBuffer holds at most 2 GiB). */
+    private static final int CHUNK = 1 << 30;
 
     private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
     private static final ValueLayout.OfFloat F32 = (ValueLayout.OfFloat) NpyDType.FLOAT32.layout();
@@ -30,33 +30,37 @@ final class NpyReader {
     private record Located(NpyDType dtype, long[] shape, long dataOffset, long dataBytes, long fileSize) {
     }
 
+    /** The file's data copied into memory of {@code arena}: a later change to the file cannot reach it. */
     static NpyArray read(Path file, Arena arena) throws IOException {
-        try (FileChannel channel = open(file)) {
+        try (FileChannel channel = InputFiles.open(file)) {
             Located at = locate(file, channel);
-            return new NpyArray(at.dtype(), at.shape(), map(channel, at, arena));
+            return new NpyArray(at.dtype(), at.shape(), load(file, channel, at, arena).asReadOnly());
+        }
+    }
+
+    /** A zero-copy view of the file's data in a mapping owned by {@code arena}. */
+    static NpyArray map(Path file, Arena arena) throws IOException {
+        try (FileChannel channel = InputFiles.open(file)) {
+            Located at = locate(file, channel);
+            MemorySegment data = channel.map(FileChannel.MapMode.READ_ONLY, 0, at.fileSize(), arena)
+                    .asSlice(at.dataOffset(), at.dataBytes());
+            return new NpyArray(at.dtype(), at.shape(), data);
         }
     }
 
     static NpyArray readFloat32(Path file, Arena arena) throws IOException {
-        try (FileChannel channel = open(file)) {
+        try (FileChannel channel = InputFiles.open(file)) {
             Located at = locate(file, channel);
             return switch (at.dtype()) {
-                case FLOAT32 -> new NpyArray(NpyDType.FLOAT32, at.shape(), aligned(map(channel, at, arena), arena));
+                case FLOAT32 -> new NpyArray(NpyDType.FLOAT32, at.shape(), load(file, channel, at, arena).asReadOnly());
                 case FLOAT64 -> {
                     try (Arena scratch = Arena.ofConfined()) {
-                        yield new NpyArray(NpyDType.FLOAT32, at.shape(), toFloat32(map(channel, at, scratch), arena));
+                        yield new NpyArray(NpyDType.FLOAT32, at.shape(), toFloat32(load(file, channel, at, scratch), arena));
                     }
                 }
                 default -> throw new NpyFormatException(file, "expected float32 or float64 data, got " + at.dtype().label());
             };
         }
-    }
-
-    private static FileChannel open(Path file) throws IOException {
-        if (Files.isDirectory(file)) {
-            throw new NpyFormatException(file, "is a directory, not a .npy file");
-        }
-        return FileChannel.open(file, StandardOpenOption.READ);
     }
 
     /** Reads and checks the preamble and header; maps nothing. */
@@ -69,7 +73,7 @@ final class NpyReader {
             throw new NpyFormatException(file, "too short for a .npy file: " + size
                     + " bytes, but the fixed preamble alone is 10 bytes");
         }
-        ByteBuffer preamble = readAt(channel, 0, (int) Math.min(size, 12));
+        ByteBuffer preamble = readAt(file, channel, 0, (int) Math.min(size, 12));
         byte[] magic = Arrays.copyOf(preamble.array(), NpyHeader.MAGIC.length);
         if (!Arrays.equals(magic, NpyHeader.MAGIC)) {
             throw new NpyFormatException(file, Arrays.equals(Arrays.copyOf(magic, 4), ZIP_MAGIC)
@@ -97,7 +101,7 @@ final class NpyReader {
             throw new NpyFormatException(file, "header length " + headerLength + " exceeds the limit of "
                     + MAX_HEADER_BYTES + " bytes");
         }
-        String text = new String(readAt(channel, headerStart, (int) headerLength).array(), StandardCharsets.ISO_8859_1);
+        String text = new String(readAt(file, channel, headerStart, (int) headerLength).array(), StandardCharsets.ISO_8859_1);
         NpyHeader header;
         NpyDType dtype;
         long dataBytes;
@@ -124,26 +128,33 @@ final class NpyReader {
         return new Located(dtype, header.shape(), headerEnd, dataBytes, size);
     }
 
-    private static ByteBuffer readAt(FileChannel channel, long position, int length) throws IOException {
+    private static ByteBuffer readAt(Path file, FileChannel channel, long position, int length) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
         while (buffer.hasRemaining()) {
             if (channel.read(buffer, position + buffer.position()) < 0) {
-                throw new IOException("file shrank while being read");
+                throw new NpyFormatException(file, "changed while being read: it shrank to " + channel.size() + " bytes");
             }
         }
         return buffer.flip();
     }
 
-    private static MemorySegment map(FileChannel channel, Located at, Arena arena) throws IOException {
-        return channel.map(FileChannel.MapMode.READ_ONLY, 0, at.fileSize(), arena).asSlice(at.dataOffset(), at.dataBytes());
-    }
-
-    /** The mapping itself when it is float-aligned (always, for files numpy wrote), else an aligned copy. */
-    private static MemorySegment aligned(MemorySegment data, Arena arena) {
-        if (data.address() % Float.BYTES == 0) {
-            return data;
+    /**
+     * The data section read into 64-byte-aligned memory of {@code arena} (a private copy: unlike a
+     * mapping, it stays valid whatever happens to the file, so native code can be handed it safely).
+     */
+    private static MemorySegment load(Path file, FileChannel channel, Located at, Arena arena) throws IOException {
+        MemorySegment data = arena.allocate(Math.max(1, at.dataBytes()), 64).asSlice(0, at.dataBytes());
+        for (long done = 0; done < at.dataBytes(); ) {
+            ByteBuffer chunk = data.asSlice(done, Math.min(CHUNK, at.dataBytes() - done)).asByteBuffer();
+            while (chunk.hasRemaining()) {
+                if (channel.read(chunk, at.dataOffset() + done + chunk.position()) < 0) {
+                    throw new NpyFormatException(file, "changed while being read: it now ends at byte "
+                            + channel.size() + ", the data should end at byte " + (at.dataOffset() + at.dataBytes()));
+                }
+            }
+            done += chunk.capacity();
         }
-        return arena.allocate(data.byteSize(), Float.BYTES).copyFrom(data);
+        return data;
     }
 
     private static MemorySegment toFloat32(MemorySegment doubles, Arena arena) {

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
-/** Writes {@code .npy} files atomically; see {@link Npy#write(Path, NpyDType, long[], MemorySegment)}. */
+/** Encodes {@code .npy} files and writes them atomically; see {@link Npy#write(Path, NpyDType, long[], MemorySegment)}. */
 final class NpyWriter {
     private static final int CHUNK = 1 << 20;
 
@@ -14,22 +14,27 @@ final class NpyWriter {
     }
 
     static void write(Path file, NpyDType dtype, long[] shape, MemorySegment data) throws IOException {
-        long bytes;
+        AtomicFiles.ChannelWriter contents;
         try {
-            bytes = NpyArray.byteSize(dtype, shape);
+            contents = contents(dtype, shape, data);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
+        AtomicFiles.write(file, contents);
+    }
+
+    /** Checks the size of {@code data} now and returns what writes the file (header, then data). */
+    static AtomicFiles.ChannelWriter contents(NpyDType dtype, long[] shape, MemorySegment data) {
+        long bytes = NpyArray.byteSize(dtype, shape);
         if (data.byteSize() != bytes) {
-            throw new IllegalArgumentException(file + ": data has " + data.byteSize() + " bytes but a " + dtype.label()
+            throw new IllegalArgumentException("data has " + data.byteSize() + " bytes but a " + dtype.label()
                     + " array of shape " + NpyArray.formatShape(shape) + " needs " + bytes);
         }
         byte[] header = NpyHeader.encode(dtype, shape);
-
-        AtomicFiles.write(file, channel -> {
+        return channel -> {
             AtomicFiles.writeFully(channel, ByteBuffer.wrap(header));
             writeData(channel, data);
-        });
+        };
     }
 
     private static void writeData(FileChannel channel, MemorySegment data) throws IOException {

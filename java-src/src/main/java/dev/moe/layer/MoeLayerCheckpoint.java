@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import dev.moe.fp8.E4m3;
 import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.QuantizedTensor;
@@ -39,8 +40,11 @@ public final class MoeLayerCheckpoint {
      * @param layer  the layer index L in the tensor names
      * @param config the routing configuration the layer is used with
      * @return the layer's weights
-     * @throws IllegalArgumentException if a tensor is missing or has the wrong dtype or shape, N differs
-     *         from the configuration, or the weights do not form a valid layer
+     * @throws IllegalArgumentException naming the tensor, if a tensor is missing or has the wrong dtype or
+     *         shape, N differs from the configuration, the router weight or bias holds a NaN or infinity, an
+     *         expert weight holds an E4M3 NaN code (0x7F, 0xFF), a {@code weight_scale_inv} is NaN, infinite
+     *         or negative, or the weights do not form a valid layer
+     * @throws IllegalStateException if the file was truncated after it was opened
      */
     public static MoeLayerWeights load(SafetensorsFile file, int layer, RoutingConfig config) {
         String p = prefix(layer);
@@ -55,9 +59,11 @@ public final class MoeLayerCheckpoint {
             throw new IllegalArgumentException("tensor '" + gate.name() + "' has N = " + n + " experts, the routing config "
                     + config.numExperts());
         }
+        float[] gateWeight = requireFinite(gate.name(), gate.toFloatArray());
         float[] bias = null;
         if (file.contains(p + "gate.e_score_correction_bias")) {
-            bias = file.tensor(p + "gate.e_score_correction_bias").require(SafetensorsDType.F32, n).toFloatArray();
+            String name = p + "gate.e_score_correction_bias";
+            bias = requireFinite(name, file.tensor(name).require(SafetensorsDType.F32, n).toFloatArray());
         }
         int i = Math.toIntExact(file.tensor(p + "experts.0.gate_proj.weight").dim(0));
         List<QuantizedTensor> w13 = new ArrayList<>(n);
@@ -74,14 +80,35 @@ public final class MoeLayerCheckpoint {
             s13 = stack(fp8(file, p + "shared_experts.gate_proj", is, h), fp8(file, p + "shared_experts.up_proj", is, h));
             s2 = fp8(file, p + "shared_experts.down_proj", h, is);
         }
-        return new MoeLayerWeights(config, h, i, gate.toFloatArray(), bias, ExpertWeights.of(w13), ExpertWeights.of(w2), s13, s2);
+        return new MoeLayerWeights(config, h, i, gateWeight, bias, ExpertWeights.of(w13), ExpertWeights.of(w2), s13, s2);
     }
 
     private static QuantizedTensor fp8(SafetensorsFile file, String name, int rows, int cols) {
         byte[] codes = file.tensor(name + ".weight").require(SafetensorsDType.F8_E4M3, rows, cols).toByteArray();
+        int nan = E4m3.indexOfNaN(codes);
+        if (nan >= 0) {
+            throw new IllegalArgumentException("tensor '" + name + ".weight': element [" + nan / cols + ", " + nan % cols
+                    + "] is the E4M3 NaN code 0x" + Integer.toHexString(codes[nan] & 0xFF));
+        }
         long[] s = Fp8Block.TILE_128X128.scaleShape(rows, cols);
         float[] scales = file.tensor(name + ".weight_scale_inv").require(SafetensorsDType.F32, s).toFloatArray();
+        for (int j = 0; j < scales.length; j++) {
+            if (!(scales[j] >= 0 && scales[j] < Float.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException("tensor '" + name + ".weight_scale_inv': block " + j + " is " + scales[j]
+                        + "; a block's scale must be finite and >= 0");
+            }
+        }
         return new QuantizedTensor(rows, cols, Fp8Block.TILE_128X128, false, codes, scales);
+    }
+
+    /** The values, after checking that all are finite (naming the tensor and the first bad element). */
+    private static float[] requireFinite(String name, float[] values) {
+        for (int j = 0; j < values.length; j++) {
+            if (!Float.isFinite(values[j])) {
+                throw new IllegalArgumentException("tensor '" + name + "': element " + j + " is " + values[j]);
+            }
+        }
+        return values;
     }
 
     /** [w1; w3] as one [2I, H] matrix: codes and block rows of scales concatenated (I a multiple of 128). */

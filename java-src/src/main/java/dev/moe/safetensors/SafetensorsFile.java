@@ -4,11 +4,13 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -18,8 +20,12 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
+import dev.moe.io.InputFiles;
 
 /**
  * A safetensors file, memory-mapped through FFM: tensors are slices of the mapping, never copied.
@@ -35,6 +41,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public final class SafetensorsFile {
     /** Headers larger than this are rejected (the format's reference implementation uses 100 MB). */
     static final long MAX_HEADER = 100L << 20;
+    /** Parses headers; a key given twice in one object is an error (JSON leaves it undefined). */
+    private static final ObjectReader HEADER_READER = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build().reader();
 
     private final Path path;
     private final Map<String, SafetensorsTensor> tensors;
@@ -58,7 +67,7 @@ public final class SafetensorsFile {
      */
     public static SafetensorsFile open(Path path, Arena arena) throws IOException {
         MemorySegment file;
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        try (FileChannel ch = InputFiles.open(path)) {
             long size = ch.size();
             if (size < 8) {
                 throw new SafetensorsFormatException(path, "file of " + size + " bytes is shorter than the 8-byte header size");
@@ -74,7 +83,7 @@ public final class SafetensorsFile {
         MemorySegment data = file.asSlice(8 + headerSize);
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(new String(json, StandardCharsets.UTF_8));
+            root = HEADER_READER.readTree(utf8(path, json));
         } catch (JsonProcessingException e) {
             throw new SafetensorsFormatException(path, "header is not valid JSON: " + e.getOriginalMessage());
         }
@@ -92,7 +101,7 @@ public final class SafetensorsFile {
             }
             tensors.put(e.getKey(), tensor(path, e.getKey(), e.getValue(), data));
         }
-        checkNoOverlap(path, tensors);
+        checkLayout(path, tensors, data);
         return new SafetensorsFile(path, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
@@ -156,15 +165,40 @@ public final class SafetensorsFile {
         }
     }
 
-    private static void checkNoOverlap(Path path, Map<String, SafetensorsTensor> tensors) {
+    /**
+     * The tensors tile the data section exactly, as the format's reference implementation requires: no
+     * overlap, no gap, no bytes after the last tensor.
+     */
+    private static void checkLayout(Path path, Map<String, SafetensorsTensor> tensors, MemorySegment data) {
         List<SafetensorsTensor> sorted = new ArrayList<>(tensors.values());
-        sorted.sort(Comparator.comparingLong(t -> t.data().address()));
-        for (int i = 1; i < sorted.size(); i++) {
-            SafetensorsTensor prev = sorted.get(i - 1);
-            SafetensorsTensor cur = sorted.get(i);
-            if (cur.data().address() < prev.data().address() + prev.data().byteSize()) {
-                throw new SafetensorsFormatException(path, "tensors '" + prev.name() + "' and '" + cur.name() + "' overlap");
+        sorted.sort(Comparator.<SafetensorsTensor>comparingLong(t -> t.data().address()).thenComparingLong(t -> t.data().byteSize()));
+        long end = data.address();
+        String previous = null;
+        for (SafetensorsTensor t : sorted) {
+            long begin = t.data().address();
+            if (begin < end) {
+                throw new SafetensorsFormatException(path, "tensors '" + previous + "' and '" + t.name() + "' overlap");
             }
+            if (begin > end) {
+                throw new SafetensorsFormatException(path, (begin - end) + " unused bytes before tensor '" + t.name() + "'");
+            }
+            end = begin + t.data().byteSize();
+            previous = t.name();
+        }
+        long trailing = data.address() + data.byteSize() - end;
+        if (trailing > 0) {
+            throw new SafetensorsFormatException(path, trailing + " trailing bytes after the last tensor"
+                    + (previous == null ? "" : " ('" + previous + "')"));
+        }
+    }
+
+    /** The header as text; invalid UTF-8 is an error, not replaced. */
+    private static String utf8(Path path, byte[] json) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(json)).toString();
+        } catch (CharacterCodingException e) {
+            throw new SafetensorsFormatException(path, "header is not valid UTF-8 (" + e.getMessage() + ")");
         }
     }
 

@@ -63,7 +63,8 @@ public record SafetensorsTensor(String name, SafetensorsDType dtype, long[] shap
      *
      * @return the elements in row-major order
      * @throws IllegalArgumentException if the dtype is not F32, BF16 or F16
-     * @throws IllegalStateException if there are too many elements for a Java array
+     * @throws IllegalStateException if there are too many elements for a Java array, or the mapped file was
+     *         truncated after it was opened (reading the lost pages faults)
      */
     public float[] toFloatArray() {
         long n = elementCount();
@@ -71,25 +72,46 @@ public record SafetensorsTensor(String name, SafetensorsDType dtype, long[] shap
             throw new IllegalStateException("tensor '" + name + "' has " + n + " elements, too many for a Java array");
         }
         float[] out = new float[(int) n];
-        switch (dtype) {
-            case F32 -> MemorySegment.copy(data, F32, 0, out, 0, out.length);
-            case BF16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = Float.intBitsToFloat((data.getAtIndex(U16, i) & 0xFFFF) << 16);
+        try {
+            switch (dtype) {
+                case F32 -> MemorySegment.copy(data, F32, 0, out, 0, out.length);
+                case BF16 -> {
+                    for (int i = 0; i < out.length; i++) {
+                        out[i] = Float.intBitsToFloat((data.getAtIndex(U16, i) & 0xFFFF) << 16);
+                    }
                 }
-            }
-            case F16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = Float.float16ToFloat(data.getAtIndex(U16, i));
+                case F16 -> {
+                    for (int i = 0; i < out.length; i++) {
+                        out[i] = Float.float16ToFloat(data.getAtIndex(U16, i));
+                    }
                 }
+                default -> throw new IllegalArgumentException("tensor '" + name + "' is " + dtype + ", not a floating-point type");
             }
-            default -> throw new IllegalArgumentException("tensor '" + name + "' is " + dtype + ", not a floating-point type");
+        } catch (InternalError e) {
+            throw unreadable(e);
         }
         return out;
     }
 
-    /** {@return the raw bytes (e.g. E4M3 codes), copied into the heap} */
+    /**
+     * {@return the raw bytes (e.g. E4M3 codes), copied into the heap}
+     *
+     * @throws IllegalStateException as for {@link #toFloatArray()}, if the mapped file was truncated
+     */
     public byte[] toByteArray() {
-        return data.toArray(ValueLayout.JAVA_BYTE);
+        try {
+            return data.toArray(ValueLayout.JAVA_BYTE);
+        } catch (InternalError e) {
+            throw unreadable(e);
+        }
+    }
+
+    /**
+     * A read of the mapping that faulted (the JVM reports SIGBUS in Java code as an InternalError): the
+     * file was truncated after it was opened, or its storage failed.
+     */
+    private IllegalStateException unreadable(InternalError e) {
+        return new IllegalStateException("tensor '" + name + "' could not be read: the file was truncated or changed after it "
+                + "was opened (or its storage failed)", e);
     }
 }

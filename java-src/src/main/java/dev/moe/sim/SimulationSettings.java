@@ -73,7 +73,7 @@ public record SimulationSettings(RoutingConfig config, Topology topology, GroupS
                     + " experts to split evenly over " + topology.gpus() + " GPUs");
         }
         if (balancer == BalancerKind.LOSS_FREE && rule.mode() != config.biasMode()) {
-            throw new IllegalArgumentException("bias update rule '" + rule.name() + "' keeps a " + rule.mode().cliName()
+            throw new IllegalArgumentException("bias update rule '" + rule.cliName() + "' keeps a " + rule.mode().cliName()
                     + " bias, but the router combines the bias by " + config.biasMode().cliName());
         }
     }

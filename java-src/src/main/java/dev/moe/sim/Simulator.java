@@ -130,7 +130,7 @@ public final class Simulator {
         int biasChecks = 0;
         // One all-reduce (sum) per step: routed and dispatched counts of every layer, then per layer the
         // cross-node sends, node visits, intra-node forwards and drops; one (max) for nodes per token.
-        int sumLength = 2 * layers * n + 4 * layers;
+        int sumLength = Math.toIntExact(2L * layers * n + 4L * layers);
         long[] sums = new long[sumLength];
         long[] maxes = new long[1];
         long start = System.nanoTime();

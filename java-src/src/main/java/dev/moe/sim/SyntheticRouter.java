@@ -98,15 +98,15 @@ final class SyntheticRouter {
         }
         double[] cdf = domainCdf(step);
         long stepSeed = mix(seed, layer, step);
-        int blocks = (count + BLOCK - 1) / BLOCK;
+        int blocks = (int) (((long) count + BLOCK - 1) / BLOCK);
         int firstBlock = first / BLOCK;
         IntStream.range(0, blocks).parallel().forEach(blk -> fillBlock(layer, cdf, stepSeed + firstBlock + blk, blk * BLOCK,
-                Math.min(count, (blk + 1) * BLOCK), out));
+                (int) Math.min(count, (blk + 1L) * BLOCK), out));
     }
 
     /** Token range [from, to) of rank {@code rank} of {@code ranks} in a batch of {@code tokens}: whole blocks, spread evenly. */
     static int[] shard(int tokens, int rank, int ranks) {
-        long blocks = (tokens + BLOCK - 1) / BLOCK;
+        long blocks = ((long) tokens + BLOCK - 1) / BLOCK;
         int from = (int) Math.min(tokens, blocks * rank / ranks * BLOCK);
         int to = (int) Math.min(tokens, blocks * (rank + 1) / ranks * BLOCK);
         return new int[] {from, to};

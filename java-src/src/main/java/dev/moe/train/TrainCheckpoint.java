@@ -134,7 +134,7 @@ public final class TrainCheckpoint {
                     }
                 }
                 bias = new BiasState(intMeta(file, meta, "balancer_step", 0, step),
-                        longMeta(file, meta, "balancer_tokens"), trainer.balancer().rule().name(), b);
+                        longMeta(file, meta, "balancer_tokens"), trainer.balancer().rule(), b);
             }
             trainer.resumeAt(step, bias);
         }

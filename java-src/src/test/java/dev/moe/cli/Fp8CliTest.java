@@ -96,7 +96,7 @@ class Fp8CliTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(0, cli("fp8", "--help").code());
         assertTrue(cli("fp8", "quantize", "--help").out().contains("--pow2-scales"));
-        assertTrue(cli("fp8").out().contains("quantize"));
+        assertTrue(cli("fp8").err().contains("quantize"), "without a subcommand: the usage on stderr");
     }
 
     @Test

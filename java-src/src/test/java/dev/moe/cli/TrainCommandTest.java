@@ -28,11 +28,23 @@ class TrainCommandTest {
         return p;
     }
 
+    /** The command with small defaults; a flag in {@code extra} replaces the default of the same name. */
     private String[] args(Path corpus, String csv, String... extra) {
-        List<String> a = new ArrayList<>(List.of("train", "--corpus", corpus.toString(), "--steps", "6", "--layers", "1",
-                "--dim", "16", "--heads", "2", "--seq", "16", "--batch", "4", "--experts", "8", "--expert-dim", "16",
-                "--eval-every", "3", "--warmup", "2", "--backend", "java", "--csv", dir.resolve(csv).toString()));
-        a.addAll(List.of(extra));
+        java.util.Map<String, String> flags = new java.util.LinkedHashMap<>();
+        String[] defaults = {"--corpus", corpus.toString(), "--steps", "6", "--layers", "1", "--dim", "16", "--heads", "2",
+            "--seq", "16", "--batch", "4", "--experts", "8", "--expert-dim", "16", "--eval-every", "3", "--warmup", "2",
+            "--backend", "java", "--csv", dir.resolve(csv).toString()};
+        for (int i = 0; i < defaults.length; i += 2) {
+            flags.put(defaults[i], defaults[i + 1]);
+        }
+        for (int i = 0; i < extra.length; i += 2) {
+            flags.put(extra[i], extra[i + 1]);
+        }
+        List<String> a = new ArrayList<>(List.of("train"));
+        flags.forEach((k, v) -> {
+            a.add(k);
+            a.add(v);
+        });
         return a.toArray(String[]::new);
     }
 
@@ -81,13 +93,30 @@ class TrainCommandTest {
     }
 
     @Test
+    void theCorpusIsNeverAnOutputAndHugeModelsAreRefusedUpFront() throws IOException {
+        Path c = corpus(8000);
+        byte[] before = Files.readAllBytes(c);
+        MoeCliTest.Result same = MoeCliTest.cli(args(c, "x.csv", "--save", c.toString()));
+        assertEquals(2, same.code(), same.err());
+        assertTrue(same.err().contains("--save") && same.err().contains("--corpus"), same.err());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(before, Files.readAllBytes(c));
+        MoeCliTest.Result huge = MoeCliTest.cli(args(c, "y.csv", "--dim", "1024", "--seq", "4096", "--batch", "64"));
+        assertEquals(2, huge.code(), huge.err());
+        assertTrue(huge.err().contains("needs about"), huge.err());
+        assertFalse(Files.exists(dir.resolve("x.csv")) || Files.exists(dir.resolve("y.csv")));
+    }
+
+    @Test
     void badFlagsAreBadInput() throws IOException {
         Path c = corpus(8000);
-        for (String[] extra : new String[][] {{"--dim", "15"}, {"--experts", "6", "--groups", "4"}, {"--precision", "fp16"},
-                {"--balancer", "magic"}, {"--batch", "0"}, {"--stop-after", "9"}}) {
-            MoeCliTest.Result r = MoeCliTest.cli(args(c, "bad.csv", extra));
-            assertEquals(2, r.code(), String.join(" ", extra) + ": " + r.err());
+        String[][] cases = {{"--dim", "15"}, {"--experts", "6", "--groups", "4"}, {"--precision", "fp16"},
+            {"--balancer", "magic"}, {"--batch", "0"}, {"--stop-after", "9"}};
+        String[] expected = {"--dim 15", "N mod G", "--precision", "magic", "--batch", "--stop-after"};
+        for (int i = 0; i < cases.length; i++) {
+            MoeCliTest.Result r = MoeCliTest.cli(args(c, "bad.csv", cases[i]));
+            assertEquals(2, r.code(), String.join(" ", cases[i]) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains(expected[i]), String.join(" ", cases[i]) + ": " + r.err());
         }
     }
 }

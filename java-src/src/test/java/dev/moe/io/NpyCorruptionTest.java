@@ -5,6 +5,8 @@ import static dev.moe.io.NpyTestFiles.file;
 import static dev.moe.io.NpyTestFiles.npyWithHeader;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -49,8 +51,17 @@ class NpyCorruptionTest {
     }
 
     @Test
-    void directory() throws IOException {
-        assertRejected(Files.createDirectory(dir.resolve("d.npy")), "is a directory");
+    void directoryAndFifoAreRefusedWithoutBlocking() throws Exception {
+        Path d = Files.createDirectory(dir.resolve("d.npy"));
+        try (Arena arena = Arena.ofConfined()) {
+            FileArgumentException e = assertThrows(FileArgumentException.class, () -> Npy.read(d, arena));
+            assertEquals(d + ": is a directory, not a file", e.getMessage());
+            Path fifo = NpyTestFiles.fifo(dir.resolve("fifo.npy"));
+            // Opening a FIFO for reading would block until a writer appears; the reader refuses it at once.
+            e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                    () -> assertThrows(FileArgumentException.class, () -> Npy.read(fifo, arena)));
+            assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+        }
     }
 
     @Test

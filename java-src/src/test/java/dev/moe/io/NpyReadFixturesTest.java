@@ -49,12 +49,24 @@ class NpyReadFixturesTest {
     }
 
     @Test
-    void readIsAZeroCopyReadOnlyMapping() throws IOException {
-        NpyArray array = Npy.read(fixture(dir, "f4_3x4.npy"), arena);
+    void mapIsAZeroCopyReadOnlyMapping() throws IOException {
+        NpyArray array = Npy.map(fixture(dir, "f4_3x4.npy"), arena);
         MemorySegment data = array.data();
         assertTrue(data.isMapped());
         assertTrue(data.isReadOnly());
         assertEquals(0, data.address() % 64, "numpy aligns the data to 64 bytes");
+        assertEquals(arena.scope(), data.scope());
+        assertBitsEqual(F4_3X4, array.toFloatArray());
+    }
+
+    @Test
+    void readIsAPrivateAlignedReadOnlyCopy() throws IOException {
+        NpyArray array = Npy.read(fixture(dir, "f4_3x4.npy"), arena);
+        MemorySegment data = array.data();
+        assertFalse(data.isMapped(), "a copy, which a later change to the file cannot reach");
+        assertTrue(data.isNative());
+        assertTrue(data.isReadOnly());
+        assertEquals(0, data.address() % 64);
         assertEquals(arena.scope(), data.scope());
     }
 
@@ -122,10 +134,10 @@ class NpyReadFixturesTest {
     }
 
     @Test
-    void readFloat32KeepsFloat32Mapped() throws IOException {
+    void readFloat32CopiesFloat32() throws IOException {
         NpyArray array = Npy.readFloat32(fixture(dir, "f4_3x4.npy"), arena);
         assertEquals(NpyDType.FLOAT32, array.dtype());
-        assertTrue(array.data().isMapped());
+        assertFalse(array.data().isMapped());
         assertBitsEqual(F4_3X4, array.toFloatArray());
     }
 

@@ -66,6 +66,13 @@ final class NpyTestFiles {
         return e;
     }
 
+    /** Creates a FIFO (named pipe) at {@code path} with mkfifo(1). */
+    static Path fifo(Path path) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("mkfifo", path.toString()).inheritIO().start();
+        assertEquals(0, p.waitFor(), "mkfifo " + path);
+        return path;
+    }
+
     /** The names of the files in {@code dir}. */
     static java.util.List<String> listing(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {

@@ -16,7 +16,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -195,7 +194,8 @@ class NpyWriteTest {
     @Test
     void aMissingDirectoryFailsWithoutCreatingAnything() {
         Path file = dir.resolve("no/such/dir/out.npy");
-        assertThrows(NoSuchFileException.class, () -> Npy.write(file, Npy.ofInts(new int[] {1}, 1)));
+        FileArgumentException e = assertThrows(FileArgumentException.class, () -> Npy.write(file, Npy.ofInts(new int[] {1}, 1)));
+        assertEquals(file + ": directory " + file.getParent() + " does not exist", e.getMessage());
         assertTrue(Files.notExists(dir.resolve("no")));
     }
 

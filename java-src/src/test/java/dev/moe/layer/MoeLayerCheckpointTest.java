@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
@@ -105,6 +106,77 @@ class MoeLayerCheckpointTest {
         assertEquals(2, run("layer", "--weights", f.toString(), "--layer", "5", "--input", wrongH.toString(), "--out", y2.toString(),
                 config[0], config[1], config[2], config[3], config[4], config[5], config[6], config[7], config[8], config[9]));
         assertFalse(Files.exists(y2));
+    }
+
+    /**
+     * Values no valid checkpoint holds are checkpoint errors (exit 2) naming the file and the tensor, found
+     * when the layer is loaded: never accepted, never blamed on the input.
+     */
+    @Test
+    void badValuesAreCheckpointErrorsNamingTheTensor() throws IOException {
+        record Damage(String what, java.util.function.Consumer<MoeLayerWeights> apply, String tensor, String fragment) {}
+        String p = "model.layers.0.mlp.";
+        List<Damage> damages = List.of(
+                new Damage("NaN scale", w -> w.w13().scales()[1] = Float.NaN, p + "experts.0.gate_proj.weight_scale_inv", "block 1 is NaN"),
+                new Damage("inf scale", w -> w.w2().scales()[2] = Float.POSITIVE_INFINITY, p + "experts.1.down_proj.weight_scale_inv",
+                        "block 0 is Infinity"),
+                new Damage("negative scale", w -> w.w13().scales()[6] = -0.5f, p + "experts.1.up_proj.weight_scale_inv",
+                        "block 0 is -0.5"),
+                new Damage("NaN gate", w -> w.gate()[MoeLayerTest.H + 3] = Float.NaN, p + "gate.weight", "element 259 is NaN"),
+                new Damage("NaN bias", w -> w.gateBias()[2] = Float.NaN, p + "gate.e_score_correction_bias", "element 2 is NaN"),
+                new Damage("NaN code 0x7F", w -> w.w2().codes()[MoeLayerTest.I + 5] = 0x7F, p + "experts.0.down_proj.weight",
+                        "element [1, 5] is the E4M3 NaN code 0x7f"),
+                new Damage("NaN code 0xFF", w -> w.w13().codes()[MoeLayerTest.I * MoeLayerTest.H] = (byte) 0xFF,
+                        p + "experts.0.up_proj.weight", "element [0, 0] is the E4M3 NaN code 0xff"));
+        Path xin = dir.resolve("x.npy");
+        Npy.write(xin, Npy.ofFloats(MoeLayerTest.gaussian(new SplittableRandom(2), 3 * MoeLayerTest.H, 1.0), 3, MoeLayerTest.H));
+        for (Damage d : damages) {
+            MoeLayerWeights w = MoeLayerTest.layer(31, false).weights();
+            d.apply().accept(w);
+            Path f = checkpoint(d.what().replace(' ', '-') + ".safetensors", w);
+            try (Arena arena = Arena.ofConfined()) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> MoeLayerCheckpoint.load(SafetensorsFile.open(f, arena), 0, MoeLayerTest.CONFIG), d.what());
+                assertTrue(e.getMessage().startsWith("tensor '" + d.tensor() + "': ") && e.getMessage().contains(d.fragment()),
+                        d.what() + ": " + e.getMessage());
+            }
+            String err = layerError(f, xin);
+            assertTrue(err.startsWith("moe: --weights " + f + ": tensor '" + d.tensor() + "'"), d.what() + ": " + err);
+            assertFalse(err.contains("--input"), err);
+        }
+    }
+
+    @Test
+    void malformedFilesAreCheckpointErrors() throws IOException {
+        Path f = checkpoint("trailing.safetensors", MoeLayerTest.layer(33, false).weights());
+        Files.write(f, new byte[] {0, 0, 0, 0}, java.nio.file.StandardOpenOption.APPEND);
+        Path xin = dir.resolve("x.npy");
+        Npy.write(xin, Npy.ofFloats(new float[2 * MoeLayerTest.H], 2, MoeLayerTest.H));
+        String err = layerError(f, xin);
+        assertTrue(err.startsWith("moe: --weights " + f + ": not a valid safetensors file: 4 trailing bytes after the last tensor"), err);
+    }
+
+    /** Layer 0 of {@code w} written as a checkpoint named {@code name}. */
+    private Path checkpoint(String name, MoeLayerWeights w) throws IOException {
+        Path f = dir.resolve(name);
+        SafetensorsWriter out = new SafetensorsWriter();
+        MoeLayerCheckpoint.write(out, 0, w, false);
+        out.write(f);
+        return f;
+    }
+
+    /** The one-line error of {@code moe layer} on this checkpoint (exit 2), with nothing written. */
+    private String layerError(Path checkpoint, Path input) {
+        Path y = dir.resolve("y.npy");
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = MoeCli.run(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true), "layer", "--weights",
+                checkpoint.toString(), "--layer", "0", "--input", input.toString(), "--out", y.toString(), "--backend", "java",
+                "--experts", "8", "--groups", "4", "--topk-groups", "2", "--topk", "2", "--group-score", "max");
+        assertEquals(2, code, out + "\n" + err);
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        assertFalse(Files.exists(y));
+        return err.toString().strip();
     }
 
     private static int run(String... args) {

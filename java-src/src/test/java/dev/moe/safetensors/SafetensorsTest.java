@@ -109,6 +109,46 @@ class SafetensorsTest {
     }
 
     @Test
+    void theTensorsMustTileTheDataAndTheHeaderBeStrictUtf8Json() throws IOException {
+        rejected(raw("trailing", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 7),
+                "3 trailing bytes after the last tensor ('a')");
+        rejected(raw("gap", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12), "4 unused bytes before tensor 'b'");
+        rejected(raw("empty", "{}", 2), "2 trailing bytes after the last tensor");
+        rejected(raw("duplicate", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8), "Duplicate field 'a'");
+        rejected(raw("nested", "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+                "Duplicate field 'dtype'");
+        Path utf8 = raw("utf8", "{\"a\u00e9\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
+        byte[] bytes = Files.readAllBytes(utf8);
+        bytes[8 + 3] = (byte) 0xFF;  // the first byte of the two-byte 'é': now invalid UTF-8
+        Files.write(utf8, bytes);
+        rejected(utf8, "header is not valid UTF-8");
+        // Zero-size tensors may share an offset with their neighbours.
+        Path zero = raw("zero", "{\"z\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
+        try (Arena arena = Arena.ofConfined()) {
+            assertEquals(List.of("z", "a"), SafetensorsFile.open(zero, arena).names());
+        }
+    }
+
+    @Test
+    void aFileTruncatedWhileMappedIsAnErrorNotACrash() throws IOException {
+        Path f = dir.resolve("t.safetensors");
+        new SafetensorsWriter().addF32("a", new float[1 << 20], 1 << 20).add("c", SafetensorsDType.U8, new byte[1 << 20], 1 << 20)
+                .write(f);
+        try (Arena arena = Arena.ofConfined()) {
+            SafetensorsFile s = SafetensorsFile.open(f, arena);
+            try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(4096);
+            }
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.tensor("a").toFloatArray());
+            assertTrue(e.getMessage().startsWith("tensor 'a' could not be read: the file was truncated"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> s.tensor("c").toByteArray());
+        }
+    }
+
+    @Test
     void writerRejectsMismatchedSizes() {
         SafetensorsWriter w = new SafetensorsWriter();
         assertThrows(IllegalArgumentException.class, () -> w.add("x", SafetensorsDType.F32, new byte[3], 1));
