@@ -8,17 +8,19 @@ jdk=${2:-${JAVA_HOME:-}}
 jar_tool=${jdk:+$jdk/bin/}jar
 internal="dev.moe.bindings dev.moe.nativelib dev.moe.cli dev.moe.math"  # keep in step with module-info.java
 desc=$("$jar_tool" --describe-module --file "$jar_file")
-echo "$desc" | grep -q '^dev.moe ' || { echo "check-module: $jar_file has no module dev.moe:"; echo "$desc"; exit 1; } >&2
+# Here-strings, not `echo "$x" | grep -q`: under pipefail that pipeline fails at random when grep exits at
+# its first match while echo is still writing (SIGPIPE).
+grep -q '^dev.moe ' <<<"$desc" || { echo "check-module: $jar_file has no module dev.moe:"; echo "$desc"; exit 1; } >&2
 exported=$(echo "$desc" | sed -n 's/^exports \(.*\)$/\1/p' | sort)
 packages=$("$jar_tool" --list --file "$jar_file" | sed -n 's|^\(dev/moe/.*\)/[^/]*\.class$|\1|p' | tr / . | sort -u)
 fail=0
 for p in $internal; do
-  if echo "$exported" | grep -qx "$p"; then echo "check-module: internal package $p is exported" >&2; fail=1; fi
+  if grep -qxF -- "$p" <<<"$exported"; then echo "check-module: internal package $p is exported" >&2; fail=1; fi
 done
 for p in $packages; do
-  if ! echo "$exported" | grep -qx "$p" && ! echo " $internal " | grep -q " $p "; then
+  if ! grep -qxF -- "$p" <<<"$exported" && [[ " $internal " != *" $p "* ]]; then
     echo "check-module: package $p is neither exported nor listed as internal" >&2; fail=1
   fi
 done
-[ "$fail" = 0 ] && echo "check-module: $(echo "$exported" | wc -l) packages exported, internal ones hidden: $internal"
+[ "$fail" = 0 ] && echo "check-module: $(wc -l <<<"$exported") packages exported, internal ones hidden: $internal"
 exit "$fail"
