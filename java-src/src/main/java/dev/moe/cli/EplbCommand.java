@@ -23,7 +23,9 @@ import picocli.CommandLine.Option;
         description = {"Plan redundant experts and their GPUs from estimated loads (DeepSeek EPLB).",
                 "Hierarchical policy when G % N == 0 (groups stay on one node), else global. Ties go to the lower index."})
 final class EplbCommand implements Callable<Integer> {
-    @Option(names = "--loads", required = true, paramLabel = "W.npy", description = "float32 [L, N_log] load per layer and expert.")
+    @Option(names = "--loads", required = true, paramLabel = "W.npy",
+            description = "[L, N_log] load per layer and expert: float32/float64 estimates or int32/int64/uint8 token counts "
+                    + "(converted to float32, exact up to 2^24).")
     Path loads;
 
     @Option(names = "--replicas", required = true, paramLabel = "R", description = "Physical expert slots.")
@@ -52,19 +54,7 @@ final class EplbCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        float[][] w;
-        try (Arena arena = Arena.ofConfined()) {
-            NpyArray a = Npy.readFloat32(loads, arena);
-            if (a.rank() != 2 || a.dim(0) < 1 || a.dim(1) < 1) {
-                throw new UsageException(loads + ": expected float32 loads of shape [L, N_log], got shape " + a.shapeString());
-            }
-            int layers = (int) a.dim(0);
-            int n = (int) a.dim(1);
-            w = new float[layers][];
-            for (int l = 0; l < layers; l++) {
-                w[l] = a.data().asSlice(4L * l * n, 4L * n).toArray(ValueLayout.JAVA_FLOAT);
-            }
-        }
+        float[][] w = readLoads(loads);
         ExpertPlacementPlan plan = Eplb.rebalance(w, replicas, groups, nodes, gpus);
         int layers = w.length;
         int n = w[0].length;
@@ -105,6 +95,33 @@ final class EplbCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The loads as FP32 rows, one per layer, from any numeric dtype cli.md lets a command read. */
+    private static float[][] readLoads(Path file) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            NpyArray a = Npy.read(file, arena);
+            if (a.rank() != 2 || a.dim(0) < 1 || a.dim(1) < 1 || a.dim(0) * a.dim(1) > Integer.MAX_VALUE) {
+                throw new UsageException(file + ": expected loads of shape [L, N_log], got shape " + a.shapeString());
+            }
+            int layers = (int) a.dim(0);
+            int n = (int) a.dim(1);
+            ValueLayout layout = a.dtype().layout();
+            float[][] w = new float[layers][n];
+            for (int l = 0; l < layers; l++) {
+                for (int e = 0; e < n; e++) {
+                    long i = (long) l * n + e;
+                    w[l][e] = switch (a.dtype()) {
+                        case FLOAT32 -> a.data().getAtIndex((ValueLayout.OfFloat) layout, i);
+                        case FLOAT64 -> (float) a.data().getAtIndex((ValueLayout.OfDouble) layout, i);
+                        case INT32 -> a.data().getAtIndex((ValueLayout.OfInt) layout, i);
+                        case INT64 -> a.data().getAtIndex((ValueLayout.OfLong) layout, i);
+                        case UINT8 -> Byte.toUnsignedInt(a.data().get((ValueLayout.OfByte) layout, i));
+                    };
+                }
+            }
+            return w;
+        }
     }
 
     private static void write(Path file, int[] data, long[] shape, List<Path> written) throws IOException {
