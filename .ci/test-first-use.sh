@@ -31,9 +31,9 @@ for name in demo version; do
   if [ "$rc" != 0 ]; then
     echo "test-first-use: ./moe $name failed:" >&2; tail -n 20 "$tmp/$name.err" >&2; fail=1
   fi
+  grep '^moe:' "$tmp/$name.err" | sed 's/^/    /' || true
   if grep -q '^moe: building' "$tmp/$name.err"; then
     builders=$((builders + 1))
-    sed 's/^/    /' "$tmp/$name.err" | grep -F 'moe:'
   elif ! grep -q 'waiting for it to finish' "$tmp/$name.err"; then
     echo "test-first-use: ./moe $name neither built nor waited for the other's build" >&2; fail=1
   fi

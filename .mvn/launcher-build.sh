@@ -36,11 +36,13 @@ moe_lock() {
   flock "$1" 9
 }
 
-# Sets moe_cuda_flags (Maven -D flags) and moe_cuda_note (what the build does about CUDA, in words).
+# Sets moe_cuda_flags (Maven -D flags), moe_cuda_note (what the build does about CUDA, in words) and
+# moe_cuda_arch (the architectures it builds the CUDA library for, if it does).
 moe_choose_cuda() {
+  moe_cuda_arch=""
   if [ -n "${MOE_CUDA:-}" ]; then
     moe_cuda_flags=(-Dmoe.cuda="$MOE_CUDA")
-    moe_cuda_note="CUDA library: MOE_CUDA=$MOE_CUDA"
+    moe_cuda_note="CUDA library: MOE_CUDA=$MOE_CUDA (architectures 80;89;90a)"
     return
   fi
   local gpus="" cap=""
@@ -60,6 +62,7 @@ moe_choose_cuda() {
     9.0) archs=90a ;;        # the wgmma kernels need the sm_90a target
     *) archs="80;89;90a" ;;  # others run the PTX of these
   esac
+  moe_cuda_arch=$archs
   moe_cuda_flags=(-Dmoe.cuda=AUTO "-Dmoe.cuda.archs=$archs")
   moe_cuda_note="CUDA library for this machine's GPU (architecture $archs)"
 }
@@ -71,19 +74,19 @@ moe_progress() {
   moe_step() {
     [ -n "$tty" ] && [ -n "$step" ] && printf '\n' >&2
     step=$1
-    printf 'moe: [%s] %s (%d s)' "$1" "$2" $((SECONDS - t0)) >&2
+    printf 'moe: [%s at %2d s] %s' "$1" $((SECONDS - t0)) "$2" >&2
     [ -n "$tty" ] || printf '\n' >&2
   }
   while IFS= read -r line; do
     case "$line" in
       *"(cmake-configure) @ moe-bindings"*) moe_step 1/4 "configuring the native build (CMake)" ;;
-      *"(cmake-build) @ moe-bindings"*) moe_step 2/4 "compiling the native library (C++; $moe_cuda_note)" ;;
+      *"(cmake-build) @ moe-bindings"*) moe_step 2/4 "compiling the native library (C++${moe_cuda_arch:+, CUDA for $moe_cuda_arch})" ;;
       *"(default-compile) @ moe-bindings"*) moe_step 3/4 "compiling the Java bindings, library and CLI" ;;
       *"shade"*"@ moe-routing"*) moe_step 4/4 "packaging the command-line jar" ;;
       "["*"%] Building"*)
         if [ -n "$tty" ]; then
           local pct=${line#[}
-          printf '\rmoe: [2/4] compiling the native library ... %s' "${pct%%]*}" >&2
+          printf '\rmoe: [2/4 at %2d s] compiling the native library: %s\033[K' $((SECONDS - t0)) "${pct%%]*}" >&2
         fi ;;
     esac
   done
@@ -96,8 +99,9 @@ moe_build() {
   log=$(mktemp "${TMPDIR:-/tmp}/moe-build.XXXXXX")
   moe_choose_cuda
   echo "moe: building the command-line jar (first use or sources changed); $moe_cuda_note" >&2
-  # maven.test.skip: the tests are not compiled either; `./mvnw -B verify` builds and runs them.
-  if ! (cd "$root" && ./mvnw -B -Dmaven.test.skip=true "${moe_cuda_flags[@]}" -pl java-src -am package 2>&1) \
+  # maven.test.skip: the tests are not compiled either (`./mvnw -B verify` builds and runs them);
+  # enforcer.skip: this script has already found a JDK >= 25, and the wrapper pins Maven.
+  if ! (cd "$root" && ./mvnw -B -Dmaven.test.skip=true -Denforcer.skip=true "${moe_cuda_flags[@]}" -pl java-src -am package 2>&1) \
       | tee "$log" | moe_progress; then
     tail -n 40 "$log" >&2
     echo "moe: build failed (full log: $log)" >&2
