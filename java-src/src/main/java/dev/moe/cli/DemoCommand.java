@@ -22,10 +22,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code moe demo}: routes one generated batch on the Java reference and on the native CPU kernel,
- * checks that they agree, and shows the load per node and the speed of each.
+ * checks that they agree, and shows the load per node and the speed of each; then runs the preset's
+ * balancing loop as {@code moe simulate} would.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Route a generated batch on java and cpu: load per expert group/node, tokens/s, agreement.")
+        description = {"Route a generated batch on java and cpu: load per expert group/node, tokens/s, agreement.",
+                "Then run the preset's balancing loop (what `moe simulate --preset P --workload skewed` runs, with its defaults) "
+                        + "without and with the loss-free bias, printing the simulate command that reproduces each run."})
 final class DemoCommand implements Callable<Integer> {
     @Mixin
     RoutingOptions routing;
@@ -88,22 +91,35 @@ final class DemoCommand implements Callable<Integer> {
         return agree ? 0 : MoeCli.EXIT_FAILURE;
     }
 
-    /** A short run of the balancing loop: the same skewed router without and with the loss-free bias. */
+    /**
+     * A short run of the balancing loop on the preset's cluster (what {@code moe simulate} runs for it, with
+     * its defaults): the same skewed router without and with the loss-free bias. Each run is built from
+     * the {@code simulate} command line it prints, so that command reproduces its numbers exactly.
+     */
     private void simulate(PrintWriter out, Backend backend) {
-        out.printf("%nbalancing loop: %d steps x %d tokens, skewed workload, 8 nodes x 8 GPUs, node limit 4, on %s%n", simSteps,
-                tokens, backend.cliName());
         dev.moe.sim.SimulationResult last = null;
-        for (dev.moe.sim.BalancerKind kind : new dev.moe.sim.BalancerKind[] {dev.moe.sim.BalancerKind.NONE,
-                dev.moe.sim.BalancerKind.LOSS_FREE}) {
-            var settings = dev.moe.sim.SimulationSettings.builder().steps(simSteps).tokensPerStep(tokens)
-                    .workload(dev.moe.sim.Workload.SKEWED).balancer(kind).gamma(0.002f).seed(seed).backend(backend)
-                    .heldOutTokens(8192).build();
+        for (String balancer : new String[] {"none", "loss-free"}) {
+            List<String> args = List.of("simulate", "--preset", routing.preset, "--workload", "skewed", "--steps",
+                    Integer.toString(simSteps), "--tokens-per-step", Integer.toString(tokens), "--balancer", balancer, "--seed",
+                    Long.toString(seed), "--backend", backend.cliName(), "--csv", "run.csv");
+            SimulateCommand sim = new SimulateCommand();
+            new CommandLine(sim).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
+            dev.moe.sim.SimulationSettings settings = sim.settings();
+            if (last == null) {
+                var t = settings.topology();
+                out.printf("%nbalancing loop (%s, as `moe simulate` runs it): %d steps x %d tokens, skewed workload, %d node(s) x %d "
+                        + "GPUs, %s-limited routing to %d groups, gamma %s, on %s%n", routing.preset, simSteps, tokens, t.nodes(),
+                        t.gpusPerNode(), settings.scope().name().toLowerCase(java.util.Locale.ROOT),
+                        settings.config().topkGroups(), settings.gamma(), backend.cliName());
+            }
             last = new dev.moe.sim.Simulator(settings).run(r -> { });
-            out.printf("  %-9s MaxVio_batch step 0 %.2f -> last 50 steps %.3f, MaxVio_global %.3f, dropped %d%n", kind.cliName(),
-                    last.steps().getFirst().maxVioBatch(), last.meanMaxVioLast(50), last.maxVioGlobal(), last.totalDropped());
+            out.printf(java.util.Locale.ROOT, "  %-9s MaxVio_batch step 0 %.3f -> final %.3f (last-100 mean %.3f), MaxVio_global %.3f, "
+                    + "dropped %d%n", balancer, last.steps().getFirst().maxVioBatch(), last.last().maxVioBatch(),
+                    last.meanMaxVioLast(100), last.maxVioGlobal(), last.totalDropped());
+            out.printf("            same run: ./moe %s%n", String.join(" ", args));
         }
         try {
-            SimulationPlots.write(plot, last, "loss-free, skewed, deepseek-v3 (demo)");
+            SimulationPlots.write(plot, last, "loss-free, skewed, " + routing.preset + " (demo)");
             out.printf("  plot of the loss-free run: %s%n", plot.toAbsolutePath());
         } catch (java.io.IOException e) {
             out.printf("  plot not written: %s%n", e.getMessage());

@@ -198,7 +198,7 @@ final class SimulateCommand implements Callable<Integer> {
                 r.totalIntraNodeForwards() * rowBytes / 1e6 / steps));
     }
 
-    private SimulationSettings settings() {
+    SimulationSettings settings() {
         RoutingConfig base = RoutingConfig.preset(preset);
         boolean v3 = base.groupScore() == GroupScore.TOP_J_SUM;
         int nodeCount = nodes != null ? nodes : (v3 ? 8 : 1);
