@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  * <p>{@code mallinfo2(3)} would be simpler but covers only the main arena, while most threads allocate
  * from arenas of their own.
  */
+@SuppressWarnings("restricted")  // calling libc through FFM is this class's purpose
 final class NativeHeap {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final MethodHandle OPEN_MEMSTREAM = libc("open_memstream",

@@ -15,6 +15,7 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /** {@code moe soak}: its verdict is native memory growth; Java heap growth is not a leak, a native leak is. */
+@SuppressWarnings("restricted")  // malloc/free through FFM: the injected leak
 class SoakCliTest {
     private static final long MIB = 1 << 20;
     private static final MethodHandle MALLOC = Linker.nativeLinker().downcallHandle(
