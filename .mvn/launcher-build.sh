@@ -32,8 +32,10 @@ moe_jar_is_current() {
 # $1 = -s or -x; waits for the lock on fd 9, saying why when it has to wait.
 moe_lock() {
   flock "$1" -w 2 9 && return 0
+  local start=$SECONDS
   echo "moe: another ./moe is building the project; waiting for it to finish..." >&2
   flock "$1" 9
+  echo "moe: done waiting ($((SECONDS - start + 2)) s)" >&2
 }
 
 # Sets moe_cuda_flags (Maven -D flags), moe_cuda_note (what the build does about CUDA, in words) and
@@ -100,8 +102,10 @@ moe_build() {
   moe_choose_cuda
   echo "moe: building the command-line jar (first use or sources changed); $moe_cuda_note" >&2
   # maven.test.skip: the tests are not compiled either (`./mvnw -B verify` builds and runs them);
-  # enforcer.skip: this script has already found a JDK >= 25, and the wrapper pins Maven.
-  if ! (cd "$root" && ./mvnw -B -Dmaven.test.skip=true -Denforcer.skip=true "${moe_cuda_flags[@]}" -pl java-src -am package 2>&1) \
+  # enforcer.skip: this script has already found a JDK >= 25, and the wrapper pins Maven;
+  # maven.source.skip: no sources jars (`./mvnw install` makes them).
+  if ! (cd "$root" && ./mvnw -B -Dmaven.test.skip=true -Denforcer.skip=true -Dmaven.source.skip=true "${moe_cuda_flags[@]}" \
+      -pl java-src -am package 2>&1) \
       | tee "$log" | moe_progress; then
     tail -n 40 "$log" >&2
     echo "moe: build failed (full log: $log)" >&2
