@@ -111,6 +111,9 @@ final class DemoCommand implements Callable<Integer> {
                         + "GPUs, %s-limited routing to %d groups, gamma %s, on %s%n", routing.preset, simSteps, tokens, t.nodes(),
                         t.gpusPerNode(), settings.scope().name().toLowerCase(java.util.Locale.ROOT),
                         settings.config().topkGroups(), settings.gamma(), backend.cliName());
+                if (routing.overridesGiven()) {
+                    out.println("  (the routing flags shaped the batch above; the balancing loop runs the preset, as simulate does)");
+                }
             }
             last = new dev.moe.sim.Simulator(settings).run(r -> { });
             out.printf(java.util.Locale.ROOT, "  %-9s MaxVio_batch step 0 %.3f -> final %.3f (last-100 mean %.3f), MaxVio_global %.3f, "
