@@ -4,10 +4,10 @@
 
 moe_jdk_major() { # $1 = a JDK home; prints its feature version (e.g. 25) or nothing
   if [ -r "$1/release" ]; then
-    sed -n 's/^JAVA_VERSION="\{0,1\}\([0-9][0-9]*\).*/\1/p' "$1/release" | head -n 1
+    sed -n '/^JAVA_VERSION=/{s/^JAVA_VERSION="\{0,1\}\([0-9][0-9]*\).*/\1/p;q;}' "$1/release"
   elif [ -x "$1/bin/java" ]; then
     "$1/bin/java" -XshowSettings:properties -version 2>&1 \
-      | sed -n 's/^ *java.specification.version = \([0-9][0-9]*\).*/\1/p' | head -n 1
+      | sed -n 's/^ *java.specification.version = \([0-9][0-9]*\).*/\1/p'  # one such line; sed reads it all (no SIGPIPE)
   fi
 }
 

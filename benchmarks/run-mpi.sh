@@ -27,7 +27,7 @@ done
 {
   echo "# MPI runs ($np ranks on one machine, ranks as pseudo-nodes)"
   echo
-  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); $(mpirun --version | head -1)."
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); $(mpirun --version | sed -n 1p)."
   echo "Produced by \`benchmarks/run-mpi.sh\`; the ranks share the cores (oversubscribed), so step times are upper bounds."
   echo
   for f in "$out"/*.txt; do

@@ -14,7 +14,7 @@ mkdir -p "$out"
 {
   echo "# Gate benchmark (JMH), DeepSeek-V3 preset"
   echo
-  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) logical CPUs; $("$JAVA_HOME/bin/java" -version 2>&1 | head -n1)"
+  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) logical CPUs; $("$JAVA_HOME/bin/java" -version 2>&1 | sed -n 1p)"
   echo "Baseline: the pure-Java reference router (single-threaded, scalar). Date: $(date -u +%F)."
   echo
   "$JAVA_HOME/bin/java" -cp benchmarks/target/benchmarks.jar dev.moe.bench.RouteReport "$out/route-jmh.json"

@@ -10,16 +10,18 @@ jar_tool=${jdk:+$jdk/bin/}jar
 internal="dev.moe.bindings dev.moe.cli dev.moe.math dev.moe.nativecall"  # keep in step with module-info.java
 # (Here-strings, not "echo | grep -q": under pipefail, grep -q exiting early can fail the pipeline with SIGPIPE.)
 desc=$("$jar_tool" --describe-module --file "$jar_file")
+# Here-strings, not `echo "$x" | grep -q`: under pipefail that pipeline fails at random when grep exits at
+# its first match while echo is still writing (SIGPIPE).
 grep -q '^dev.moe ' <<<"$desc" || { echo "check-module: $jar_file has no module dev.moe:"; echo "$desc"; exit 1; } >&2
 exported=$(sed -n 's/^exports \(.*\)$/\1/p' <<<"$desc" | sort)
 listing=$("$jar_tool" --list --file "$jar_file")
 packages=$(sed -n 's|^\(dev/moe/.*\)/[^/]*\.class$|\1|p' <<<"$listing" | tr / . | sort -u)
 fail=0
 for p in $internal; do
-  if grep -qx "$p" <<<"$exported"; then echo "check-module: internal package $p is exported" >&2; fail=1; fi
+  if grep -qxF -- "$p" <<<"$exported"; then echo "check-module: internal package $p is exported" >&2; fail=1; fi
 done
 for p in $packages; do
-  if ! grep -qx "$p" <<<"$exported" && [[ " $internal " != *" $p "* ]]; then
+  if ! grep -qxF -- "$p" <<<"$exported" && [[ " $internal " != *" $p "* ]]; then
     echo "check-module: package $p is neither exported nor listed as internal" >&2; fail=1
   fi
 done

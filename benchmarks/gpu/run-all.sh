@@ -30,7 +30,7 @@ if [ -d "$bundle/rt" ]; then
 else
   rt=$(mktemp -d /tmp/moe-rt.XXXX)
   tar -xzf "$bundle/rt.tar.gz" -C "$rt" || { echo "run-all: no runtime in $bundle"; exit 3; }
-  [ -x "$rt/bin/java" ] || rt=$(dirname "$(dirname "$(find "$rt" -path '*/bin/java' | head -n 1)")")
+  [ -x "$rt/bin/java" ] || rt=$(dirname "$(dirname "$(find "$rt" -path '*/bin/java' -print -quit)")")
 fi
 java=$rt/bin/java
 # A hung kernel (say an mbarrier that never completes) must not eat the whole device call: every command

@@ -14,7 +14,8 @@ trap 'rm -f "$cp_file"' EXIT
 "$root/mvnw" -B -q -f "$here/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:3.11.0:build-classpath \
   -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime
 mp=$(cat "$cp_file")
-app=$(ls "$here"/target/host-app-*.jar | head -n 1)
+apps=("$here"/target/host-app-*.jar)
+app=${apps[0]}
 java=("$JAVA_HOME/bin/java" --module-path "$mp" --add-modules dev.moe --enable-native-access=dev.moe)
 "${java[@]}" -cp "$app" dev.moe.example.HostApp
 probe=$(mktemp -d)

@@ -24,10 +24,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code moe demo}: routes one generated batch on the Java reference and on the native CPU kernel,
- * checks that they agree, and shows the load per node and the speed of each.
+ * checks that they agree, and shows the load per node and the speed of each; then runs the preset's
+ * balancing loop as {@code moe simulate} would.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Route a generated batch on java and cpu: load per expert group/node, tokens/s, agreement.")
+        description = {"Route a generated batch on java and cpu: load per expert group/node, tokens/s, agreement.",
+                "Then run the preset's balancing loop (what `moe simulate --preset P --workload skewed` runs, with its defaults) "
+                        + "without and with the loss-free bias, printing the simulate command that reproduces each run."})
 final class DemoCommand implements Callable<Integer> {
     @Mixin
     RoutingOptions routing;
@@ -75,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
         MemoryBudget budget = MemoryBudget.of("demo --tokens " + tokens).offHeap(tokens, c.numExperts() + 2L * c.topk(), 4)
                 .heap(2, tokens, c.topk(), 8);
         if (simSteps > 0) {
-            budget.simulation(simulationSettings(dev.moe.sim.BalancerKind.LOSS_FREE, Backend.JAVA));
+            budget.simulation(simulateSettings(simulateArgs("loss-free", Backend.JAVA)));
         }
         budget.require();
         // The plot's location is checked before any work; a plot that cannot be written fails the command.
@@ -107,24 +110,48 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private dev.moe.sim.SimulationSettings simulationSettings(dev.moe.sim.BalancerKind kind, Backend backend) {
-        return dev.moe.sim.SimulationSettings.builder().steps(simSteps).tokensPerStep(tokens)
-                .workload(dev.moe.sim.Workload.SKEWED).balancer(kind).gamma(0.002f).seed(seed).backend(backend)
-                .heldOutTokens(8192).build();
+    /** The arguments of the {@code moe simulate} command the demo's balancing run is (and prints). */
+    private List<String> simulateArgs(String balancer, Backend backend) {
+        return List.of("simulate", "--preset", routing.preset, "--workload", "skewed", "--steps", Integer.toString(simSteps),
+                "--tokens-per-step", Integer.toString(tokens), "--balancer", balancer, "--seed", Long.toString(seed),
+                "--backend", backend.cliName(), "--csv", "run.csv");
     }
 
-    /** A short run of the balancing loop: the same skewed router without and with the loss-free bias; returns the plot. */
+    /** The settings {@code moe simulate} runs for those arguments, with its defaults. */
+    private static dev.moe.sim.SimulationSettings simulateSettings(List<String> args) {
+        SimulateCommand sim = new SimulateCommand();
+        new CommandLine(sim).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
+        return sim.settings().build();
+    }
+
+    /**
+     * A short run of the balancing loop on the preset's cluster (what {@code moe simulate} runs for it, with
+     * its defaults): the same skewed router without and with the loss-free bias. Each run is built from
+     * the {@code simulate} command line it prints, so that command reproduces its numbers exactly. Returns
+     * the loss-free run's plot.
+     */
     private byte[] simulate(PrintWriter out, Backend backend) throws IOException {
-        out.printf("%nbalancing loop: %d steps x %d tokens, skewed workload, 8 nodes x 8 GPUs, node limit 4, on %s%n", simSteps,
-                tokens, backend.cliName());
         dev.moe.sim.SimulationResult last = null;
-        for (dev.moe.sim.BalancerKind kind : new dev.moe.sim.BalancerKind[] {dev.moe.sim.BalancerKind.NONE,
-                dev.moe.sim.BalancerKind.LOSS_FREE}) {
-            last = new dev.moe.sim.Simulator(simulationSettings(kind, backend)).run(r -> { });
-            out.printf("  %-9s MaxVio_batch step 0 %.2f -> last 50 steps %.3f, MaxVio_global %.3f, dropped %d%n", kind.cliName(),
-                    last.steps().getFirst().maxVioBatch(), last.meanMaxVioLast(50), last.maxVioGlobal(), last.totalDropped());
+        for (String balancer : new String[] {"none", "loss-free"}) {
+            List<String> args = simulateArgs(balancer, backend);
+            dev.moe.sim.SimulationSettings settings = simulateSettings(args);
+            if (last == null) {
+                var t = settings.topology();
+                out.printf("%nbalancing loop (%s, as `moe simulate` runs it): %d steps x %d tokens, skewed workload, %d node(s) x %d "
+                        + "GPUs, %s-limited routing to %d groups, gamma %s, on %s%n", routing.preset, simSteps, tokens, t.nodes(),
+                        t.gpusPerNode(), settings.scope().name().toLowerCase(java.util.Locale.ROOT),
+                        settings.config().topkGroups(), settings.gamma(), backend.cliName());
+                if (routing.overridesGiven()) {
+                    out.println("  (the routing flags shaped the batch above; the balancing loop runs the preset, as simulate does)");
+                }
+            }
+            last = new dev.moe.sim.Simulator(settings).run(r -> { });
+            out.printf(java.util.Locale.ROOT, "  %-9s MaxVio_batch step 0 %.3f -> final %.3f (last-100 mean %.3f), MaxVio_global %.3f, "
+                    + "dropped %d%n", balancer, last.steps().getFirst().maxVioBatch(), last.last().maxVioBatch(),
+                    last.meanMaxVioLast(100), last.maxVioGlobal(), last.totalDropped());
+            out.printf("            same run: ./moe %s%n", String.join(" ", args));
         }
-        return SimulationPlots.png(last, "loss-free, skewed, deepseek-v3 (demo)");
+        return SimulationPlots.png(last, "loss-free, skewed, " + routing.preset + " (demo)");
     }
 
     private Run run(Router router, MemorySegment logits, Arena arena) {

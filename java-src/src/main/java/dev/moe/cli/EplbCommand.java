@@ -24,7 +24,9 @@ import picocli.CommandLine.Option;
         description = {"Plan redundant experts and their GPUs from estimated loads (DeepSeek EPLB).",
                 "Hierarchical policy when G % N == 0 (groups stay on one node), else global. Ties go to the lower index."})
 final class EplbCommand implements Callable<Integer> {
-    @Option(names = "--loads", required = true, paramLabel = "W.npy", description = "float32 [L, N_log] load per layer and expert.")
+    @Option(names = "--loads", required = true, paramLabel = "W.npy",
+            description = "[L, N_log] load per layer and expert: float32/float64 estimates or int32/int64/uint8 token counts "
+                    + "(converted to float32, exact up to 2^24).")
     Path loads;
 
     @Option(names = "--replicas", required = true, paramLabel = "R", description = "Physical expert slots.")
@@ -57,7 +59,7 @@ final class EplbCommand implements Callable<Integer> {
                 .output("--out-log2phy", outLog2phy).output("--out-counts", outCounts).open()) {
             NpyInputs.Header h = NpyInputs.header(loads);
             if (h.shape().length != 2 || h.shape()[0] < 1 || h.shape()[1] < 1) {
-                throw new UsageException(loads + ": expected float32 loads of shape [L, N_log], got shape " + h.text());
+                throw new UsageException(loads + ": expected loads of shape [L, N_log], got shape " + h.text());
             }
             NpyInputs.requireArraySized("--loads", loads, h);
             int layers = (int) h.shape()[0];
@@ -77,13 +79,7 @@ final class EplbCommand implements Callable<Integer> {
                 throw new UsageException("--out-log2phy " + outLog2phy + ": [" + layers + ", " + n + ", " + maxcnt
                         + "] would have more than 2^31 elements");
             }
-            float[][] w = new float[layers][];
-            try (Arena arena = Arena.ofConfined()) {
-                NpyArray a = NpyInputs.readFloat32("--loads", loads, arena);
-                for (int l = 0; l < layers; l++) {
-                    w[l] = a.data().asSlice(4L * l * n, 4L * n).toArray(ValueLayout.JAVA_FLOAT);
-                }
-            }
+            float[][] w = readLoads(loads, layers, n);
             ExpertPlacementPlan plan = Eplb.rebalance(w, replicas, groups, nodes, gpus);
             outputs.write(outPhy2log, ints(flatten(plan.phy2log()), layers, replicas));
             if (outLog2phy != null) {
@@ -125,6 +121,28 @@ final class EplbCommand implements Callable<Integer> {
     /** int32 .npy contents of {@code data} (no copy). */
     private static AtomicFiles.ChannelWriter ints(int[] data, long... shape) {
         return Npy.contents(NpyDType.INT32, shape, MemorySegment.ofArray(data));
+    }
+
+    /** The loads as FP32 rows, one per layer, from any numeric dtype cli.md lets a command read. */
+    private static float[][] readLoads(Path file, int layers, int n) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            NpyArray a = Npy.read(file, arena);
+            ValueLayout layout = a.dtype().layout();
+            float[][] w = new float[layers][n];
+            for (int l = 0; l < layers; l++) {
+                for (int e = 0; e < n; e++) {
+                    long i = (long) l * n + e;
+                    w[l][e] = switch (a.dtype()) {
+                        case FLOAT32 -> a.data().getAtIndex((ValueLayout.OfFloat) layout, i);
+                        case FLOAT64 -> (float) a.data().getAtIndex((ValueLayout.OfDouble) layout, i);
+                        case INT32 -> a.data().getAtIndex((ValueLayout.OfInt) layout, i);
+                        case INT64 -> a.data().getAtIndex((ValueLayout.OfLong) layout, i);
+                        case UINT8 -> Byte.toUnsignedInt(a.data().get((ValueLayout.OfByte) layout, i));
+                    };
+                }
+            }
+            return w;
+        }
     }
 
     private static int[] flatten(int[][] m) {

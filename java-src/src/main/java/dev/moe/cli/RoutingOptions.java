@@ -1,5 +1,8 @@
 package dev.moe.cli;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import dev.moe.routing.GroupScore;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.ScoreFunction;
@@ -40,7 +43,12 @@ final class RoutingOptions {
 
     /** The preset with the explicit flags applied; invalid combinations throw with the rule broken. */
     RoutingConfig toConfig() {
-        RoutingConfig.Builder b = RoutingConfig.preset(preset).toBuilder();
+        return toConfig(RoutingConfig.preset(preset));
+    }
+
+    /** {@code base} with the explicit flags (not --preset) applied; invalid combinations throw with the rule broken. */
+    RoutingConfig toConfig(RoutingConfig base) {
+        RoutingConfig.Builder b = base.toBuilder();
         if (experts != null) {
             b.experts(experts);
         }
@@ -74,5 +82,32 @@ final class RoutingOptions {
             });
         }
         return b.build();
+    }
+
+    /** {@return whether a flag other than --preset overrides the preset} */
+    boolean overridesGiven() {
+        return experts != null || groups != null || topkGroups != null || topk != null || score != null || groupScore != null
+                || scale != null || normalize != null;
+    }
+
+    /** {@return the flags, as given, that select this configuration: --preset and each override} */
+    List<String> explicitFlags() {
+        List<String> f = new ArrayList<>(List.of("--preset", preset));
+        add(f, "--experts", experts);
+        add(f, "--groups", groups);
+        add(f, "--topk-groups", topkGroups);
+        add(f, "--topk", topk);
+        add(f, "--score", score);
+        add(f, "--group-score", groupScore);
+        add(f, "--scale", scale);
+        add(f, "--normalize", normalize);
+        return f;
+    }
+
+    private static void add(List<String> flags, String name, Object value) {
+        if (value != null) {
+            flags.add(name);
+            flags.add(value.toString());
+        }
     }
 }

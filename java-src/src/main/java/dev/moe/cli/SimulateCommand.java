@@ -213,7 +213,7 @@ final class SimulateCommand implements Callable<Integer> {
     }
 
     /** The settings of the flags, the backend as given (auto is resolved once the run is known to be valid). */
-    private SimulationSettings.Builder settings() {
+    SimulationSettings.Builder settings() {
         RoutingConfig base = RoutingConfig.preset(preset);
         boolean v3 = base.groupScore() == GroupScore.TOP_J_SUM;
         int nodeCount = nodes != null ? nodes : (v3 ? 8 : 1);

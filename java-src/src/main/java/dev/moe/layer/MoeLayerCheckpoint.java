@@ -5,14 +5,15 @@ import java.util.Arrays;
 import java.util.List;
 
 import dev.moe.fp8.E4m3;
+import dev.moe.fp8.BlockQuantizer;
 import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.QuantizedTensor;
 import dev.moe.routing.RoutingConfig;
 import dev.moe.safetensors.SafetensorsDType;
-import dev.moe.safetensors.SafetensorsFile;
 import dev.moe.safetensors.SafetensorsTensor;
 import dev.moe.safetensors.SafetensorsWriter;
+import dev.moe.safetensors.TensorSource;
 
 /**
  * One MoE layer in DeepSeek-V3's checkpoint layout (Hugging Face names, FP8 weights with
@@ -24,6 +25,9 @@ import dev.moe.safetensors.SafetensorsWriter;
  * model.layers.L.mlp.experts.E.down_proj.weight        F8_E4M3 [H, I] + .weight_scale_inv
  * model.layers.L.mlp.shared_experts.{gate,up,down}_proj.weight (+ .weight_scale_inv)  (optional)
  * </pre>
+ * An expert matrix stored unquantised (BF16, F16 or F32, no {@code weight_scale_inv}: how DeepSeek-V2
+ * ships) is quantised to FP8 in 128×128 blocks as it is read. The tensors may come from one file or from
+ * the shards of a Hugging Face checkpoint directory ({@link DeepSeekCheckpoint}).
  */
 public final class MoeLayerCheckpoint {
     private MoeLayerCheckpoint() {}
@@ -36,7 +40,7 @@ public final class MoeLayerCheckpoint {
      * Reads layer {@code layer} from {@code file}; N, H and I come from the tensors and must fit
      * {@code config}. The weights are copied to the heap, so the file may be closed afterwards.
      *
-     * @param file   an open checkpoint
+     * @param file   an open checkpoint: a safetensors file or a sharded one
      * @param layer  the layer index L in the tensor names
      * @param config the routing configuration the layer is used with
      * @return the layer's weights
@@ -46,7 +50,7 @@ public final class MoeLayerCheckpoint {
      *         or negative, or the weights do not form a valid layer
      * @throws IllegalStateException if the file was truncated after it was opened
      */
-    public static MoeLayerWeights load(SafetensorsFile file, int layer, RoutingConfig config) {
+    public static MoeLayerWeights load(TensorSource file, int layer, RoutingConfig config) {
         String p = prefix(layer);
         SafetensorsTensor gate = file.tensor(p + "gate.weight");
         if (gate.shape().length != 2 || (gate.dtype() != SafetensorsDType.BF16 && gate.dtype() != SafetensorsDType.F32)) {
@@ -83,8 +87,14 @@ public final class MoeLayerCheckpoint {
         return new MoeLayerWeights(config, h, i, gateWeight, bias, ExpertWeights.of(w13), ExpertWeights.of(w2), s13, s2);
     }
 
-    private static QuantizedTensor fp8(SafetensorsFile file, String name, int rows, int cols) {
-        byte[] codes = file.tensor(name + ".weight").require(SafetensorsDType.F8_E4M3, rows, cols).toByteArray();
+    private static QuantizedTensor fp8(TensorSource file, String name, int rows, int cols) {
+        SafetensorsTensor weight = file.tensor(name + ".weight");
+        if (weight.dtype() != SafetensorsDType.F8_E4M3 && !file.contains(name + ".weight_scale_inv")) {
+            SafetensorsDType d = weight.dtype();
+            weight.require(d == SafetensorsDType.BF16 || d == SafetensorsDType.F16 ? d : SafetensorsDType.F32, rows, cols);
+            return BlockQuantizer.quantize(weight.toFloatArray(), rows, cols, Fp8Block.TILE_128X128, false);
+        }
+        byte[] codes = weight.require(SafetensorsDType.F8_E4M3, rows, cols).toByteArray();
         int nan = E4m3.indexOfNaN(codes);
         if (nan >= 0) {
             throw new IllegalArgumentException("tensor '" + name + ".weight': element [" + nan / cols + ", " + nan % cols

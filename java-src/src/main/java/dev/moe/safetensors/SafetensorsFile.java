@@ -38,7 +38,7 @@ import dev.moe.io.InputFiles;
  * count times the dtype size, and no two tensors overlapping. Any violation is a
  * {@link SafetensorsFormatException} naming the problem. The mapping lives as long as the arena.
  */
-public final class SafetensorsFile {
+public final class SafetensorsFile implements TensorSource {
     /** Headers larger than this are rejected (the format's reference implementation uses 100 MB). */
     static final long MAX_HEADER = 100L << 20;
     /** Parses headers; a key given twice in one object is an error (JSON leaves it undefined). */
@@ -203,6 +203,7 @@ public final class SafetensorsFile {
     }
 
     /** {@return the file this was opened from} */
+    @Override
     public Path path() {
         return path;
     }
@@ -218,6 +219,7 @@ public final class SafetensorsFile {
      * @param name the tensor name
      * @return true if the header lists it
      */
+    @Override
     public boolean contains(String name) {
         return tensors.containsKey(name);
     }
@@ -229,6 +231,7 @@ public final class SafetensorsFile {
      * @return the tensor, a view of the mapping
      * @throws IllegalArgumentException naming the file if there is no such tensor
      */
+    @Override
     public SafetensorsTensor tensor(String name) {
         SafetensorsTensor t = tensors.get(name);
         if (t == null) {

@@ -6,9 +6,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -102,6 +106,44 @@ public final class SafetensorsWriter {
     public SafetensorsWriter metadata(String key, String value) {
         metadata.put(Objects.requireNonNull(key), Objects.requireNonNull(value));
         return this;
+    }
+
+    /** {@return the names of the tensors added so far, in order (an immutable list)} */
+    public List<String> names() {
+        return List.copyOf(entries.keySet());
+    }
+
+    /** {@return the bytes of tensor data added so far (the file without its header)} */
+    public long dataBytes() {
+        long n = 0;
+        for (Entry e : entries.values()) {
+            n += e.bytes().length;
+        }
+        return n;
+    }
+
+    /**
+     * A new writer holding some of this writer's tensors (sharing their bytes), in this writer's order,
+     * and its metadata.
+     *
+     * @param names the tensors to take
+     * @return the new writer
+     * @throws IllegalArgumentException if a name is not in this writer
+     */
+    public SafetensorsWriter select(Collection<String> names) {
+        Set<String> wanted = new HashSet<>(names);
+        if (!entries.keySet().containsAll(wanted)) {
+            wanted.removeAll(entries.keySet());
+            throw new IllegalArgumentException("no tensors named " + wanted);
+        }
+        SafetensorsWriter out = new SafetensorsWriter();
+        entries.forEach((name, e) -> {
+            if (wanted.contains(name)) {
+                out.entries.put(name, e);
+            }
+        });
+        out.metadata.putAll(metadata);
+        return out;
     }
 
     /** {@return the complete file: header size, header padded with spaces to a multiple of 8, then the data} */
