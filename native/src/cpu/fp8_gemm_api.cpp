@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "fp8_gemm.hpp"
 #include "moe/moe.h"
@@ -24,11 +25,11 @@ bool all_finite(const float* v, int64_t count) {
     return true;
 }
 
-void run(const GemmArgs& g) {
+void run(const GemmArgs* problems, int64_t count) {
     if (moe_cpu_kernel() == MOE_CPU_KERNEL_AVX2) {
-        moe::avx2::fp8_gemm(g);
+        moe::avx2::fp8_gemm_batch(problems, count);
     } else {
-        moe::portable::fp8_gemm(g);
+        moe::portable::fp8_gemm_batch(problems, count);
     }
 }
 
@@ -60,7 +61,8 @@ int32_t moe_fp8_gemm_cpu(int64_t m, int64_t n, int64_t k,
     const int32_t s = check(m, n, k, 1, a, a_count, a_scales, a_scales_count, b, b_count, b_scales, b_scales_count, c,
                             c_count);
     if (s != MOE_STATUS_OK) return s;
-    run(GemmArgs{m, n, k, a, a_scales, b, b_scales, c});
+    const GemmArgs g{m, n, k, a, a_scales, b, b_scales, c};
+    run(&g, 1);
     return MOE_STATUS_OK;
 }
 
@@ -81,11 +83,14 @@ int32_t moe_fp8_grouped_gemm_contiguous_cpu(int64_t num_groups, const int64_t* o
     const int64_t kc = fp8_blocks(k);
     const int64_t b_stride = n * k;
     const int64_t sb_stride = fp8_blocks(n) * kc;
+    std::vector<GemmArgs> problems;
     for (int64_t e = 0; e < num_groups; ++e) {
         const int64_t r0 = offsets[e];
-        run(GemmArgs{offsets[e + 1] - r0, n, k, a + r0 * k, a_scales + r0 * kc, b + e * b_stride, b_scales + e * sb_stride,
-                     c + r0 * n});
+        if (offsets[e + 1] > r0)
+            problems.push_back(GemmArgs{offsets[e + 1] - r0, n, k, a + r0 * k, a_scales + r0 * kc, b + e * b_stride,
+                                        b_scales + e * sb_stride, c + r0 * n});
     }
+    run(problems.data(), static_cast<int64_t>(problems.size()));
     return MOE_STATUS_OK;
 }
 
@@ -103,13 +108,16 @@ int32_t moe_fp8_grouped_gemm_masked_cpu(int64_t num_groups, int64_t max_m, const
                             b_scales, b_scales_count, c, c_count);
     if (s != MOE_STATUS_OK) return s;
     const int64_t kc = fp8_blocks(k);
+    std::vector<GemmArgs> problems;
     for (int64_t e = 0; e < num_groups; ++e) {
         const int64_t r0 = e * max_m;
-        run(GemmArgs{counts[e], n, k, a + r0 * k, a_scales + r0 * kc, b + e * n * k, b_scales + e * fp8_blocks(n) * kc,
-                     c + r0 * n});
+        if (counts[e] > 0)
+            problems.push_back(GemmArgs{counts[e], n, k, a + r0 * k, a_scales + r0 * kc, b + e * n * k,
+                                        b_scales + e * fp8_blocks(n) * kc, c + r0 * n});
         // Slots past the count hold no token: defined zeros rather than stale memory.
         std::memset(c + (r0 + counts[e]) * n, 0, static_cast<size_t>((max_m - counts[e]) * n) * sizeof(float));
     }
+    run(problems.data(), static_cast<int64_t>(problems.size()));
     return MOE_STATUS_OK;
 }
 

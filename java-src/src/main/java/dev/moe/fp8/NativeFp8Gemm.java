@@ -10,7 +10,8 @@ import dev.moe.routing.NativeStatus;
 
 /**
  * Calls the native FP8 GEMMs ({@code moe_fp8_*gemm_cpu} in moe.h) on Java arrays through a confined
- * arena. Inputs are already checked by {@link Fp8Gemm}.
+ * arena; expert weights are read from their own native copy ({@link ExpertWeights}), never copied
+ * per call. Inputs are already checked by {@link Fp8Gemm}.
  */
 final class NativeFp8Gemm {
     private NativeFp8Gemm() {}
@@ -64,7 +65,7 @@ final class NativeFp8Gemm {
             }
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, cCount);
             Operand sa = Operand.of(arena, a.codes(), a.scales());
-            Operand sb = Operand.of(arena, w.codes(), w.scales());
+            Operand sb = Operand.of(w);
             NativeStatus.check(moe_h.moe_fp8_grouped_gemm_contiguous_cpu(w.experts(), off, offsets.length, w.rows(), w.cols(),
                     sa.codes, sa.codeCount, sa.scales, sa.scaleCount, sb.codes, sb.codeCount, sb.scales, sb.scaleCount, c, cCount),
                     "moe_fp8_grouped_gemm_contiguous_cpu");
@@ -79,7 +80,7 @@ final class NativeFp8Gemm {
             MemorySegment cnt = arena.allocateFrom(ValueLayout.JAVA_INT, counts);
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, cCount);
             Operand sa = Operand.of(arena, a.codes(), a.scales());
-            Operand sb = Operand.of(arena, w.codes(), w.scales());
+            Operand sb = Operand.of(w);
             NativeStatus.check(moe_h.moe_fp8_grouped_gemm_masked_cpu(w.experts(), maxM, cnt, counts.length, w.rows(), w.cols(),
                     sa.codes, sa.codeCount, sa.scales, sa.scaleCount, sb.codes, sb.codeCount, sb.scales, sb.scaleCount, c, cCount),
                     "moe_fp8_grouped_gemm_masked_cpu");
@@ -95,8 +96,15 @@ final class NativeFp8Gemm {
         }
     }
 
-    /** Codes and scales copied into native memory. */
+    /** Codes and scales in native memory. */
     private record Operand(MemorySegment codes, long codeCount, MemorySegment scales, long scaleCount) {
+        /** The weights' own native copy, made once per instance (no per-call copy). */
+        static Operand of(ExpertWeights w) {
+            ExpertWeights.Native n = w.nativeCopy();
+            return new Operand(n.codes(), w.codes().length, n.scales(), w.scales().length);
+        }
+
+        /** A copy into {@code arena}. */
         static Operand of(Arena arena, byte[] codes, float[] scales) {
             MemorySegment c = arena.allocate(Math.max(1, codes.length), 32);
             MemorySegment.copy(codes, 0, c, ValueLayout.JAVA_BYTE, 0, codes.length);
