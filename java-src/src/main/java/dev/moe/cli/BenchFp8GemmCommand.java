@@ -95,7 +95,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
             }
         }
         double peak = MachinePeaks.fmaPeakGflops(Math.min(1.0, seconds));
-        double readGbs = MachinePeaks.readGbs(512L << 20, Math.min(1.0, seconds));
+        double readGbs = MachinePeaks.readGbs(BenchRouteCommand.READ_PROBE_BYTES, Math.min(1.0, seconds));
         SplittableRandom rnd = new SplittableRandom(1);
         Fp8Quantizer q = Fp8Quantizer.create(Backend.AUTO);
         QuantizedTensor a = q.quantize(gaussian(rnd, (long) m * k), m, k, Fp8Block.ROW_1X128, false);
