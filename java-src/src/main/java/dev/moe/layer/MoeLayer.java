@@ -34,8 +34,8 @@ public final class MoeLayer {
     private final Router router;
     private final Fp8Quantizer quantizer;
     private final Fp8Gemm gemm;
-    /** The router weight transposed, float [H, N], so that the projection runs along experts. */
-    private final float[] gateByInput;
+    /** The router weight transposed, one array of N per input channel, so the projection runs along experts. */
+    private final float[][] gateByInput;
     /** The shared expert's matrices as single experts (their native copies are then made once), or null. */
     private final ExpertWeights sharedW13;
     private final ExpertWeights sharedW2;
@@ -176,25 +176,29 @@ public final class MoeLayer {
         forTokens(tokens, (long) n * h, t -> {
             float[] acc = new float[n];
             for (int q = 0; q < h; q++) {
-                axpy(acc, x[t * h + q], gateByInput, q * n);
+                axpy(acc, x[t * h + q], gateByInput[q]);
             }
             System.arraycopy(acc, 0, z, t * n, n);
         });
         return z;
     }
 
-    /** acc[e] += a · m[from + e] for every e: a separate multiply and add, the form the JIT vectorises. */
-    private static void axpy(float[] acc, float a, float[] m, int from) {
+    /**
+     * acc[e] += a · m[e] for every e: a separate multiply and add. Both arrays at the same index is the
+     * form the JIT vectorises (with an offset into m it could not rule out overlap, and would not).
+     */
+    private static void axpy(float[] acc, float a, float[] m) {
         for (int e = 0; e < acc.length; e++) {
-            acc[e] += a * m[from + e];
+            acc[e] += a * m[e];
         }
     }
 
-    private static float[] transpose(float[] m, int rows, int cols) {
-        float[] t = new float[m.length];
+    /** m [rows, cols] row-major as cols arrays of rows. */
+    private static float[][] transpose(float[] m, int rows, int cols) {
+        float[][] t = new float[cols][rows];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = m[r * cols + c];
+                t[c][r] = m[r * cols + c];
             }
         }
         return t;
