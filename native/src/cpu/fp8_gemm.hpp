@@ -20,7 +20,9 @@ constexpr int64_t kFp8Block = 128;
 
 inline int64_t fp8_blocks(int64_t x) { return (x + kFp8Block - 1) / kFp8Block; }
 
-namespace portable { void fp8_gemm(const GemmArgs& g); }
-namespace avx2 { void fp8_gemm(const GemmArgs& g); }
+// Runs a batch of independent problems (one for a dense GEMM, the experts of a grouped one) in one
+// parallel region; problems with m == 0 or n == 0 cost nothing.
+namespace portable { void fp8_gemm_batch(const GemmArgs* problems, int64_t count); }
+namespace avx2 { void fp8_gemm_batch(const GemmArgs* problems, int64_t count); }
 
 }  // namespace moe

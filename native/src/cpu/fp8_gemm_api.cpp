@@ -1,8 +1,9 @@
-// moe_fp8_gemm_cpu (moe.h): the checks of shared/fp8_gemm_args.cuh, the grouped layouts as loops over
-// their groups, and dispatch to the AVX2 or portable build of fp8_gemm_kernel.inc. Compiled with
+// moe_fp8_gemm_cpu (moe.h): the checks of shared/fp8_gemm_args.cuh, the grouped layouts as one batch of
+// per-group problems, and dispatch to the AVX2 or portable build of fp8_gemm_kernel.inc. Compiled with
 // baseline flags.
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "../shared/fp8_gemm_args.cuh"
 #include "cpu_features.hpp"
@@ -15,19 +16,20 @@ using moe::GemmArgs;
 using moe::fp8_blocks;
 namespace g = moe::fp8gemm;
 
-void run(const GemmArgs& a) {
+// One batch of independent problems: the kernel runs them all in one OpenMP region.
+void run(const GemmArgs* problems, int64_t count) {
     if (moe::cpu_kernel() == MOE_CPU_KERNEL_AVX2) {
-        moe::avx2::fp8_gemm(a);
+        moe::avx2::fp8_gemm_batch(problems, count);
     } else {
-        moe::portable::fp8_gemm(a);
+        moe::portable::fp8_gemm_batch(problems, count);
     }
 }
 
 // Group e of a grouped call: its rows r0 .. r0 + rows - 1 of A and C, and its B.
-void run_group(const g::Call& c, int64_t e, int64_t r0, int64_t rows) {
+GemmArgs group(const g::Call& c, int64_t e, int64_t r0, int64_t rows) {
     const int64_t kc = fp8_blocks(c.k);
-    run(GemmArgs{rows, c.n, c.k, c.a + r0 * c.k, c.sa + r0 * kc, c.b + e * c.n * c.k, c.sb + e * fp8_blocks(c.n) * kc,
-                 c.c + r0 * c.n});
+    return GemmArgs{rows, c.n, c.k, c.a + r0 * c.k, c.sa + r0 * kc, c.b + e * c.n * c.k, c.sb + e * fp8_blocks(c.n) * kc,
+                    c.c + r0 * c.n};
 }
 
 }  // namespace
@@ -38,22 +40,27 @@ extern "C" {
 int32_t moe_fp8_gemm_cpu(const moe_fp8_gemm_args* args) {
     g::Call c;
     if (const int32_t s = g::check_call(args, g::Entry::kCpu, &c); s != MOE_STATUS_OK) return s;
+    std::vector<GemmArgs> problems;
     switch (c.layout) {
         case MOE_GEMM_LAYOUT_GROUPED_CONTIGUOUS:
-            for (int64_t e = 0; e < c.groups; ++e) run_group(c, e, c.offsets[e], c.offsets[e + 1] - c.offsets[e]);
+            for (int64_t e = 0; e < c.groups; ++e) {
+                const int64_t rows = c.offsets[e + 1] - c.offsets[e];
+                if (rows > 0) problems.push_back(group(c, e, c.offsets[e], rows));  // empty experts cost nothing
+            }
             break;
         case MOE_GEMM_LAYOUT_GROUPED_MASKED:
             for (int64_t e = 0; e < c.groups; ++e) {
                 const int64_t r0 = e * c.max_m;
-                run_group(c, e, r0, c.counts[e]);
+                if (c.counts[e] > 0) problems.push_back(group(c, e, r0, c.counts[e]));
                 // Slots past the count hold no token: defined zeros rather than stale memory.
                 std::memset(c.c + (r0 + c.counts[e]) * c.n, 0, static_cast<size_t>((c.max_m - c.counts[e]) * c.n) * sizeof(float));
             }
             break;
         default:
-            run(GemmArgs{c.m, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c});
+            problems.push_back(GemmArgs{c.m, c.n, c.k, c.a, c.sa, c.b, c.sb, c.c});
             break;
     }
+    run(problems.data(), static_cast<int64_t>(problems.size()));
     return MOE_STATUS_OK;
 }
 

@@ -48,41 +48,45 @@ __attribute__((target("avx2"))) float read_loop(const float* p, int64_t n) {
 
 volatile float g_sink;
 
-// GFLOP/s of FP32 FMAs on all OpenMP threads, over about `seconds`.
+constexpr int kMinRounds = 4;  // the first round is a warm-up; the best of the others is reported
+
+// GFLOP/s of FP32 FMAs on all OpenMP threads: the best of short rounds over about `seconds`, so that a
+// moment of contention from other processes does not pull the figure down.
 double fma_peak(double seconds) {
-    const int64_t iters = 1 << 22;  // 12*8*2*4M = 805 MFLOP per thread per round
-    double flops = 0.0;
-    const double t0 = now();
-    double t = t0;
-    while (t - t0 < seconds) {
+    const int64_t iters = 1 << 20;  // 12*8*2*1M = 201 MFLOP per thread per round (~2 ms)
+    double best = 0.0;
+    const double start = now();
+    for (int round = 0; round < kMinRounds || now() - start < seconds; ++round) {
         float sink = 0.0f;
         int threads = 1;
+        const double t0 = now();
 #pragma omp parallel reduction(+ : sink)
         {
 #pragma omp single
             threads = omp_get_num_threads();
             sink += fma_loop(iters);
         }
+        const double t = now() - t0;
         g_sink = sink;
-        flops += static_cast<double>(threads) * static_cast<double>(iters) * 12 * 8 * 2;
-        t = now();
+        const double rate = static_cast<double>(threads) * static_cast<double>(iters) * 12 * 8 * 2 / t;
+        if (round > 0 && rate > best) best = rate;  // round 0 wakes the threads up
     }
-    return flops / (t - t0) / 1e9;
+    return best / 1e9;
 }
 
-// GB/s read from a buffer of `bytes` by all OpenMP threads, over about `seconds`; false when the buffer
-// cannot be allocated.
+// GB/s read from a buffer of `bytes` by all OpenMP threads: the best of several passes over about
+// `seconds`; false when the buffer cannot be allocated.
 bool read_bandwidth(int64_t bytes, double seconds, double* gbs) {
     const int64_t n = bytes / static_cast<int64_t>(sizeof(float)) / 256 * 256;
     float* p = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(n) * sizeof(float)));
     if (p == nullptr) return false;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; ++i) p[i] = 1.0f;  // first touch by the threads that read it
-    double moved = 0.0;
-    const double t0 = now();
-    double t = t0;
-    while (t - t0 < seconds) {
+    double best = 0.0;
+    const double start = now();
+    for (int round = 0; round < kMinRounds || now() - start < seconds; ++round) {
         float sink = 0.0f;
+        const double t0 = now();
 #pragma omp parallel reduction(+ : sink)
         {
             const int nt = omp_get_num_threads();
@@ -90,12 +94,13 @@ bool read_bandwidth(int64_t bytes, double seconds, double* gbs) {
             const int64_t per = n / nt / 32 * 32;
             sink += read_loop(p + per * id, id == nt - 1 ? n - per * id : per);
         }
+        const double t = now() - t0;
         g_sink = sink;
-        moved += static_cast<double>(n) * sizeof(float);
-        t = now();
+        const double rate = static_cast<double>(n) * sizeof(float) / t;
+        if (round > 0 && rate > best) best = rate;  // round 0 wakes the threads up
     }
     std::free(p);
-    *gbs = moved / (t - t0) / 1e9;
+    *gbs = best / 1e9;
     return true;
 }
 

@@ -1,9 +1,9 @@
-// The gate's shared arithmetic for the CUDA kernel (native/src/cuda/gate.cu, through gate_warp.cuh) and
-// its host twin (native/testkit/gate_cuda_host.cpp), so that the GPU's arithmetic can be checked against
-// the CPU kernel and the Java reference on any machine: operation for operation the portable CPU kernel
-// (native/src/cpu/gate_kernel.inc), the same deterministic exp with explicit fmas, top-J group sums
-// added largest first with ties to the lower index, and the config and buffer checks. Compile device
-// code with --fmad=false so that no other multiply-add is fused.
+// The gate's shared arithmetic, the one copy used by the CPU kernel (native/src/cpu/gate_kernel.inc),
+// the CUDA kernel (native/src/cuda/gate.cu, through gate_warp.cuh) and its host twin
+// (native/testkit/gate_cuda_host.cpp), so that every implementation computes the Java reference's bits:
+// the deterministic exp with explicit fmas, the sigmoid, the top-k insertion with ties to the lower
+// index, the config dimensions, and the config and buffer checks. Compile device code with --fmad=false
+// so that no other multiply-add is fused.
 #pragma once
 
 #include <stdint.h>
@@ -92,6 +92,12 @@ MOE_HD float exp_nonpos(float x) {
 MOE_HD bool is_finite(float v) { return (float_to_bits(v) & 0x7f800000u) != 0x7f800000u; }
 
 MOE_HD float abs_f(float v) { return bits_to_float(float_to_bits(v) & 0x7fffffffu); }
+
+// sigmoid(z) = 1/(1+e) for z >= 0 and e/(1+e) for z < 0, e = exp(-|z|): never overflows.
+MOE_HD float sigmoid(float z) {
+    const float e = exp_nonpos(-abs_f(z));
+    return (z >= 0.0f ? 1.0f : e) / (1.0f + e);
+}
 
 // Offer (v, idx) to a descending top-k list; candidates arrive in increasing idx, so a strict '>'
 // keeps ties in favour of the lower index.

@@ -58,8 +58,7 @@ MOE_HD void phase_scores(const Dims& d, const float* z, int lane, float* s, Lane
             continue;
         }
         if (d.score == MOE_SCORE_SIGMOID) {
-            const float e = exp_nonpos(-abs_f(v));
-            s[i] = (v >= 0.0f ? 1.0f : e) / (1.0f + e);
+            s[i] = sigmoid(v);
         } else {
             s[i] = v;
             L.mx = v > L.mx ? v : L.mx;

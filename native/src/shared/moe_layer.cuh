@@ -246,11 +246,6 @@ MOE_HD bool grouped_tile(const fp8gemm::Problem& base, const int64_t* offsets, c
 
 // ---- SwiGLU: act = silu(a) * b, silu(a) = a * sigmoid(a), over rows [0, rows) (zeros beyond, up to bound) ----
 
-MOE_HD float sigmoid(float z) {
-    const float e = gate::exp_nonpos(-gate::abs_f(z));
-    return (z >= 0.0f ? 1.0f : e) / (1.0f + e);
-}
-
 MOE_HD void swiglu_at(int64_t r, int64_t c, int64_t rows, int64_t width, const float* h13, float* act) {
     if (r >= rows) {
         act[r * width + c] = 0.0f;
@@ -258,7 +253,7 @@ MOE_HD void swiglu_at(int64_t r, int64_t c, int64_t rows, int64_t width, const f
     }
     const float a = h13[r * 2 * width + c];
     const float b = h13[r * 2 * width + width + c];
-    act[r * width + c] = (a * sigmoid(a)) * b;
+    act[r * width + c] = (a * gate::sigmoid(a)) * b;
 }
 
 // ---- combine: out[t, c] = sum_k w[t, k] * y[row(t, k), c] in k order, then + shared ----

@@ -101,7 +101,7 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
                 gemms.add(Fp8Gemm.vector());  // reported as "java-vector"
             }
         }
-        MachinePeaks peaks = MachinePeaks.measure(Math.min(1.0, seconds), 512L << 20);
+        MachinePeaks peaks = MachinePeaks.measure(Math.min(1.0, seconds), BenchRouteCommand.READ_PROBE_BYTES);
         double peak = peaks.fmaGflops();
         double readGbs = peaks.readGbs();
         SplittableRandom rnd = new SplittableRandom(1);

@@ -31,7 +31,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code moe bench layer}: one MoE layer forward (logits, gate, FP8 experts, combine) per backend and
  * batch size on the same synthetic layer; cuda is the GPU-resident layer ({@link CudaMoeLayer}), timed
- * from host input to host output, with CUDA graphs for small batches.
+ * from host input to host output, with CUDA graphs for small batches. When java (the reference) is
+ * timed, every row carries its speedup over it and {@code "slower_than_reference"}, and the table
+ * marks the rows slower than the reference.
  */
 @Command(name = "layer", mixinStandardHelpOptions = true,
         description = {"Time one MoE layer forward on each backend for each batch size and write JSON.",
@@ -102,6 +104,7 @@ final class BenchLayerCommand implements Callable<Integer> {
         for (int t : tokens) {
             float[] x = input(t);
             Double cpuSeconds = null;
+            Double javaSeconds = null;
             for (Backend b : chosen) {
                 for (boolean tc : b == Backend.CUDA && tensorCores ? new boolean[] {false, true} : new boolean[] {false}) {
                     double[] times;
@@ -117,6 +120,7 @@ final class BenchLayerCommand implements Callable<Integer> {
                     }
                     double median = Timing.median(times);
                     cpuSeconds = b == Backend.CPU ? Double.valueOf(median) : cpuSeconds;
+                    javaSeconds = b == Backend.JAVA ? Double.valueOf(median) : javaSeconds;
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("backend", tc ? "cuda-tc" : b.cliName());
                     if (kernel != null) {
@@ -132,8 +136,15 @@ final class BenchLayerCommand implements Callable<Integer> {
                 }
             }
             for (Map<String, Object> row : results) {
-                if (cpuSeconds != null && row.get("tokens").equals(t)) {
-                    row.put("speedup_vs_cpu", cpuSeconds / (Double) row.get("median_s"));
+                if (row.get("tokens").equals(t)) {
+                    if (cpuSeconds != null) {
+                        row.put("speedup_vs_cpu", cpuSeconds / (Double) row.get("median_s"));
+                    }
+                    if (javaSeconds != null) {
+                        double speedup = javaSeconds / (Double) row.get("median_s");
+                        row.put("speedup_vs_java", speedup);
+                        row.put("slower_than_reference", speedup < 1.0);
+                    }
                 }
             }
         }
@@ -181,11 +192,14 @@ final class BenchLayerCommand implements Callable<Integer> {
     private void printTable(RoutingConfig config, List<Map<String, Object>> results) {
         PrintWriter out = spec.commandLine().getOut();
         out.printf("layer: %s, H %d, I %d%s%n", config, hidden, intermediate, shared ? ", shared expert" : "");
-        out.printf("%-8s %8s %12s %14s %10s%n", "backend", "tokens", "median ms", "tokens/s", "vs cpu");
+        out.printf("%-8s %8s %12s %14s %10s %10s%n", "backend", "tokens", "median ms", "tokens/s", "vs cpu", "vs java");
         for (Map<String, Object> r : results) {
             Object sp = r.get("speedup_vs_cpu");
-            out.printf("%-8s %8d %12.3f %,14.0f %10s%n", r.get("backend"), (Integer) r.get("tokens"), (Double) r.get("median_s") * 1e3,
-                    (Double) r.get("tokens_per_s"), sp == null ? "-" : String.format("%.2fx", (Double) sp));
+            Object sj = r.get("speedup_vs_java");
+            out.printf("%-8s %8d %12.3f %,14.0f %10s %10s%s%n", r.get("backend"), (Integer) r.get("tokens"), (Double) r.get("median_s") * 1e3,
+                    (Double) r.get("tokens_per_s"), sp == null ? "-" : String.format("%.2fx", (Double) sp),
+                    sj == null ? "-" : String.format("%.2fx", (Double) sj),
+                    Boolean.TRUE.equals(r.get("slower_than_reference")) ? "  SLOWER than the java reference" : "");
         }
         out.printf("written: %s%n", json);
         out.flush();

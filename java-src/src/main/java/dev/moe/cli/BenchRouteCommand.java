@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.moe.backend.Backend;
 import dev.moe.backend.Backends;
-import dev.moe.io.AtomicFiles;
+import dev.moe.backend.MachinePeaks;
 import dev.moe.io.OutputFiles;
 import dev.moe.routing.Router;
 import dev.moe.routing.Routers;
@@ -28,10 +28,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code moe bench route}: gate throughput of each backend on the same generated logits. */
+/**
+ * {@code moe bench route}: gate throughput of each backend on the same generated logits, and each
+ * result as a fraction of the read floor (the logits streamed once at the read bandwidth measured in
+ * the same run).
+ */
 @Command(name = "route", mixinStandardHelpOptions = true,
         description = "Time routing of T generated tokens on each backend (warm-up first) and write JSON.")
 final class BenchRouteCommand implements Callable<Integer> {
+    /** Bytes the read-bandwidth probe streams, far beyond any last-level cache. */
+    static final long READ_PROBE_BYTES = 512L << 20;
+
     @Mixin
     RoutingOptions routing;
 
@@ -69,6 +76,10 @@ final class BenchRouteCommand implements Callable<Integer> {
         for (Backend b : chosen) {
             routers.add(Routers.create(c, b));  // fails before any timing if a named backend is unusable
         }
+        // The read floor: the time to stream the logits once at this machine's read bandwidth, measured
+        // now (needs the native library; without it the rows carry no fraction).
+        Double readGbs = Backends.status(Backend.CPU).usable() ? MachinePeaks.measure(Math.min(1.0, seconds), READ_PROBE_BYTES).readGbs() : null;
+        double logitBytes = 4.0 * tokens * c.numExperts();
         List<Map<String, Object>> results = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment logits = SyntheticLogits.generate(arena, tokens, c.numExperts(), 0.5f, seed);
@@ -97,6 +108,9 @@ final class BenchRouteCommand implements Callable<Integer> {
                 if (javaMedian != null) {
                     row.put("speedup_vs_java", javaMedian / (Double) row.get("median_s"));
                 }
+                if (readGbs != null) {
+                    row.put("fraction_of_read_floor", readFloorFraction(logitBytes, readGbs, (Double) row.get("median_s")));
+                }
             }
         }
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -104,12 +118,25 @@ final class BenchRouteCommand implements Callable<Integer> {
         doc.put("benchmark", "route");
         doc.put("config", c.toString());
         doc.put("tokens", tokens);
+        if (readGbs != null) {
+            doc.put("read_gbs", readGbs);
+            doc.put("logits_bytes", logitBytes);
+            doc.put("read_floor_s", logitBytes / (readGbs * 1e9));
+        }
         doc.put("results", results);
         byte[] bytes = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc);
         outputs.write(json, bytes);
         outputs.commit();
-        printTable(results);
+        printTable(results, readGbs, logitBytes);
         return 0;
+    }
+
+    /**
+     * (bytes of logits ÷ read bandwidth) ÷ median time: 1 would be a gate as fast as reading its input
+     * once from memory.
+     */
+    static double readFloorFraction(double logitBytes, double readGbs, double medianSeconds) {
+        return logitBytes / (readGbs * 1e9) / medianSeconds;
     }
 
     /**
@@ -163,14 +190,20 @@ final class BenchRouteCommand implements Callable<Integer> {
         return out;
     }
 
-    private void printTable(List<Map<String, Object>> results) {
+    private void printTable(List<Map<String, Object>> results, Double readGbs, double logitBytes) {
         PrintWriter out = spec.commandLine().getOut();
         out.printf("route, %d tokens, %s%n", tokens, routing.toConfig());
-        out.printf("%-11s %12s %16s %10s%n", "backend", "median ms", "tokens/s", "vs java");
+        if (readGbs != null) {
+            out.printf("read floor: %.1f MiB of logits at %.1f GB/s (measured now) = %.4f ms%n", logitBytes / (1 << 20), readGbs,
+                    logitBytes / (readGbs * 1e9) * 1e3);
+        }
+        out.printf("%-11s %12s %16s %10s %10s%n", "backend", "median ms", "tokens/s", "vs java", "of floor");
         for (Map<String, Object> r : results) {
             Object sp = r.get("speedup_vs_java");
-            out.printf("%-11s %12.4f %,16.0f %10s%n", r.get("backend"), (Double) r.get("median_s") * 1e3,
-                    (Double) r.get("tokens_per_s"), sp == null ? "-" : String.format("%.1fx", (Double) sp));
+            Object fl = r.get("fraction_of_read_floor");
+            out.printf("%-11s %12.4f %,16.0f %10s %10s%n", r.get("backend"), (Double) r.get("median_s") * 1e3,
+                    (Double) r.get("tokens_per_s"), sp == null ? "-" : String.format("%.1fx", (Double) sp),
+                    fl == null ? "-" : String.format("%.1f%%", 100 * (Double) fl));
         }
         out.printf("written: %s%n", json);
         out.flush();

@@ -336,8 +336,7 @@ public final class Fp8Gemm {
         if (a.cols() != w.cols()) {
             throw new IllegalArgumentException("inner dimensions differ: A has K = " + a.cols() + ", the expert weights K = " + w.cols());
         }
-        checkCodes(w.codes(), w.cols(), "expert weights");
-        checkScales(w.scales(), "expert weights");
+        w.requireValidContents();
     }
 
     private static void checkActivations(QuantizedTensor a) {
@@ -364,7 +363,7 @@ public final class Fp8Gemm {
         }
     }
 
-    private static void checkCodes(byte[] codes, int cols, String what) {
+    static void checkCodes(byte[] codes, int cols, String what) {
         for (int i = 0; i < codes.length; i++) {
             if (E4m3.isNaN(codes[i])) {
                 throw new IllegalArgumentException(what + ": element [" + (i / cols) + ", " + (i % cols)
@@ -373,7 +372,7 @@ public final class Fp8Gemm {
         }
     }
 
-    private static void checkScales(float[] scales, String what) {
+    static void checkScales(float[] scales, String what) {
         for (int i = 0; i < scales.length; i++) {
             if (!Float.isFinite(scales[i])) {
                 throw new IllegalArgumentException(what + ": scale " + i + " is " + scales[i]);

@@ -11,7 +11,8 @@ import dev.moe.nativelib.MoeNative;
 
 /**
  * Calls the native FP8 GEMM ({@code moe_fp8_gemm_cpu} in moe.h) on Java arrays through a confined arena,
- * or on caller-owned native segments. Inputs are already checked by {@link Fp8Gemm}.
+ * or on caller-owned native segments; expert weights are read from their own native copy
+ * ({@link ExpertWeights}), never copied per call. Inputs are already checked by {@link Fp8Gemm}.
  */
 final class NativeFp8Gemm {
     private NativeFp8Gemm() {}
@@ -43,8 +44,9 @@ final class NativeFp8Gemm {
     static float[] groupedContiguous(QuantizedTensor a, int[] offsets, ExpertWeights w) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, (long) a.rows() * w.rows());
-            run(args(arena).contiguous(offsets(arena, offsets), w.experts(), w.rows(), w.cols()), arena, a.codes(), a.scales(), w.codes(),
-                    w.scales(), c);
+            ExpertWeights.Native nw = w.nativeCopy();
+            run(args(arena).contiguous(offsets(arena, offsets), w.experts(), w.rows(), w.cols()), codes(arena, a.codes()),
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), nw.codes(), nw.scales(), c);
             return c.toArray(ValueLayout.JAVA_FLOAT);
         }
     }
@@ -52,8 +54,9 @@ final class NativeFp8Gemm {
     static float[] groupedMasked(QuantizedTensor a, int maxM, int[] counts, ExpertWeights w) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, (long) a.rows() * w.rows());
-            run(args(arena).masked(w.experts(), maxM, arena.allocateFrom(ValueLayout.JAVA_INT, counts), w.rows(), w.cols()), arena,
-                    a.codes(), a.scales(), w.codes(), w.scales(), c);
+            ExpertWeights.Native nw = w.nativeCopy();
+            run(args(arena).masked(w.experts(), maxM, arena.allocateFrom(ValueLayout.JAVA_INT, counts), w.rows(), w.cols()),
+                    codes(arena, a.codes()), arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales()), nw.codes(), nw.scales(), c);
             return c.toArray(ValueLayout.JAVA_FLOAT);
         }
     }

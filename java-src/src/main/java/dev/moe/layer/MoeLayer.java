@@ -1,9 +1,11 @@
 package dev.moe.layer;
 
 import java.util.Objects;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 import dev.moe.backend.Backend;
+import dev.moe.fp8.ExpertWeights;
 import dev.moe.fp8.Fp8Block;
 import dev.moe.fp8.Fp8Gemm;
 import dev.moe.fp8.Fp8Quantizer;
@@ -25,16 +27,27 @@ import dev.moe.routing.RoutingResult;
  * bit-identical results, see {@link CudaMoeLayer}.
  */
 public final class MoeLayer {
+    /** Batches with fewer multiply-adds than this run their Java loops on the calling thread. */
+    private static final long PARALLEL_WORK = 1L << 18;
+
     private final MoeLayerWeights w;
     private final Router router;
     private final Fp8Quantizer quantizer;
     private final Fp8Gemm gemm;
+    /** The router weight transposed, one array of N per input channel, so the projection runs along experts. */
+    private final float[][] gateByInput;
+    /** The shared expert's matrices as single experts (their native copies are then made once), or null. */
+    private final ExpertWeights sharedW13;
+    private final ExpertWeights sharedW2;
 
     private MoeLayer(MoeLayerWeights w, Router router, Fp8Quantizer quantizer, Fp8Gemm gemm) {
         this.w = w;
         this.router = router;
         this.quantizer = quantizer;
         this.gemm = gemm;
+        this.gateByInput = transpose(w.gate(), w.config().numExperts(), w.hidden());
+        this.sharedW13 = w.hasSharedExpert() ? ExpertWeights.single(w.sharedW13()) : null;
+        this.sharedW2 = w.hasSharedExpert() ? ExpertWeights.single(w.sharedW2()) : null;
     }
 
     /**
@@ -127,7 +140,7 @@ public final class MoeLayer {
     /** out += the shared expert on every token (nothing without one). */
     void addSharedExpert(float[] x, int tokens, float[] out) {
         if (w.hasSharedExpert() && tokens > 0) {
-            float[] shared = expert(x, tokens, w.sharedW13(), w.sharedW2());
+            float[] shared = expert(x, tokens, sharedW13, sharedW2);
             for (int i = 0; i < out.length; i++) {
                 out[i] += shared[i];
             }
@@ -150,22 +163,51 @@ public final class MoeLayer {
         return gemm.groupedContiguous(aq, offsets, w.w2());
     }
 
-    /** Router logits x·gateᵀ, FP32, summed in increasing h (the same on every backend). */
+    /**
+     * Router logits x·gateᵀ, FP32, each z[t, e] summed in increasing h (the same bits on every backend).
+     * The loop runs along experts over the transposed gate, z[t, :] += x[t, q] · gateᵀ[q, :] for q
+     * ascending, which is every expert's own sequential sum (a multiply then an add, never fused) with
+     * the experts side by side in vector lanes.
+     */
     float[] logits(float[] x, int tokens) {
         int h = w.hidden();
         int n = w.config().numExperts();
         float[] z = new float[tokens * n];
-        float[] g = w.gate();
-        IntStream.range(0, tokens).parallel().forEach(t -> {
-            for (int e = 0; e < n; e++) {
-                float s = 0f;
-                for (int q = 0; q < h; q++) {
-                    s += x[t * h + q] * g[e * h + q];
-                }
-                z[t * n + e] = s;
+        forTokens(tokens, (long) n * h, t -> {
+            float[] acc = new float[n];
+            for (int q = 0; q < h; q++) {
+                axpy(acc, x[t * h + q], gateByInput[q]);
             }
+            System.arraycopy(acc, 0, z, t * n, n);
         });
         return z;
+    }
+
+    /**
+     * acc[e] += a · m[e] for every e: a separate multiply and add. Both arrays at the same index is the
+     * form the JIT vectorises (with an offset into m it could not rule out overlap, and would not).
+     */
+    private static void axpy(float[] acc, float a, float[] m) {
+        for (int e = 0; e < acc.length; e++) {
+            acc[e] += a * m[e];
+        }
+    }
+
+    /** m [rows, cols] row-major as cols arrays of rows. */
+    private static float[][] transpose(float[] m, int rows, int cols) {
+        float[][] t = new float[cols][rows];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c][r] = m[r * cols + c];
+            }
+        }
+        return t;
+    }
+
+    /** Runs {@code body} for t = 0 .. tokens−1, in parallel when the batch is worth it. */
+    private static void forTokens(int tokens, long workPerToken, IntConsumer body) {
+        IntStream range = IntStream.range(0, tokens);
+        (tokens > 1 && tokens * workPerToken >= PARALLEL_WORK ? range.parallel() : range).forEach(body);
     }
 
     private void routedExperts(float[] x, int tokens, RoutingResult r, float[] out) {
@@ -203,7 +245,7 @@ public final class MoeLayer {
         }
         float[] y = expertRows(quantizeRows(xp, rows, h), offsets);
         // Combine in FP32, choices in the router's order (spec §k #14).
-        for (int t = 0; t < tokens; t++) {
+        forTokens(tokens, (long) k * h, t -> {
             for (int q = 0; q < k; q++) {
                 int row = rowOf[t * k + q];
                 if (row < 0) {
@@ -214,15 +256,16 @@ public final class MoeLayer {
                     out[t * h + c] += g * y[row * h + c];
                 }
             }
-        }
+        });
     }
 
     /** One dense SwiGLU expert on all tokens: w2 · (silu(w1·x) ⊙ w3·x). */
-    private float[] expert(float[] x, int tokens, QuantizedTensor w13, QuantizedTensor w2) {
+    private float[] expert(float[] x, int tokens, ExpertWeights w13, ExpertWeights w2) {
         int width = w2.cols();
+        int[] all = {0, tokens};
         QuantizedTensor xq = quantizer.quantize(x, tokens, w.hidden(), Fp8Block.ROW_1X128, false);
-        float[] act = swiglu(gemm.gemm(xq, w13), tokens, width);
-        return gemm.gemm(quantizer.quantize(act, tokens, width, Fp8Block.ROW_1X128, false), w2);
+        float[] act = swiglu(gemm.groupedContiguous(xq, all, w13), tokens, width);
+        return gemm.groupedContiguous(quantizer.quantize(act, tokens, width, Fp8Block.ROW_1X128, false), all, w2);
     }
 
     /**
@@ -231,13 +274,13 @@ public final class MoeLayer {
      */
     static float[] swiglu(float[] h13, int rows, int width) {
         float[] out = new float[rows * width];
-        for (int r = 0; r < rows; r++) {
+        forTokens(rows, 16L * width, r -> {
             int src = r * 2 * width;
             for (int c = 0; c < width; c++) {
                 float a = h13[src + c];
                 out[r * width + c] = (a * DetMath.sigmoid(a)) * h13[src + width + c];
             }
-        }
+        });
         return out;
     }
 }

@@ -122,12 +122,18 @@ final class SyntheticRouter {
             while (u > cdf[m]) {
                 m++;
             }
-            float[] b = base[layer][m];
-            int off = rnd.nextInt(NOISE);
-            for (int i = 0; i < n; i++) {
-                row[i] = b[i] + NOISE_SCALE * noise[off + i];
-            }
+            // The noise slice is copied out first so that the sum runs over equal indices, the form the
+            // JIT vectorises (an offset into the table would keep it scalar).
+            System.arraycopy(noise, rnd.nextInt(NOISE), row, 0, n);
+            addScaled(row, base[layer][m]);
             MemorySegment.copy(row, 0, out, ValueLayout.JAVA_FLOAT, (long) t * n * Float.BYTES, n);
+        }
+    }
+
+    /** row[i] = b[i] + NOISE_SCALE · row[i]: a multiply then an add, as the logits were always made. */
+    private static void addScaled(float[] row, float[] b) {
+        for (int i = 0; i < row.length; i++) {
+            row[i] = b[i] + NOISE_SCALE * row[i];
         }
     }
 

@@ -42,13 +42,22 @@ class BenchLayerCliTest {
         assertEquals(0, r.code(), r.err());
         JsonNode results = new ObjectMapper().readTree(json.toFile()).get("results");
         assertEquals(4, results.size(), results.toString());
+        boolean anySlower = false;
         for (JsonNode row : results) {
             assertTrue(row.get("median_s").asDouble() > 0 && row.get("tokens_per_s").asDouble() > 0, row.toString());
             if (row.get("backend").asText().equals("cpu")) {
                 assertEquals(1.0, row.get("speedup_vs_cpu").asDouble(), 1e-12);
             }
+            if (row.get("backend").asText().equals("java")) {
+                assertEquals(1.0, row.get("speedup_vs_java").asDouble(), 1e-12);
+            }
+            // Every row is compared with the reference (java) and flagged when slower than it.
+            boolean slower = row.get("speedup_vs_java").asDouble() < 1.0;
+            assertEquals(slower, row.get("slower_than_reference").asBoolean(), row.toString());
+            anySlower |= slower;
         }
-        assertTrue(r.out().contains("vs cpu"), r.out());
+        assertTrue(r.out().contains("vs cpu") && r.out().contains("vs java"), r.out());
+        assertEquals(anySlower, r.out().contains("SLOWER than the java reference"), r.out());
     }
 
     @Test

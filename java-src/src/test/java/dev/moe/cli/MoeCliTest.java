@@ -185,6 +185,15 @@ class MoeCliTest {
         assertEquals(2, tree.get("results").size());
         assertEquals("cpu", tree.get("results").get(1).get("backend").asText());
         assertTrue(tree.get("results").get(1).get("tokens_per_s").asDouble() > 0);
+        // The read floor, measured in the same run: 16 tokens x 256 logits x 4 bytes at read_gbs.
+        double readGbs = tree.get("read_gbs").asDouble();
+        assertTrue(readGbs > 0, tree.toString());
+        assertEquals(16 * 256 * 4, tree.get("logits_bytes").asDouble());
+        for (var row : tree.get("results")) {
+            double want = 16 * 256 * 4 / (readGbs * 1e9) / row.get("median_s").asDouble();
+            assertEquals(want, row.get("fraction_of_read_floor").asDouble(), 1e-9 * want, row.toString());
+        }
+        assertTrue(r.out().contains("read floor") && r.out().contains("of floor"), r.out());
         Result bad = cli("bench", "route", "--tokens", "16", "--backends", "cuda", "--json", dir.resolve("x.json").toString());
         assertEquals(2, bad.code());
         assertFalse(Files.exists(dir.resolve("x.json")));

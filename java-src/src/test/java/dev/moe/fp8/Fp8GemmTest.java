@@ -1,9 +1,12 @@
 package dev.moe.fp8;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -72,7 +75,8 @@ class Fp8GemmTest {
     static Stream<Arguments> shapes() {
         List<Arguments> list = new ArrayList<>();
         int[][] mnk = {{1, 1, 1}, {1, 130, 257}, {4, 5, 7}, {5, 33, 300}, {7, 129, 1000}, {13, 200, 129}, {64, 256, 512},
-                {6, 16, 128}, {17, 300, 384}};
+                {6, 16, 128}, {17, 300, 384},
+                {32, 200, 3600}};  // decoded A beyond the L2 budget: K in steps
         for (int[] s : mnk) {
             for (int kernel : new int[] {moe_h.MOE_CPU_KERNEL_AVX2(), moe_h.MOE_CPU_KERNEL_PORTABLE()}) {
                 if (kernel == moe_h.MOE_CPU_KERNEL_AVX2() && !CpuInfo.hasAvx2()) {
@@ -224,6 +228,31 @@ class Fp8GemmTest {
         float[] cc = CPU.groupedContiguous(a, offsets, w);
         for (int i = 0; i < cj.length; i++) {
             assertEquals(cj[i], cc[i], 1e-4f * (1 + Math.abs(cj[i])), "java vs cpu grouped element " + i);
+        }
+    }
+
+    @Test
+    void expertWeightsAreCheckedAndCopiedToNativeMemoryOncePerInstance() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        QuantizedTensor b = quantized(rnd, 40, 130, Fp8Block.TILE_128X128, false);
+        ExpertWeights w = ExpertWeights.of(List.of(b, b, b));
+        QuantizedTensor a = quantized(rnd, 4, 130, Fp8Block.ROW_1X128, false);
+        int[] offsets = {0, 1, 1, 4};
+        float[] first = CPU.groupedContiguous(a, offsets, w);
+        ExpertWeights.Native copy = w.nativeCopy();
+        assertArrayEquals(w.codes(), copy.codes().toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(w.scales(), copy.scales().toArray(ValueLayout.JAVA_FLOAT));
+        // Later calls read the same native copy: the per-call cost is the rows routed, not the weights held.
+        assertArrayEquals(first, CPU.groupedContiguous(a, offsets, w));
+        assertSame(copy, w.nativeCopy());
+        // The content check runs once and gives the same answer every time.
+        byte[] nan = b.codes().clone();
+        nan[130 + 2] = E4m3.NAN;
+        ExpertWeights bad = new ExpertWeights(1, 40, 130, nan, b.scales());
+        QuantizedTensor one = quantized(rnd, 1, 130, Fp8Block.ROW_1X128, false);
+        for (Fp8Gemm g : new Fp8Gemm[] {JAVA, CPU, JAVA}) {
+            String msg = assertThrows(IllegalArgumentException.class, () -> g.groupedContiguous(one, new int[] {0, 1}, bad)).getMessage();
+            assertEquals("expert weights: element [1, 2] holds the E4M3 NaN code 0x7f", msg);
         }
     }
 

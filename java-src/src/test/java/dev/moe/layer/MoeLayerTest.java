@@ -90,6 +90,41 @@ class MoeLayerTest {
     }
 
     @Test
+    void routerLogitsAreEachExpertsSequentialSum() {
+        // 20 experts: not a multiple of any vector width, so the projection's tail lanes are covered too.
+        RoutingConfig config = RoutingConfig.builder().experts(20).groups(4).topkGroups(2).topk(2).build();
+        SplittableRandom rnd = new SplittableRandom(11);
+        int n = config.numExperts();
+        int h = 300;
+        List<QuantizedTensor> w13 = new ArrayList<>();
+        List<QuantizedTensor> w2 = new ArrayList<>();
+        for (int e = 0; e < n; e++) {
+            w13.add(BlockQuantizer.quantize(gaussian(rnd, 2 * I * h, 0.06), 2 * I, h, Fp8Block.TILE_128X128, false));
+            w2.add(BlockQuantizer.quantize(gaussian(rnd, h * I, 0.08), h, I, Fp8Block.TILE_128X128, false));
+        }
+        float[] gate = gaussian(rnd, n * h, 0.1);
+        gate[5] = -0.0f;
+        MoeLayerWeights w = new MoeLayerWeights(config, h, I, gate, null, ExpertWeights.of(w13), ExpertWeights.of(w2), null, null);
+        for (int tokens : new int[] {1, 3, 64}) {
+            float[] x = gaussian(rnd, tokens * h, 1.0);
+            x[0] = 0.0f;
+            for (Backend b : new Backend[] {Backend.JAVA, Backend.CPU}) {
+                float[] z = MoeLayer.create(w, b).logits(x, tokens);
+                for (int t = 0; t < tokens; t++) {
+                    for (int e = 0; e < n; e++) {
+                        float s = 0f;
+                        for (int q = 0; q < h; q++) {
+                            s += x[t * h + q] * gate[e * h + q];
+                        }
+                        assertEquals(Float.floatToRawIntBits(s), Float.floatToRawIntBits(z[t * n + e]),
+                                b + " T=" + tokens + " logit [" + t + ", " + e + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void nativeForwardMatchesTheJavaForward() {
         for (boolean shared : new boolean[] {false, true}) {
             Layer l = layer(3, shared);
