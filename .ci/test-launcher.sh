@@ -56,5 +56,13 @@ expect "stale source" "$root/native/b.cpp" "$(moe_find_stale "$jar")"
 touch "$jar"
 moe_ensure_jar 2>"$tmp/err"
 expect "free lock: messages" "" "$(cat "$tmp/err")"
+# Where the lock cannot be made (here: target is a file), a current jar is still used.
+saved=$root
+root=$tmp/readonly
+mkdir -p "$root/java-src/target"
+touch "$root/java-src/target/moe-routing-9-cli.jar" "$root/target"
+moe_ensure_jar 2>"$tmp/err"
+expect "no lock file: jar" "$root/java-src/target/moe-routing-9-cli.jar" "$jar"
+root=$saved
 [ "$fail" = 0 ] && echo "test-launcher: ok"
 exit "$fail"

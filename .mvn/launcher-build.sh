@@ -121,12 +121,11 @@ moe_build() {
 
 # Leaves the current jar in $jar, building it first if needed; holds no lock afterwards.
 moe_ensure_jar() {
-  if ! command -v flock >/dev/null 2>&1; then
+  # Without flock, or where the lock file cannot be made (a read-only checkout with its jar built), no lock.
+  if ! command -v flock >/dev/null 2>&1 || ! { mkdir -p "$root/target" && exec 9>>"$root/target/.moe-build.lock"; } 2>/dev/null; then
     moe_jar_is_current || moe_build
     return
   fi
-  mkdir -p "$root/target"
-  exec 9>>"$root/target/.moe-build.lock"
   moe_lock -s
   if ! moe_jar_is_current; then
     moe_lock -x  # converting drops the shared lock first, so two upgrading commands cannot deadlock

@@ -114,6 +114,22 @@ class LayerCheckpointCliTest {
         assertTrue(missing.err().contains(dir.resolve("hf/model.safetensors.index.json").toString())
                 && missing.err().contains("model-00002-of-00002.safetensors"), missing.err());
         assertFalse(Files.exists(y));
+        // A tensor the index puts in the wrong shard; config.json without a key: each names its file.
+        assertEquals(0, init("hf2", "--shards", "2").code());
+        Path index = dir.resolve("hf2/model.safetensors.index.json");
+        String gate = "\"model.layers.2.mlp.gate.weight\" : \"model-00001-of-00002.safetensors\"";
+        assertTrue(Files.readString(index).contains(gate));
+        Files.writeString(index, Files.readString(index).replace(gate, gate.replace("00001-of", "00002-of")));
+        Path config = dir.resolve("hf2/config.json");
+        for (Path culprit : List.of(index, config)) {
+            MoeCliTest.Result bad = MoeCliTest.cli("layer", "--weights", dir.resolve("hf2").toString(), "--layer", "2", "--input", x,
+                    "--out", y.toString(), "--backend", "java");
+            assertEquals(2, bad.code(), bad.err());
+            assertTrue(bad.err().contains(culprit.toString()), bad.err());
+            assertFalse(Files.exists(y));
+            Files.writeString(index, Files.readString(index).replace(gate.replace("00001-of", "00002-of"), gate));
+            Files.writeString(config, Files.readString(config).replace("\"n_routed_experts\" : 8,", ""));
+        }
         MoeCliTest.Result preset = MoeCliTest.cli("layer", "--weights", dir.resolve("hf").toString(), "--preset", "deepseek-v2", "--layer",
                 "2", "--input", x, "--out", y.toString());
         assertEquals(2, preset.code());
