@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Multi-process figures of issue 8 on one box (ranks as pseudo-nodes): the data-parallel balancing loop
+# Multi-process figures on one box (ranks as pseudo-nodes): the data-parallel balancing loop
 # and the expert-parallel MoE layer under mpirun, 4 ranks. Writes benchmarks/results/mpi/*.txt|json and
 # benchmarks/results/mpi-summary.md. Needs Open MPI (apt-get install openmpi-bin libopenmpi-dev).
 # With more ranks than cores the ranks share cores (--oversubscribe): times are an upper bound.

@@ -14,7 +14,7 @@
  * is a third library, libmoe_testkit, with its own header (native/testkit/moe_testkit.h); libmoe and
  * libmoe_cuda export exactly the functions of this header.
  *
- * Numerics (spec moe-routing.md §b-§d, §k), shared bit-for-bit with the Java reference router:
+ * Numerics (docs/specification.md §b-§d, §k), shared bit-for-bit with the Java reference router:
  *  - everything is FP32; no FMA contraction except where an fma is written explicitly;
  *  - exp is moe's own deterministic expf (Cody-Waite reduction, degree-5 polynomial with explicit
  *    fmas, two-step 2^n scaling so subnormal results round once): identical in Java, C++ and CUDA;
@@ -154,7 +154,7 @@ typedef struct moe_library_info {
     int32_t cpu_max_threads;   /* upper bound of the OpenMP threads the kernels use */
 } moe_library_info;
 
-/* One FP8 block-scaled GEMM (spec §i.2-§i.3), on the CPU (moe_fp8_gemm_cpu) or a GPU (moe_fp8_gemm_cuda):
+/* One FP8 block-scaled GEMM (docs/specification.md §i.2-§i.3), on the CPU (moe_fp8_gemm_cpu) or a GPU (moe_fp8_gemm_cuda):
  *   C[m, n] = sum over K-chunks c of (sum_{k in chunk c} A(m, k) * B(n, k)) * sa(m, c) * sb(n, c)
  * chunks of 128 along K (the last may be shorter), FP32 accumulation with the chunk sum "promoted" into the
  * FP32 result once per chunk; C is overwritten. A and B hold OCP E4M3 codes; NaN codes (0x7F, 0xFF) give
@@ -211,7 +211,7 @@ typedef struct moe_cuda_device_info {
 } moe_cuda_device_info;
 
 /* ---- One MoE layer forward, GPU-resident (moe_layer_forward_cuda) ----
- * The forward pass of one MoE layer (spec §c.3) as a chain of moe's CUDA kernels with no host round trip:
+ * The forward pass of one MoE layer (docs/specification.md §c.3) as a chain of moe's CUDA kernels with no host round trip:
  * router logits x·gateᵀ (FP32, each summed in increasing h), the fused gate, FP8 activations (1x128 tiles),
  * the permutation into expert order (tokens ascending within an expert), grouped FP8 GEMM with w13, SwiGLU
  * silu(a)·b with silu(a) = a * sigmoid(a) (the gate's sigmoid above), FP8 again, grouped FP8 GEMM with w2,

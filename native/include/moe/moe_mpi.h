@@ -1,5 +1,5 @@
 /*
- * moe_mpi.h - the C ABI of libmoe_mpi, a thin shim over MPI for expert parallelism (spec §d, §e.3).
+ * moe_mpi.h - the C ABI of libmoe_mpi, a thin shim over MPI for expert parallelism (docs/specification.md §d, §e.3).
  *
  * Why a shim: MPI's handles (MPI_Comm, MPI_Datatype, MPI_Op) are implementation-defined macros (in
  * Open MPI, addresses of library globals), so Java cannot name them through FFM. The shim owns one

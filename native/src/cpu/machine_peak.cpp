@@ -1,4 +1,4 @@
-// Machine ceilings measured in the same process as a benchmark (cli.md `bench fp8-gemm`): the FP32
+// Machine ceilings measured in the same process as a benchmark (docs/cli.md `bench fp8-gemm`): the FP32
 // FMA peak of all OpenMP threads and the streaming read bandwidth. Compiled with baseline flags; the
 // AVX2 loops are per-function targets, called only when the CPU has AVX2+FMA.
 #include <chrono>

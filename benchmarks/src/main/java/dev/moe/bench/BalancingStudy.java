@@ -31,7 +31,7 @@ import dev.moe.topology.GroupScope;
 import dev.moe.topology.Topology;
 
 /**
- * The load-balancing study of issue 4 (spec §l "simulation targets"): runs the simulator over the
+ * The load-balancing study (docs/specification.md §l "simulation targets"): runs the simulator over the
  * sweeps below and writes PNG plots, a summary CSV and the tables of a markdown report into one
  * directory. Deterministic (fixed seeds); takes ~10 minutes on 2 cores.
  *

@@ -14,10 +14,10 @@ import dev.moe.fp8.QuantizedTensor;
 import dev.moe.io.AtomicFiles;
 
 /**
- * FP8 GEMM accuracy at DeepSeek-V3 shapes (issue 5 item 7): error of C = A·Bᵀ against FP64 on normal
+ * FP8 GEMM accuracy at DeepSeek-V3 shapes: error of C = A·Bᵀ against FP64 on normal
  * and heavy-tailed data, with and without per-128-K promotion of a limited-precision accumulator.
  *
- * <p>The H800 tensor-core accumulator is modelled after the V3 report (spec §i.3): each WGMMA step
+ * <p>The H800 tensor-core accumulator is modelled after the V3 report (docs/specification.md §i.3): each WGMMA step
  * adds 32 products; the products and the running sum are aligned to the largest exponent among
  * them and truncated to 14 significant bits, and the sum is kept to 14 bits. "No promotion" runs this
  * accumulator over the whole K; "promotion every 128" starts it afresh per 128-K chunk and adds each

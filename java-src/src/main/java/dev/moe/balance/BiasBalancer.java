@@ -3,11 +3,11 @@ package dev.moe.balance;
 import java.util.Arrays;
 
 /**
- * DeepSeek-V3's auxiliary-loss-free load balancer for many MoE layers (spec §e): one FP32 bias per
+ * DeepSeek-V3's auxiliary-loss-free load balancer for many MoE layers (docs/specification.md §e): one FP32 bias per
  * layer and expert, steering only which experts are selected. After each step the global-batch
  * per-expert counts (int64, e.g. the fused gate's histogram summed over micro-batches and ranks) go
  * into {@link #endStep}; the new bias applies from the next step on. Layers that saw no tokens keep
- * their bias (spec §k #10). Not thread-safe: one controller per training loop.
+ * their bias (docs/specification.md §k #10). Not thread-safe: one controller per training loop.
  */
 public final class BiasBalancer {
     private final float[][] bias;

@@ -6,7 +6,7 @@ import dev.moe.routing.BiasMode;
 
 /**
  * How the loss-free controller moves each expert's selection bias from one step's loads
- * (spec §e.1, §e.4). Overloaded experts go down, underloaded go up.
+ * (docs/specification.md §e.1, §e.4). Overloaded experts go down, underloaded go up.
  */
 public enum BiasUpdateRule {
     /**

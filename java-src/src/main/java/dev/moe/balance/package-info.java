@@ -1,5 +1,5 @@
 /**
- * DeepSeek-V3's auxiliary-loss-free load balancing (spec §e): a per-layer, per-expert selection bias
+ * DeepSeek-V3's auxiliary-loss-free load balancing (docs/specification.md §e): a per-layer, per-expert selection bias
  * moved after every step against the experts' loads, so that selection evens out without a loss
  * term in the gradient. Public API.
  *

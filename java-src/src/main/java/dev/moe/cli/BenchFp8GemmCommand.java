@@ -38,7 +38,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code moe bench fp8-gemm} (cli.md): times the FP8 block-scaled GEMM of each backend on the same
+ * {@code moe bench fp8-gemm} (docs/cli.md): times the FP8 block-scaled GEMM of each backend on the same
  * generated operands and reports GFLOP/s as a fraction of this machine's FP32 FMA peak and, for the
  * memory-bound shapes, of its streaming read bandwidth, both measured in the same run.
  */

@@ -19,7 +19,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code moe eplb}: expert replication and placement (spec §j, cli.md "moe eplb"). */
+/** {@code moe eplb}: expert replication and placement (docs/specification.md §j, docs/cli.md "moe eplb"). */
 @Command(name = "eplb", mixinStandardHelpOptions = true,
         description = {"Plan redundant experts and their GPUs from estimated loads (DeepSeek EPLB).",
                 "Hierarchical policy when G % N == 0 (groups stay on one node), else global. Ties go to the lower index."})
@@ -123,7 +123,7 @@ final class EplbCommand implements Callable<Integer> {
         return Npy.contents(NpyDType.INT32, shape, MemorySegment.ofArray(data));
     }
 
-    /** The loads as FP32 rows, one per layer, from any numeric dtype cli.md lets a command read. */
+    /** The loads as FP32 rows, one per layer, from any numeric dtype docs/cli.md lets a command read. */
     private static float[][] readLoads(Path file, int layers, int n) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             NpyArray a = Npy.read(file, arena);

@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code moe fp8 gemm}: quantises A (1x128) and B (128x128) and writes C = A_q·B_qᵀ (cli.md). */
+/** {@code moe fp8 gemm}: quantises A (1x128) and B (128x128) and writes C = A_q·B_qᵀ (docs/cli.md). */
 @Command(name = "gemm", mixinStandardHelpOptions = true,
         description = {"FP8 block-scaled GEMM C = A·Bᵀ, DeepSeek-V3 recipe: A [M, K] (activations) quantised in 1x128 tiles, "
                 + "B [N, K] (weights, one row per output channel) in 128x128 blocks, exactly as 'fp8 quantize' does; FP32 "

@@ -117,7 +117,7 @@ final class LayerCommand implements Callable<Integer> {
                         + FiniteScan.at(x.data(), bad));
             }
             if (be == Backend.AUTO) {
-                be = Routers.resolveAuto();  // logged at INFO, as cli.md asks, once every input is known to be good
+                be = Routers.resolveAuto();  // logged at INFO, as docs/cli.md asks, once every input is known to be good
             }
             MoeLayer.Output y;
             String ran;

@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code moe route}: routes a file of logits and writes ids and weights (cli.md "moe route"). */
+/** {@code moe route}: routes a file of logits and writes ids and weights (docs/cli.md "moe route"). */
 @Command(name = "route", mixinStandardHelpOptions = true,
         description = {"Route tokens: scores, + bias, top-M groups, top-K experts, gate weights.",
                 "Reads float32 [T, N] logits (.npy) and an optional float32 [N] bias; writes int32 [T, K] ids "

@@ -31,7 +31,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code moe simulate}: the balancing loop over a synthetic router, one CSV row per step (cli.md). */
+/** {@code moe simulate}: the balancing loop over a synthetic router, one CSV row per step (docs/cli.md). */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
         description = {"Run the load-balancing loop over a synthetic router and write one CSV row per step.",
                 "Workloads: uniform = domains mixed uniformly, no per-expert popularity; skewed = plus static per-expert "
@@ -228,7 +228,7 @@ final class SimulateCommand implements Callable<Integer> {
             b.groups(gpus).groupScore(GroupScore.MAX).topkGroups(nodeLimit != null ? nodeLimit : Math.min(3, gpus));
         }
         if (v3 && capacityFactor != null && capacityFactor != 0) {
-            throw new UsageException("--capacity-factor: deepseek-v3 never drops tokens (spec §g.2); use --preset deepseek-v2");
+            throw new UsageException("--capacity-factor: deepseek-v3 never drops tokens (docs/specification.md §g.2); use --preset deepseek-v2");
         }
         double cf = capacityFactor != null ? capacityFactor : (v3 ? 0 : 1.0);
         return SimulationSettings.builder()

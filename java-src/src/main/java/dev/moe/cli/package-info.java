@@ -3,6 +3,6 @@
  * benchmark commands over the library's public packages. {@link dev.moe.cli.MoeCli} is the entry point.
  *
  * <p>Internal: not part of the public API; may change without notice. The command line itself is
- * specified by cli.md.
+ * specified by docs/cli.md.
  */
 package dev.moe.cli;

@@ -1,7 +1,7 @@
 package dev.moe.dist;
 
 /**
- * The collective operations expert parallelism needs (spec §d, §e.3): a rank among {@link #size()}
+ * The collective operations expert parallelism needs (docs/specification.md §d, §e.3): a rank among {@link #size()}
  * processes, all-reduce of load vectors, all-to-all-v of token rows, all-gather and barrier. Every
  * call is collective: all ranks make the same calls in the same order. Implementations:
  * {@link SelfCommunicator} (one process, no MPI), {@link MpiCommunicator} (MPI through libmoe_mpi) and

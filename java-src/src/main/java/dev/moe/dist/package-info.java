@@ -1,5 +1,5 @@
 /**
- * Process groups for data and expert parallelism (spec §d, §e.3): the collectives the simulator and
+ * Process groups for data and expert parallelism (docs/specification.md §d, §e.3): the collectives the simulator and
  * the expert-parallel layer need, behind one interface, {@link dev.moe.dist.Communicator}. Public API.
  *
  * <ul>

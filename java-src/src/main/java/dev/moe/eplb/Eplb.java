@@ -3,7 +3,7 @@ package dev.moe.eplb;
 import java.util.Arrays;
 
 /**
- * DeepSeek's expert-parallel load balancer (EPLB, spec §j): replicate heavy experts and pack the
+ * DeepSeek's expert-parallel load balancer (EPLB, docs/specification.md §j): replicate heavy experts and pack the
  * replicas onto GPUs so that GPU loads even out, keeping each group's experts on one node when the
  * groups divide evenly over the nodes (hierarchical policy), else treating the cluster as one node
  * (global policy). All arithmetic is FP32, per layer.

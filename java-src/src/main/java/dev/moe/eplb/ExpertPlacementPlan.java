@@ -1,7 +1,7 @@
 package dev.moe.eplb;
 
 /**
- * Where each expert's replicas live (spec §j).
+ * Where each expert's replicas live (docs/specification.md §j).
  *
  * @param phy2log [L][R] logical expert held by each physical slot; slot p lives on GPU p / (R/P)
  * @param log2phy [L][N][maxcnt] physical slots of each logical expert by replica rank, padded with −1

@@ -1,7 +1,7 @@
 package dev.moe.fp8;
 
 /**
- * The scalar Java reference of the FP8 block-scaled GEMM (spec §i.2–§i.3): C = A·Bᵀ with A [M, K]
+ * The scalar Java reference of the FP8 block-scaled GEMM (docs/specification.md §i.2–§i.3): C = A·Bᵀ with A [M, K]
  * in 1×128 tiles and B [N, K] in 128×128 blocks. For each K-chunk c of 128 (the last may be
  * shorter) the products of decoded E4M3 values (exact in FP32) are summed in FP32 in increasing k,
  * and the chunk sum is "promoted": {@code acc += sum * (sa[m, c] * sb[n / 128, c])}, acc in FP32.

@@ -1,5 +1,5 @@
 /**
- * FP8 (OCP E4M3) following DeepSeek-V3's recipe (spec §h, §i): block quantisation with one FP32 scale
+ * FP8 (OCP E4M3) following DeepSeek-V3's recipe (docs/specification.md §h, §i): block quantisation with one FP32 scale
  * per 1×128 (activations) or 128×128 (weights) tile, and block-scaled GEMMs with FP32 accumulation
  * promoted per 128-wide K chunk, dense and grouped over experts. Public API.
  *

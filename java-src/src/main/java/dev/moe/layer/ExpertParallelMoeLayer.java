@@ -17,7 +17,7 @@ import dev.moe.topology.Topology;
 
 /**
  * The MoE layer with its routed experts spread over the ranks of a {@link Communicator} (expert
- * parallelism, spec §d.2): rank r plays GPU r of the {@link Topology}, which says which rank holds
+ * parallelism, docs/specification.md §d.2): rank r plays GPU r of the {@link Topology}, which says which rank holds
  * each expert and which ranks form a node. Every rank routes its own tokens and gets their outputs back
  * in its own token order; every call is collective.
  *
@@ -32,7 +32,7 @@ import dev.moe.topology.Topology;
  *       bit for bit (the reference mode);</li>
  *   <li>{@link Combine#REDUCED_FP32} / {@link Combine#REDUCED_BF16}: expert ranks send one gate-weighted
  *       partial sum per token copy, the forwarding rank sums its node's partials, and one row per node
- *       crosses the inter-node hop (spec §i.4: combine in BF16); equal to the single-process output up
+ *       crosses the inter-node hop (docs/specification.md §i.4: combine in BF16); equal to the single-process output up
  *       to summation order (and BF16 rounding).</li>
  * </ul>
  * The shared expert runs on the token's own rank. Each forward checks token conservation: every

@@ -16,7 +16,7 @@ import dev.moe.routing.Routers;
 import dev.moe.routing.RoutingResult;
 
 /**
- * The forward pass of one MoE layer on the CPU (spec §c.3): router logits x·gateᵀ in FP32, the gate
+ * The forward pass of one MoE layer on the CPU (docs/specification.md §c.3): router logits x·gateᵀ in FP32, the gate
  * (scores, bias, group limit, top-K, weights), tokens permuted into expert order, FP8 activations
  * (1×128 tiles), one grouped GEMM for w1 and w3 together, SwiGLU in FP32, a second FP8 grouped GEMM
  * for w2, and the weighted combine in FP32 in the router's output order, plus the shared expert on
@@ -244,7 +244,7 @@ public final class MoeLayer {
             return;
         }
         float[] y = expertRows(quantizeRows(xp, rows, h), offsets);
-        // Combine in FP32, choices in the router's order (spec §k #14).
+        // Combine in FP32, choices in the router's order (docs/specification.md §k #14).
         forTokens(tokens, (long) k * h, t -> {
             for (int q = 0; q < k; q++) {
                 int row = rowOf[t * k + q];

@@ -14,7 +14,7 @@ import dev.moe.math.Gaussian;
 import dev.moe.routing.RoutingConfig;
 
 /**
- * The weights of one DeepSeek-style MoE layer (spec §c.3, §h): an FP32 router, N routed SwiGLU experts
+ * The weights of one DeepSeek-style MoE layer (docs/specification.md §c.3, §h): an FP32 router, N routed SwiGLU experts
  * and optionally the shared expert(s), all expert matrices FP8 in 128×128 blocks.
  *
  * <p>Each expert's w1 (gate_proj) and w3 (up_proj), both [I, H], are stacked into one matrix w13

@@ -1,5 +1,5 @@
 /**
- * A whole DeepSeek-style MoE layer (spec §c.3): router projection, the gate, FP8 SwiGLU experts,
+ * A whole DeepSeek-style MoE layer (docs/specification.md §c.3): router projection, the gate, FP8 SwiGLU experts,
  * the weighted combine and the shared expert. Public API.
  *
  * <ul>

@@ -6,7 +6,7 @@ import dev.moe.routing.RoutingResult;
 
 /**
  * An auxiliary balance loss over one scope of T tokens (a sequence, or a whole batch for the
- * batch-wise variant) with its gradient with respect to the router logits (spec §f).
+ * batch-wise variant) with its gradient with respect to the router logits (docs/specification.md §f).
  * Implementations are immutable and thread-safe.
  */
 public interface AuxLoss {

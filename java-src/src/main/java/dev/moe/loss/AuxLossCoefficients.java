@@ -1,6 +1,6 @@
 package dev.moe.loss;
 
-/** Published balance-loss coefficients (spec §f.1, §f.2). */
+/** Published balance-loss coefficients (docs/specification.md §f.1, §f.2). */
 public final class AuxLossCoefficients {
     private AuxLossCoefficients() {}
 

@@ -2,7 +2,7 @@ package dev.moe.loss;
 
 /**
  * The value of an auxiliary loss over one scope and its gradient with respect to the router
- * logits (spec §f).
+ * logits (docs/specification.md §f).
  *
  * <p>{@code gradNorm} is the L2 norm of {@code gradLogits}: the size of the "interference" gradient
  * the loss injects into the router, the quantity auxiliary-loss-free balancing avoids.

@@ -9,12 +9,12 @@ import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.RoutingResult;
 import dev.moe.routing.ScoreFunction;
 
-/** Combinations of balance losses and per-sequence averaging (spec §f). */
+/** Combinations of balance losses and per-sequence averaging (docs/specification.md §f). */
 public final class AuxLosses {
     private AuxLosses() {}
 
     /**
-     * The DeepSeek-V2 training objective's three balance terms (spec §f.1), L_ExpBal + L_DevBal +
+     * The DeepSeek-V2 training objective's three balance terms (docs/specification.md §f.1), L_ExpBal + L_DevBal +
      * L_CommBal with α1 = 0.003, α2 = 0.05, α3 = 0.02, the configuration's groups as the D devices, its
      * kept groups as the device limit M, and its score function.
      *

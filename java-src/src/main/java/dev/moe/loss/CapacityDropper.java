@@ -8,7 +8,7 @@ import java.util.Objects;
 import dev.moe.routing.RoutingResult;
 
 /**
- * Capacity-based token dropping (spec §g). An assignment is one (token, chosen expert) pair; its
+ * Capacity-based token dropping (docs/specification.md §g). An assignment is one (token, chosen expert) pair; its
  * affinity is its gate weight. Dropping an assignment sets its id to −1 and its weight to 0 in
  * copies of the arrays; survivors keep their weights (no renormalisation).
  *

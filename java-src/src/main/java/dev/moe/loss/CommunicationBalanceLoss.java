@@ -5,7 +5,7 @@ import java.util.Arrays;
 import dev.moe.routing.ScoreFunction;
 
 /**
- * DeepSeek-V2 communication balance loss (spec §f.1). With the N experts split into D contiguous
+ * DeepSeek-V2 communication balance loss (docs/specification.md §f.1). With the N experts split into D contiguous
  * equal groups E_1..E_D (one per device) and tokens sent to at most M devices:
  * L_CommBal = α3 · Σ_d f''_d P''_d, f''_d = D/(M·T) · Σ_t 1[token t is sent to device d],
  * P''_d = Σ_{j∈E_d} P_j. Device d receives token t when any expert token t selected lies in E_d.

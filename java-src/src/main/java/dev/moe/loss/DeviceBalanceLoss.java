@@ -3,7 +3,7 @@ package dev.moe.loss;
 import dev.moe.routing.ScoreFunction;
 
 /**
- * DeepSeek-V2 device-level balance loss (spec §f.1). The N experts are split into D contiguous
+ * DeepSeek-V2 device-level balance loss (docs/specification.md §f.1). The N experts are split into D contiguous
  * equal groups E_1..E_D, one per device:
  * L_DevBal = α2 · Σ_d f'_d P'_d, f'_d = (1/|E_d|) Σ_{j∈E_d} f_j, P'_d = Σ_{j∈E_d} P_j,
  * with f_j and P_j those of {@link ExpertBalanceLoss}. ∂L/∂s_{j,t} = α2 f'_{d(j)} / T.

@@ -1,7 +1,7 @@
 package dev.moe.loss;
 
 /**
- * The routing left after capacity-based token dropping (spec §g). Dropped assignments have id −1
+ * The routing left after capacity-based token dropping (docs/specification.md §g). Dropped assignments have id −1
  * and weight 0; surviving weights are unchanged (not renormalised).
  *
  * @param mode         how capacity was enforced

@@ -3,7 +3,7 @@ package dev.moe.loss;
 import dev.moe.routing.ScoreFunction;
 
 /**
- * DeepSeek-V2 expert-level balance loss (spec §f.1):
+ * DeepSeek-V2 expert-level balance loss (docs/specification.md §f.1):
  * L_ExpBal = α1 · Σ_i f_i P_i, f_i = N/(K·T) · Σ_t 1[token t selects i], P_i = (1/T) Σ_t s_{i,t}.
  *
  * <p>∂L/∂s_{i,t} = α1 f_i / T; with softmax scores this gives

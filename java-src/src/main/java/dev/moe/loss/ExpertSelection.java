@@ -7,7 +7,7 @@ import dev.moe.routing.RoutingResult;
 
 /**
  * Which experts each token of a scope selected: the non-differentiable indicator the balance
- * losses build their frequencies f from (spec §f). Holding it as an input keeps the selection fixed
+ * losses build their frequencies f from (docs/specification.md §f). Holding it as an input keeps the selection fixed
  * when logits are perturbed.
  *
  * <p>Ids are row-major [T*K]; an id of −1 stands for an assignment that does not exist (e.g. one a
@@ -70,7 +70,7 @@ public record ExpertSelection(int tokens, int numExperts, int topk, int[] ids) {
 
     /**
      * The plain top-K of the scores of every token, with no groups and no bias, ties to the lower
-     * index (spec §f.2). Both score functions are strictly increasing in a token's own logit, so
+     * index (docs/specification.md §f.2). Both score functions are strictly increasing in a token's own logit, so
      * the K largest scores are the K largest logits; ranking the logits avoids ties that exist only
      * because a score saturated in floating point. Tokens are ranked in parallel.
      *
@@ -143,7 +143,7 @@ public record ExpertSelection(int tokens, int numExperts, int topk, int[] ids) {
     }
 
     /**
-     * f_i = N/(K·T) · Σ_t 1[token t selects i] (spec §f.1): 1 for every expert when the
+     * f_i = N/(K·T) · Σ_t 1[token t selects i] (docs/specification.md §f.1): 1 for every expert when the
      * load is perfectly balanced.
      *
      * @return double [N]; all zero when T = 0

@@ -5,7 +5,7 @@ import java.util.Objects;
 import dev.moe.routing.ScoreFunction;
 
 /**
- * The shared form of every balance loss (spec §f): L = Σ_i c_i P_i, with per-expert coefficients c
+ * The shared form of every balance loss (docs/specification.md §f): L = Σ_i c_i P_i, with per-expert coefficients c
  * built from the selection (not differentiated) and P_i the mean over the T tokens of the scope of
  * expert i's score, or, when {@code normalised}, of s'_{i,t} = s_{i,t} / Σ_j s_{j,t} (§f.2).
  *

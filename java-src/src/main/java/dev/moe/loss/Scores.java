@@ -2,7 +2,7 @@ package dev.moe.loss;
 
 import dev.moe.routing.ScoreFunction;
 
-/** Double-precision scores and their Jacobian-vector products (spec §b, used by §f). */
+/** Double-precision scores and their Jacobian-vector products (docs/specification.md §b, used by §f). */
 final class Scores {
     private Scores() {}
 

@@ -7,7 +7,7 @@ import dev.moe.routing.RoutingResult;
 import dev.moe.routing.ScoreFunction;
 
 /**
- * DeepSeek-V3 complementary sequence-wise balance loss (spec §f.2):
+ * DeepSeek-V3 complementary sequence-wise balance loss (docs/specification.md §f.2):
  * L_Bal = α · Σ_i f_i P_i, f_i = N/(K·T) · Σ_t 1[s_{i,t} ∈ TopK({s_{j,t}}_j, K)],
  * s'_{i,t} = s_{i,t} / Σ_j s_{j,t}, P_i = (1/T) Σ_t s'_{i,t}.
  *

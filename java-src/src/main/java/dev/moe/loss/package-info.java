@@ -1,8 +1,8 @@
 /**
  * Auxiliary load-balancing losses and capacity-based token dropping for DeepSeek-style MoE
- * routing (spec §f, §g). Pure Java; inputs are float, everything inside is double.
+ * routing (docs/specification.md §f, §g). Pure Java; inputs are float, everything inside is double.
  *
- * <h2>Losses (spec §f)</h2>
+ * <h2>Losses (docs/specification.md §f)</h2>
  * Every loss has the form L = Σ_i c_i P_i: a non-differentiable per-expert coefficient c_i built
  * from which experts the tokens selected (the indicator behind f), times the mean score P_i of the
  * expert over the T tokens of the scope. Gradients flow only through P, i.e. through the scores
@@ -20,7 +20,7 @@
  * whole batch for the batch-wise variant; {@link dev.moe.loss.AuxLosses#meanOverSequences} splits a
  * batch into sequences and averages.
  *
- * <h2>Dropping (spec §g)</h2>
+ * <h2>Dropping (docs/specification.md §g)</h2>
  * {@link dev.moe.loss.CapacityDropper}: DeepSeek-V2 device-level dropping, Megatron-style
  * expert-level dropping, or none (DeepSeek-V3).
  */

@@ -8,7 +8,7 @@ import dev.moe.topology.Topology;
 /**
  * What dispatching one routed batch costs on a topology: per-node and per-GPU loads, how many nodes
  * each token reaches, and cross-node sends counted as DeepSeek's dispatch sends them — one copy of a
- * token per destination node other than its own, however many experts it uses there (spec §d.2).
+ * token per destination node other than its own, however many experts it uses there (docs/specification.md §d.2).
  * A copy lands on the GPU of the token's in-node index on each node and is forwarded inside the node
  * (NVLink) to every other GPU there that holds one of its experts: those are the intra-node forwards.
  * Ids equal to −1 (dropped assignments) are skipped.

@@ -1,12 +1,12 @@
 package dev.moe.metrics;
 
-/** Load-balance metrics of spec §e.5. */
+/** Load-balance metrics of docs/specification.md §e.5. */
 public final class LoadMetrics {
     private LoadMetrics() {}
 
     /**
      * MaxVio = (max_i load_i − mean load) / mean load, mean = Σ load / N (the perfectly balanced
-     * load). 0 for an empty batch (spec §k #10: no metric without tokens).
+     * load). 0 for an empty batch (docs/specification.md §k #10: no metric without tokens).
      *
      * @param load long [N], assignments per expert (or per GPU, node...)
      * @return MaxVio, &ge; 0
@@ -57,7 +57,7 @@ public final class LoadMetrics {
     }
 
     /**
-     * MaxVio per layer, averaged over the layers that saw tokens (spec §e.5).
+     * MaxVio per layer, averaged over the layers that saw tokens (docs/specification.md §e.5).
      *
      * @param loadPerLayer long [layers][N], assignments per expert of each layer
      * @return the mean MaxVio; 0 if no layer saw tokens

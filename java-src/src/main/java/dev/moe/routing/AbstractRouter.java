@@ -49,7 +49,7 @@ abstract class AbstractRouter implements Router {
         }
         GateStats stats = numTokens == 0 ? new GateStats(0, 0) : doRoute(logits, numTokens, b, outIds, outWeights, load);
         if (stats.zeroSumRows() > 0) {
-            LOG.warn("{} of {} tokens had all chosen scores underflow to 0; their weights are 0 (1e-20 guard, spec §k #5)",
+            LOG.warn("{} of {} tokens had all chosen scores underflow to 0; their weights are 0 (1e-20 guard, docs/specification.md §k #5)",
                     stats.zeroSumRows(), stats.tokens());
         }
         return stats;

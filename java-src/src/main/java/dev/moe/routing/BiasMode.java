@@ -3,7 +3,7 @@ package dev.moe.routing;
 import java.util.Locale;
 
 /**
- * How a per-expert selection bias b combines with the scores s to rank experts (spec §e.1, §e.4).
+ * How a per-expert selection bias b combines with the scores s to rank experts (docs/specification.md §e.1, §e.4).
  * Either way the bias only steers selection; gate weights come from the unbiased scores.
  */
 public enum BiasMode {

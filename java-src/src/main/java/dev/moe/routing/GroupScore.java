@@ -1,6 +1,6 @@
 package dev.moe.routing;
 
-/** How a group (node / device) of experts is scored for group-limited routing (spec §d.1). */
+/** How a group (node / device) of experts is scored for group-limited routing (docs/specification.md §d.1). */
 public enum GroupScore {
     /** The group's largest selection score (DeepSeek-V2 device-limited routing). */
     MAX(0),

@@ -1,6 +1,6 @@
 package dev.moe.routing;
 
-/** A routing configuration that the spec rejects (moe-routing.md §k #6–#9). */
+/** A routing configuration that the spec rejects (docs/specification.md §k #6–#9). */
 public final class InvalidConfigException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 

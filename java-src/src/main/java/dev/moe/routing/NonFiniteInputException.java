@@ -1,6 +1,6 @@
 package dev.moe.routing;
 
-/** A router logit that is NaN or infinite: never routed silently (spec §k #3, #4). */
+/** A router logit that is NaN or infinite: never routed silently (docs/specification.md §k #3, #4). */
 public final class NonFiniteInputException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 

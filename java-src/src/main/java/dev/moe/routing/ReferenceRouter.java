@@ -9,7 +9,7 @@ import dev.moe.math.DetMath;
 
 /**
  * The pure-Java reference router: scalar and written to be obviously correct, in the same order of
- * FP32 operations as the native kernels (spec §c.2, §d.1, §k). Every native kernel is tested
+ * FP32 operations as the native kernels (docs/specification.md §c.2, §d.1, §k). Every native kernel is tested
  * against it.
  */
 final class ReferenceRouter extends AbstractRouter {

@@ -4,9 +4,9 @@ import java.util.Locale;
 
 /**
  * An immutable, validated routing configuration: N experts in G contiguous groups, keep the M best
- * groups per token, choose K experts among them (spec §c, §d).
+ * groups per token, choose K experts among them (docs/specification.md §c, §d).
  *
- * <p>Validation follows moe-routing.md §k: N must split into G equal groups (#7), 1 &le; M &le; G with
+ * <p>Validation follows docs/specification.md §k: N must split into G equal groups (#7), 1 &le; M &le; G with
  * M = G meaning "no group limit" (#9), K &le; M·(N/G) (#8), for group-limited TOP_J_SUM scoring
  * 1 &le; J &le; N/G (#7), and J defaults to K/M, which must then be an integer (#6; see
  * {@link Builder#groupTopJ(int)} to override).
@@ -38,22 +38,22 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
         }
         if (numExperts % numGroups != 0) {
             throw new InvalidConfigException("N=" + numExperts + " experts cannot be split into G=" + numGroups
-                    + " equal groups (N mod G must be 0; spec §k #7)");
+                    + " equal groups (N mod G must be 0; docs/specification.md §k #7)");
         }
         if (topkGroups < 1 || topkGroups > numGroups) {
             throw new InvalidConfigException("groups kept per token M must be in 1..G=" + numGroups + ", got " + topkGroups
-                    + " (M = G means no group limit; spec §k #9)");
+                    + " (M = G means no group limit; docs/specification.md §k #9)");
         }
         int groupSize = numExperts / numGroups;
         if (topk < 1 || (long) topk > (long) topkGroups * groupSize) {
             throw new InvalidConfigException("experts per token K must be in 1..M*(N/G)=" + ((long) topkGroups * groupSize)
-                    + ", got " + topk + " (the kept groups must hold at least K experts; spec §k #8)");
+                    + ", got " + topk + " (the kept groups must hold at least K experts; docs/specification.md §k #8)");
         }
         if (groupScore == GroupScore.MAX) {
             groupTopJ = 1;
         } else if (topkGroups < numGroups && (groupTopJ < 1 || groupTopJ > groupSize)) {
             throw new InvalidConfigException("group score sums the top J=" + groupTopJ + " experts of a group, but J must be in 1.."
-                    + groupSize + " (the group size N/G; spec §k #7)");
+                    + groupSize + " (the group size N/G; docs/specification.md §k #7)");
         } else if (groupTopJ < 1) {
             throw new InvalidConfigException("J must be >= 1, got " + groupTopJ);
         }
@@ -218,7 +218,7 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
 
         /**
          * Sets J of {@link GroupScore#TOP_J_SUM} explicitly. Unset, J = K/M, and K must then be a
-         * multiple of M (spec §k #6).
+         * multiple of M (docs/specification.md §k #6).
          *
          * @param j J, the number of largest scores summed per group
          * @return this builder
@@ -276,7 +276,7 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
          * constructor plus the K mod M rule when J is derived.
          *
          * @return the configuration
-         * @throws InvalidConfigException if the values break a rule of spec §k
+         * @throws InvalidConfigException if the values break a rule of docs/specification.md §k
          */
         public RoutingConfig build() {
             int j = 1;
@@ -286,7 +286,7 @@ public record RoutingConfig(int numExperts, int numGroups, int topkGroups, int t
                 } else if (topkGroups >= 1 && topkGroups < numGroups) {
                     if (topk % topkGroups != 0) {
                         throw new InvalidConfigException("K=" + topk + " is not a multiple of M=" + topkGroups
-                                + ", so J = K/M is not an integer; set J explicitly (spec §k #6)");
+                                + ", so J = K/M is not an integer; set J explicitly (docs/specification.md §k #6)");
                     }
                     j = topk / topkGroups;
                 }

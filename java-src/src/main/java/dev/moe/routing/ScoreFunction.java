@@ -2,7 +2,7 @@ package dev.moe.routing;
 
 import java.util.Locale;
 
-/** How router logits become affinity scores (spec §b). */
+/** How router logits become affinity scores (docs/specification.md §b). */
 public enum ScoreFunction {
     /** s = σ(z), independent per expert (DeepSeek-V3). */
     SIGMOID(0),

@@ -10,7 +10,7 @@ import dev.moe.math.Gaussian;
 /**
  * Seeded synthetic router logits for demos, benchmarks and tests: z[t,i] = g[t,i] + p[i] with g
  * standard normal and p a static per-expert popularity offset (normal, standard deviation
- * {@code skew}), so that loads are uneven the way real routers' are (spec §l harness).
+ * {@code skew}), so that loads are uneven the way real routers' are (docs/specification.md §l harness).
  */
 public final class SyntheticLogits {
     private SyntheticLogits() {}

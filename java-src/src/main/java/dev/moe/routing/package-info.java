@@ -1,5 +1,5 @@
 /**
- * DeepSeek-style MoE routing (spec §b–§e): the fused gate that turns router logits into the K
+ * DeepSeek-style MoE routing (docs/specification.md §b–§e): the fused gate that turns router logits into the K
  * chosen experts per token, their gate weights and the per-expert load, in one call. Public API.
  *
  * <ul>

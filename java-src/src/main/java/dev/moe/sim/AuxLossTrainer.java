@@ -10,7 +10,7 @@ import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.RoutingResult;
 
 /**
- * The auxiliary-loss baseline in the simulator (spec §f). The synthetic router has no weights to
+ * The auxiliary-loss baseline in the simulator (docs/specification.md §f). The synthetic router has no weights to
  * train, so each layer gets a trainable per-expert logit offset θ (z' = z + θ), the only router
  * parameter a balance loss can usefully move here. Each step the loss's gradient with respect to the
  * logits, ∂L/∂z, is summed over the batch's tokens into ∂L/∂θ and θ takes one SGD step with

@@ -4,9 +4,9 @@ import java.util.Locale;
 
 /** How the simulator balances expert load. */
 public enum BalancerKind {
-    /** DeepSeek-V3 auxiliary-loss-free bias controller (spec §e). */
+    /** DeepSeek-V3 auxiliary-loss-free bias controller (docs/specification.md §e). */
     LOSS_FREE,
-    /** Auxiliary losses only: their gradient trains per-expert logit offsets (spec §f). */
+    /** Auxiliary losses only: their gradient trains per-expert logit offsets (docs/specification.md §f). */
     AUX_LOSS,
     /** No balancing: the router's own preferences decide. */
     NONE;

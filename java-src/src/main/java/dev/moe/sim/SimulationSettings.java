@@ -23,7 +23,7 @@ import dev.moe.topology.Topology;
  * @param rule            bias update rule (loss-free); its {@link BiasUpdateRule#mode()} must be the config's bias mode
  * @param alpha           auxiliary-loss coefficient (aux-loss)
  * @param auxLearningRate SGD learning rate of the aux-loss run's logit offsets (see {@link AuxLossTrainer})
- * @param capacityFactor  device-level capacity factor for token dropping (spec §g.1); 0 = never drop
+ * @param capacityFactor  device-level capacity factor for token dropping (docs/specification.md §g.1); 0 = never drop
  * @param seed            seed of the workload
  * @param backend         routing backend
  * @param heldOutTokens   tokens of the held-out set used for MaxVio_global at the end

@@ -24,9 +24,9 @@ import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.RoutingResult;
 
 /**
- * The balancing loop over a synthetic router (spec §l harness): each step generates every layer's
+ * The balancing loop over a synthetic router (docs/specification.md §l harness): each step generates every layer's
  * logits, routes them (the fused gate also counts the per-expert load), drops assignments over a
- * device's budget when the run drops (spec §g.1), measures MaxVio and dispatch traffic, and lets the
+ * device's budget when the run drops (docs/specification.md §g.1), measures MaxVio and dispatch traffic, and lets the
  * balancer learn from the step: the loss-free bias from the global-batch counts after dropping (spec
  * §e.3), the aux-loss offsets from the loss gradient. Either takes effect from the next step.
  * MaxVio_batch is measured on the router's choices (before dropping): it is the imbalance the
@@ -35,7 +35,7 @@ import dev.moe.routing.RoutingResult;
  * <p>Data-parallel runs (a {@link Communicator} of several ranks, e.g. under mpirun): each rank
  * generates and routes its shard of every step's batch (whole blocks of the same global batch), the
  * per-expert counts and traffic figures are all-reduced once per step, and every rank applies the same
- * bias update to the global counts (spec §e.3). Without dropping, the records equal the single-process
+ * bias update to the global counts (docs/specification.md §e.3). Without dropping, the records equal the single-process
  * run's bit for bit. With dropping, capacity is enforced per rank's micro-batch (as a real trainer
  * does), so drops differ from a single process. Every {@value #BIAS_CHECK_INTERVAL} steps and at the
  * end the ranks compare a hash of the bias and fail if any differs. The aux-loss baseline is
@@ -253,7 +253,7 @@ public final class Simulator {
 
     /**
      * Fails on every rank unless all hold the same bias bits: the loss-free loop is only correct if the
-     * ranks route with one bias (spec §e.3). Compares a 64-bit hash by one max all-reduce of (h, ~h).
+     * ranks route with one bias (docs/specification.md §e.3). Compares a 64-bit hash by one max all-reduce of (h, ~h).
      */
     private void checkBiasAgrees(BiasBalancer balancer, int step) {
         long h = 0xcbf29ce484222325L;
@@ -312,7 +312,7 @@ public final class Simulator {
     private record HeldOut(double global, double[] byBatch) {}
 
     /**
-     * The final bias or offsets on a fixed held-out token set (spec §e.5), averaged over layers:
+     * The final bias or offsets on a fixed held-out token set (docs/specification.md §e.5), averaged over layers:
      * MaxVio_global over the whole set, and MaxVio_computation-batch for each of {@link #COMPUTATION_BATCHES}.
      */
     private HeldOut heldOut(Router router, SyntheticRouter gen, BiasBalancer balancer, boolean useBias,

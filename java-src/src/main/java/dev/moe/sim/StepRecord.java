@@ -6,7 +6,7 @@ import java.util.Locale;
  * One simulated training step, averaged (MaxVio, nodes per token) or summed (drops, sends) over layers.
  *
  * @param step              step index from 0
- * @param maxVioBatch       MaxVio of this step's batch (spec §e.5)
+ * @param maxVioBatch       MaxVio of this step's batch (docs/specification.md §e.5)
  * @param dropped           token-expert assignments dropped by capacity limits
  * @param crossNodeSends    token copies sent to another node (one per destination node)
  * @param meanNodesPerToken mean number of nodes a token reached
@@ -25,7 +25,7 @@ public record StepRecord(long step, double maxVioBatch, long dropped, long cross
                          int maxNodesPerToken, float gamma, float biasMin, float biasMax, double auxLoss, double auxGradNorm,
                          long intraNodeForwards) {
 
-    /** CSV header; the first five columns are the contract of cli.md, in this order. */
+    /** CSV header; the first five columns are the contract of docs/cli.md, in this order. */
     public static final String CSV_HEADER =
             "step,maxvio_batch,dropped,cross_node_sends,mean_nodes_per_token,max_nodes_per_token,gamma,bias_min,bias_max,"
             + "aux_loss,aux_grad_norm,intra_node_forwards";

@@ -3,7 +3,7 @@ package dev.moe.sim;
 import java.util.Locale;
 
 /**
- * Synthetic router workloads (spec §l harness): logits z[t,i] = u_t·e_i + β_i + noise, where u_t comes
+ * Synthetic router workloads (docs/specification.md §l harness): logits z[t,i] = u_t·e_i + β_i + noise, where u_t comes
  * from a mixture of "domains" and β_i is a static per-expert popularity offset.
  */
 public enum Workload {

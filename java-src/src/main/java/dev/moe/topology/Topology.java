@@ -5,7 +5,7 @@ import java.util.Arrays;
 import dev.moe.routing.RoutingConfig;
 
 /**
- * A cluster of {@code nodes × gpusPerNode} GPUs and the GPU that holds each routed expert (spec §d).
+ * A cluster of {@code nodes × gpusPerNode} GPUs and the GPU that holds each routed expert (docs/specification.md §d).
  * Contiguous placement puts experts [g·N/P, (g+1)·N/P) on GPU g, so router group g is node g when
  * G equals the node count (DeepSeek-V3 node-limited routing) or GPU g when G equals the GPU count
  * (DeepSeek-V2 device-limited routing).
@@ -71,7 +71,7 @@ public final class Topology {
     }
 
     /**
-     * The placement EPLB chose for one layer (spec §j): physical slot p lives on GPU p / (R/P). Only plans
+     * The placement EPLB chose for one layer (docs/specification.md §j): physical slot p lives on GPU p / (R/P). Only plans
      * without redundant experts (R = N, one replica each) describe a one-GPU-per-expert placement; a plan
      * with replicas is refused, since dispatch would then have to choose among an expert's copies.
      *

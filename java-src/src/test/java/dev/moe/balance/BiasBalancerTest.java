@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class BiasBalancerTest {
 
     @Test
-    void specWorkedExampleSignRule() {  // spec §e.5: counts (10, 6, 4, 4), γ = 0.001
+    void specWorkedExampleSignRule() {  // docs/specification.md §e.5: counts (10, 6, 4, 4), γ = 0.001
         BiasBalancer b = new BiasBalancer(1, 4, BiasUpdateRule.SIGN, GammaSchedule.constant(0.001f));
         b.endStep(new long[][] {{10, 6, 4, 4}}, 3);
         assertArrayEquals(new float[] {-0.001f, 0f, 0.001f, 0.001f}, b.bias(0));
@@ -18,7 +18,7 @@ class BiasBalancerTest {
     }
 
     @Test
-    void exactMeanIsUnchangedAndEmptyStepsSkipUpdates() {  // spec §k #10, #17
+    void exactMeanIsUnchangedAndEmptyStepsSkipUpdates() {  // docs/specification.md §k #10, #17
         BiasBalancer b = new BiasBalancer(2, 3, BiasUpdateRule.SIGN, GammaSchedule.constant(0.5f));
         b.endStep(new long[][] {{2, 2, 2}, {0, 0, 0}}, 2);
         assertArrayEquals(new float[3], b.bias(0));
@@ -34,7 +34,7 @@ class BiasBalancerTest {
     }
 
     @Test
-    void multiplicativeRuleStartsAtOneAndScalesBySign() {  // spec §e.4: select on s*b, b init 1
+    void multiplicativeRuleStartsAtOneAndScalesBySign() {  // docs/specification.md §e.4: select on s*b, b init 1
         BiasBalancer b = new BiasBalancer(1, 4, BiasUpdateRule.MULTIPLICATIVE, GammaSchedule.constant(0.25f));
         assertArrayEquals(new float[] {1f, 1f, 1f, 1f}, b.bias(0));
         assertEquals(dev.moe.routing.BiasMode.MULTIPLY, b.rule().mode());
@@ -58,7 +58,7 @@ class BiasBalancerTest {
     }
 
     @Test
-    void gammaFreezesAfterTheScheduledTokens() {  // spec §e.2, §k #16
+    void gammaFreezesAfterTheScheduledTokens() {  // docs/specification.md §e.2, §k #16
         BiasBalancer b = new BiasBalancer(1, 2, BiasUpdateRule.SIGN, new GammaSchedule(0.5f, 10));
         b.endStep(new long[][] {{2, 0}}, 6);
         b.endStep(new long[][] {{2, 0}}, 6);   // started at 6 < 10 tokens: still updates

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
 
-/** {@code moe eplb --loads}: every numeric .npy dtype cli.md lets a command read (token counts are integers). */
+/** {@code moe eplb --loads}: every numeric .npy dtype docs/cli.md lets a command read (token counts are integers). */
 class EplbLoadsCliTest {
     @TempDir
     Path dir;

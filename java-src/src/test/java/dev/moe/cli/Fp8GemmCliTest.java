@@ -21,7 +21,7 @@ import dev.moe.fp8.Fp8GemmReference;
 import dev.moe.io.Npy;
 import dev.moe.io.NpyArray;
 
-/** {@code moe fp8 gemm} and {@code moe bench fp8-gemm} (cli.md). */
+/** {@code moe fp8 gemm} and {@code moe bench fp8-gemm} (docs/cli.md). */
 class Fp8GemmCliTest {
     @TempDir
     Path dir;

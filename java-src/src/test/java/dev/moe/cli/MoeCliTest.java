@@ -26,7 +26,7 @@ import dev.moe.routing.RoutingConfig;
 import dev.moe.routing.RoutingResult;
 import dev.moe.routing.SyntheticLogits;
 
-/** The CLI against cli.md: outputs, exit codes, one-line errors, no partial files. */
+/** The CLI against docs/cli.md: outputs, exit codes, one-line errors, no partial files. */
 class MoeCliTest {
     @TempDir
     Path dir;

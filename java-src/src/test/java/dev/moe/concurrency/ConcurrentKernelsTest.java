@@ -26,7 +26,7 @@ import dev.moe.routing.SyntheticLogits;
 
 /**
  * Quantisers, GEMMs (native and Vector API) and routers shared by 8 threads give byte-identical
- * results to serial calls (issue 7: the kernels keep no hidden mutable state; OpenMP inside each
+ * results to serial calls (the kernels keep no hidden mutable state; OpenMP inside each
  * call nests under the callers' threads).
  */
 class ConcurrentKernelsTest {

@@ -15,7 +15,7 @@ class EplbTest {
         {20, 107, 104, 64, 19, 197, 187, 157, 172, 86, 16, 27}};
 
     @Test
-    void reproducesTheEplbReadmeExample() {  // spec §j
+    void reproducesTheEplbReadmeExample() {  // docs/specification.md §j
         ExpertPlacementPlan plan = Eplb.rebalance(README_LOADS, 16, 4, 2, 8);
         assertArrayEquals(new int[] {5, 6, 5, 7, 8, 4, 3, 4, 10, 9, 10, 2, 0, 1, 11, 1}, plan.phy2log()[0]);
         assertArrayEquals(new int[] {7, 10, 6, 8, 6, 11, 8, 9, 2, 4, 5, 1, 5, 0, 3, 1}, plan.phy2log()[1]);

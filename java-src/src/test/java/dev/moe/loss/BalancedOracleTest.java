@@ -11,7 +11,7 @@ import dev.moe.routing.ScoreFunction;
 
 /**
  * Because Σ_i P_i = 1, perfectly balanced routing (f ≡ 1; f'' ≡ 1 for the communication loss)
- * gives a loss equal to its coefficient whatever the scores are (spec §f). Σ_i P_i = 1 holds for
+ * gives a loss equal to its coefficient whatever the scores are (docs/specification.md §f). Σ_i P_i = 1 holds for
  * softmax scores (DeepSeek-V2) and for the normalised scores of the V3 loss; for the V2 losses over
  * sigmoid scores the balanced value is α times the mean score mass instead.
  */

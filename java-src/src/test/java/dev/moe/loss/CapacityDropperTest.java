@@ -11,7 +11,7 @@ import dev.moe.loss.LossFixtures.Case;
 import dev.moe.routing.RoutingResult;
 import dev.moe.routing.ScoreFunction;
 
-/** Capacity-based token dropping (spec §g). */
+/** Capacity-based token dropping (docs/specification.md §g). */
 class CapacityDropperTest {
 
     @Test

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import dev.moe.loss.LossFixtures.Case;
 import dev.moe.routing.ScoreFunction;
 
-/** The generic chain rule against the closed-form gradients written in spec §f.1 and §f.2. */
+/** The generic chain rule against the closed-form gradients written in docs/specification.md §f.1 and §f.2. */
 class ClosedFormTest {
 
     @Test

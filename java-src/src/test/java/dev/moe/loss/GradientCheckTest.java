@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import dev.moe.loss.LossFixtures.Case;
 import dev.moe.routing.ScoreFunction;
 
-/** Every loss's analytic gradient against central finite differences, selection held fixed (spec §f). */
+/** Every loss's analytic gradient against central finite differences, selection held fixed (docs/specification.md §f). */
 class GradientCheckTest {
 
     static Stream<Arguments> cases() {

@@ -11,7 +11,7 @@ import dev.moe.routing.RoutingResult;
 import dev.moe.routing.Routers;
 import dev.moe.routing.ScoreFunction;
 
-/** Small examples worked by hand (spec §f.1, §f.2). */
+/** Small examples worked by hand (docs/specification.md §f.1, §f.2). */
 class HandExamplesTest {
 
     /*

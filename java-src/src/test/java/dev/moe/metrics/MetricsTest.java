@@ -18,7 +18,7 @@ import dev.moe.topology.Topology;
 class MetricsTest {
 
     @Test
-    void maxVioWorkedExampleAndEmptyBatch() {  // spec §e.5, §k #10
+    void maxVioWorkedExampleAndEmptyBatch() {  // docs/specification.md §e.5, §k #10
         assertEquals(2.0 / 3, LoadMetrics.maxVio(new long[] {10, 6, 4, 4}), 1e-12);
         assertEquals(0.0, LoadMetrics.maxVio(new long[] {0, 0, 0}));
         assertEquals(0.0, LoadMetrics.maxVio(new long[] {5, 5}));

@@ -30,27 +30,27 @@ class RoutingConfigTest {
     }
 
     @Test
-    void groupsMustSplitExperts() {  // spec §k #7
+    void groupsMustSplitExperts() {  // docs/specification.md §k #7
         var e = assertThrows(InvalidConfigException.class, () -> RoutingConfig.builder().experts(10).groups(4).topkGroups(2).topk(2).build());
         assertTrue(e.getMessage().contains("N=10") && e.getMessage().contains("G=4"), e.getMessage());
     }
 
     @Test
-    void groupSmallerThanJIsRejected() {  // spec §k #7
+    void groupSmallerThanJIsRejected() {  // docs/specification.md §k #7
         var e = assertThrows(InvalidConfigException.class,
                 () -> RoutingConfig.builder().experts(16).groups(8).topkGroups(4).topk(8).groupTopJ(3).build());
         assertTrue(e.getMessage().contains("J=3") && e.getMessage().contains("§k #7"), e.getMessage());
     }
 
     @Test
-    void keptGroupsMustHoldKExperts() {  // spec §k #8
+    void keptGroupsMustHoldKExperts() {  // docs/specification.md §k #8
         var e = assertThrows(InvalidConfigException.class,
                 () -> RoutingConfig.builder().experts(64).groups(8).topkGroups(1).topk(9).groupTopJ(2).build());
         assertTrue(e.getMessage().contains("K"), e.getMessage());
     }
 
     @Test
-    void kNotMultipleOfMNeedsExplicitJ() {  // spec §k #6
+    void kNotMultipleOfMNeedsExplicitJ() {  // docs/specification.md §k #6
         var e = assertThrows(InvalidConfigException.class,
                 () -> RoutingConfig.builder().experts(160).groups(8).topkGroups(3).topk(8).build());
         assertTrue(e.getMessage().contains("§k #6"), e.getMessage());
@@ -59,7 +59,7 @@ class RoutingConfigTest {
     }
 
     @Test
-    void mMayEqualGButNotExceedIt() {  // spec §k #9
+    void mMayEqualGButNotExceedIt() {  // docs/specification.md §k #9
         RoutingConfig noLimit = RoutingConfig.builder().experts(64).groups(8).topkGroups(8).topk(8).build();
         assertFalse(noLimit.groupLimited());
         assertThrows(InvalidConfigException.class, () -> RoutingConfig.builder().experts(64).groups(8).topkGroups(9).topk(8).build());
