@@ -93,25 +93,6 @@ MOE_HD bool is_finite(float v) { return (float_to_bits(v) & 0x7f800000u) != 0x7f
 
 MOE_HD float abs_f(float v) { return bits_to_float(float_to_bits(v) & 0x7fffffffu); }
 
-// Offer (v, idx) to a descending top-k list; candidates arrive in increasing idx, so a strict '>'
-// keeps ties in favour of the lower index.
-MOE_HD void topk_offer(float* tv, int32_t* ti, int k, int& count, float v, int32_t idx) {
-    int pos;
-    if (count < k) {
-        pos = count++;
-    } else {
-        if (!(v > tv[k - 1])) return;
-        pos = k - 1;
-    }
-    while (pos > 0 && v > tv[pos - 1]) {
-        tv[pos] = tv[pos - 1];
-        ti[pos] = ti[pos - 1];
-        --pos;
-    }
-    tv[pos] = v;
-    ti[pos] = idx;
-}
-
 // moe_gate_config_check (moe.h), shared by the CPU and CUDA libraries.
 MOE_HD int32_t check_config(const moe_gate_config* c) {
     if (c == nullptr) return MOE_STATUS_NULL_POINTER;
