@@ -57,7 +57,7 @@ if(PTX_DIR)
       "fp8_gemm_wgmma_tma.ptx|setmaxnreg\\.inc\\.sync\\.aligned"
       "fp8_gemm_wgmma_tma.ptx|setmaxnreg\\.dec\\.sync\\.aligned"
       "fp8_gemm_wgmma_tma.ptx|mbarrier\\.try_wait\\.parity"
-      "hopper.ptx|wgmma_image_flag[^=\n]*= 1;")
+      "hopper.ptx|wgmma_image_flagE = 1")
   set(missing "")
   foreach(req IN LISTS required)
     string(REPLACE "|" ";" parts "${req}")
