@@ -161,16 +161,19 @@ class CudaFp8Test {
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(m + 3L * n + k);
         QuantizedTensor a = CudaGemmHostTest.random(rnd, m, k, Fp8Block.ROW_1X128, true);
         QuantizedTensor b = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        QuantizedTensor b2 = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        int maxM = m / 4;
+        assertTmaGivesTheWgmmaKernelsBits(a, b, new int[] {0, 1, m / 2, m / 2, m}, ExpertWeights.of(java.util.List.of(b, b2, b, b2)),
+                CudaGemmHostTest.random(rnd, 4 * maxM, k, Fp8Block.ROW_1X128, true), maxM, new int[] {maxM, 0, maxM / 3, 1});
+    }
+
+    /** Dense (a x b), contiguous (a by offsets) and masked (am by counts), each against the same weights w. */
+    private static void assertTmaGivesTheWgmmaKernelsBits(QuantizedTensor a, QuantizedTensor b, int[] offsets, ExpertWeights w,
+            QuantizedTensor am, int maxM, int[] counts) {
         Fp8Gemm tma = onKernel(CudaGemmKernel.WGMMA_TMA);
         Fp8Gemm plain = onKernel(CudaGemmKernel.WGMMA);
         assertArrayEquals(plain.gemm(a, b), tma.gemm(a, b), "dense");
-        int[] offsets = {0, 1, m / 2, m / 2, m};
-        QuantizedTensor b2 = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
-        ExpertWeights w = ExpertWeights.of(java.util.List.of(b, b2, b, b2));
         assertArrayEquals(plain.groupedContiguous(a, offsets, w), tma.groupedContiguous(a, offsets, w), "contiguous");
-        int maxM = m / 4;
-        QuantizedTensor am = CudaGemmHostTest.random(rnd, 4 * maxM, k, Fp8Block.ROW_1X128, true);
-        int[] counts = {maxM, 0, maxM / 3, 1};
         assertArrayEquals(plain.groupedMasked(am, maxM, counts, w), tma.groupedMasked(am, maxM, counts, w), "masked");
     }
 
@@ -188,20 +191,13 @@ class CudaFp8Test {
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(m + 5L * n + k);
         QuantizedTensor a = CudaGemmHostTest.random(rnd, m, k, Fp8Block.ROW_1X128, true);
         QuantizedTensor b = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
-        Fp8Gemm tma = onKernel(CudaGemmKernel.WGMMA_TMA);
-        Fp8Gemm plain = onKernel(CudaGemmKernel.WGMMA);
-        assertArrayEquals(plain.gemm(a, b), tma.gemm(a, b), "dense");
-        // 8 experts of 512 rows (the last one short): 8 x 4 row tiles x 32 column tiles
-        int[] offsets = {0, 512, 1024, 1536, 2048, 2560, 3072, 3584, m};
+        // 8 experts of 512 rows (the last one 512 or 576): 8 x 4 or 5 row tiles x 32 column tiles
         List<QuantizedTensor> experts = new ArrayList<>();
         for (int e = 0; e < 8; e++) {
             experts.add(e % 2 == 0 ? b : CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false));
         }
-        ExpertWeights w = ExpertWeights.of(experts);
-        assertArrayEquals(plain.groupedContiguous(a, offsets, w), tma.groupedContiguous(a, offsets, w), "contiguous");
-        int[] counts = {512, 0, 511, 1, 129, 512, 300, 512};
-        QuantizedTensor am = CudaGemmHostTest.random(rnd, 8 * 512, k, Fp8Block.ROW_1X128, true);
-        assertArrayEquals(plain.groupedMasked(am, 512, counts, w), tma.groupedMasked(am, 512, counts, w), "masked");
+        assertTmaGivesTheWgmmaKernelsBits(a, b, new int[] {0, 512, 1024, 1536, 2048, 2560, 3072, 3584, m}, ExpertWeights.of(experts),
+                CudaGemmHostTest.random(rnd, 8 * 512, k, Fp8Block.ROW_1X128, true), 512, new int[] {512, 0, 511, 1, 129, 512, 300, 512});
     }
 
     /** Every tensor-core kernel's grouped layouts: contiguous equals dense when every expert has the same weights; masked too. */
