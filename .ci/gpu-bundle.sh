@@ -38,8 +38,9 @@ fi
 shopt -s nullglob
 for jar in bindings/target/*.jar java-src/target/*.jar "$deps"/*.jar; do
   case "$(basename "$jar")" in
-    # the console launcher brings its own JUnit; a second copy could only disagree with it
-    junit-*|opentest4j-*|apiguardian-*|*-sources.jar|*-javadoc.jar|original-*.jar) ;;
+    # the console launcher brings its own JUnit (a second copy could only disagree with it); the shaded CLI
+    # jar repeats the classes of the others
+    junit-*|opentest4j-*|apiguardian-*|*-sources.jar|*-javadoc.jar|original-*.jar|*-cli.jar) ;;
     *) cp -p "$jar" "$out/lib/" ;;
   esac
 done
