@@ -27,5 +27,20 @@ int32_t require_tensor_cores(int32_t device);
 // nothing else), else MOE_STATUS_UNSUPPORTED_GPU.
 int32_t require_hopper(int32_t device);
 
+// *present: whether the image this library's driver loads for `device` is the sm_90a one, whose Hopper
+// kernels are real (a plain sm_90 image loads on the same devices, with every wgmma kernel a trap). Read
+// from the device once per device, then cached (hopper.cu).
+int32_t wgmma_image_present(int32_t device, bool* present);
+
+// Selects `device`; MOE_STATUS_OK when it runs the Hopper kernels (compute capability 9.0 and the sm_90a
+// image present), MOE_STATUS_UNSUPPORTED_GPU when not.
+int32_t require_wgmma(int32_t device);
+
+// The CUDA driver's version (cudaDriverGetVersion: 1000 major + 10 minor, 0 without a driver) and the
+// version of the runtime linked into this library (cudaRuntimeGetVersion). The static CUDA 13 runtime
+// needs a driver of at least 13000 (R580); an older one fails every call with
+// cudaErrorInsufficientDriver (35).
+void versions(int32_t* driver, int32_t* runtime);
+
 }  // namespace cuda
 }  // namespace moe

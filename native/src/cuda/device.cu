@@ -24,6 +24,22 @@ const char* device_name(int32_t device, const char* name) {
 
 }  // namespace
 
+namespace moe {
+namespace cuda {
+
+void versions(int32_t* driver, int32_t* runtime) {
+    int d = 0;
+    int r = 0;
+    if (cudaDriverGetVersion(&d) != cudaSuccess) d = 0;
+    if (cudaRuntimeGetVersion(&r) != cudaSuccess) r = 0;
+    (void)cudaGetLastError();
+    *driver = d;
+    *runtime = r;
+}
+
+}  // namespace cuda
+}  // namespace moe
+
 #pragma GCC visibility push(default)
 extern "C" {
 

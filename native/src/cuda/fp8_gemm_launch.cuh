@@ -21,9 +21,14 @@ int32_t gemm_wgmma(const fp8gemm::Call& c);
 // describe run gemm_wgmma, which gives the same bits.
 int32_t gemm_wgmma_tma(const fp8gemm::Call& c);
 
-// Selects `device`; MOE_STATUS_OK when it runs the TMA-fed kernel (compute capability 9.0, sm_90a code in
-// this build).
+// Selects `device`; MOE_STATUS_OK when it runs the TMA-fed kernel: require_wgmma (compute capability 9.0 and
+// the sm_90a image, read from the device).
 int32_t require_wgmma_tma(int32_t device);
+
+// Caps the blocks of every later persistent launch (0: one per SM, the default), so that each block walks
+// many tiles: the ring carried over from tile to tile, the raster order, the producer running ahead into
+// the next tile. Until called, the environment variable MOE_CUDA_GRID_CAP (a positive integer) sets it.
+void set_persistent_grid_cap(int64_t blocks);
 
 // One persistent launch over s's tiles on `stream`: the tensor maps of s's A and B (num_groups: the
 // launch's experts, for the grouped layouts) are made on the host, then the kernel is enqueued. K must

@@ -57,31 +57,10 @@ __global__ void __launch_bounds__(wg::kThreads) masked_wgmma_kernel(g::Problem b
 
 int64_t tiles(int64_t v, int64_t t) { return (v + t - 1) / t; }
 
-// MOE_STATUS_OK when the kernel was built as sm_90a code, which is what this device will load: a library
-// built without 90a would JIT older PTX, whose kernel body is __trap().
-int32_t require_wgmma_binary() {
-    cudaFuncAttributes attr{};
-    if (const int32_t s = moe::cuda::fail(cudaFuncGetAttributes(&attr, gemm_wgmma_kernel)); s != MOE_STATUS_OK) return s;
-    return attr.binaryVersion == 90 && attr.ptxVersion >= 90 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
-}
-
-// Device, capability and binary checks of every wgmma entry.
-int32_t require_wgmma(int32_t device) {
-    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
-    if (const int32_t st = moe::cuda::require_hopper(device); st != MOE_STATUS_OK) return st;
-    return require_wgmma_binary();
-}
-
 }  // namespace
 
 namespace moe {
 namespace cuda {
-
-int32_t require_hopper(int32_t device) {
-    int cc = 0;
-    if (const int32_t s = compute_capability(device, &cc); s != MOE_STATUS_OK) return s;
-    return cc == 90 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
-}
 
 int32_t gemm_wgmma(const g::Call& c) {
     const cudaStream_t st = static_cast<cudaStream_t>(c.stream);

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 
 #include "../shared/fp8_gemm_wgmma_pipeline.cuh"
 #include "cuda_status.cuh"
@@ -39,19 +41,54 @@ __device__ __forceinline__ void mbar_init(uint32_t bar, uint32_t count) {
     asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
 }
 
-__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+__device__ __forceinline__ bool mbar_try_wait(uint32_t bar, uint32_t parity) {
     uint32_t done = 0;
-    do {
-        asm volatile(
-            "{\n"
-            ".reg .pred p;\n"
-            "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-            "selp.u32 %0, 1, 0, p;\n"
-            "}\n"
-            : "=r"(done)
-            : "r"(bar), "r"(parity)
-            : "memory");
-    } while (done == 0);
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+        "selp.u32 %0, 1, 0, p;\n"
+        "}\n"
+        : "=r"(done)
+        : "r"(bar), "r"(parity)
+        : "memory");
+    return done != 0;
+}
+
+#if defined(MOE_CUDA_DEBUG_WAITS)
+constexpr uint64_t kWaitLimitNs = 2000000000ull;  // a wait this long is a hang: a wrong parity, count or byte total
+
+__device__ __forceinline__ uint64_t global_ns() {
+    uint64_t t;
+    asm volatile("mov.u64 %0, %%globaltimer;\n" : "=l"(t));
+    return t;
+}
+#endif
+
+// Waits until the phase of `parity` of the barrier completed. With MOE_CUDA_DEBUG_WAITS the wait is
+// bounded: past ~2 s the waiter (role 0 the producer, 1.. the consumer warpgroups; which barrier, stage,
+// parity, tile) is printed and the kernel traps, so a broken hand-off ends the launch with an error
+// instead of hanging the device.
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity, const char* which, int role, uint32_t stage,
+                                          int64_t tile) {
+#if defined(MOE_CUDA_DEBUG_WAITS)
+    const uint64_t start = global_ns();
+    while (!mbar_try_wait(bar, parity)) {
+        if (global_ns() - start > kWaitLimitNs) {
+            printf("moe: mbarrier wait timed out: block %d thread %d role %d (%s) barrier %s stage %u parity %u tile %lld\n",
+                   static_cast<int>(blockIdx.x), static_cast<int>(threadIdx.x), role, role == 0 ? "producer" : "consumer",
+                   which, stage, parity, static_cast<long long>(tile));
+            __trap();
+        }
+    }
+#else
+    (void)which;
+    (void)role;
+    (void)stage;
+    (void)tile;
+    while (!mbar_try_wait(bar, parity)) {
+    }
+#endif
 }
 
 __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
@@ -77,13 +114,16 @@ struct DeviceOps {
     const CUtensorMap* map_b;
     int tid;        // within the warpgroup
     wg::Lane lane;
+    int role;           // warpgroup: 0 the producer, 1.. the consumers
+    int64_t tile = -1;  // the tile being worked on (reported by a timed-out wait)
 
     __device__ uint32_t full(uint32_t st) const { return smem + pp::kBarrierOffset + 8 * st; }
     __device__ uint32_t empty(uint32_t st) const { return smem + pp::kBarrierOffset + 8 * (pp::kStages + st); }
     __device__ uint32_t stage(uint32_t st) const { return smem + st * pp::kStageBytes; }
 
-    __device__ void wait_empty(uint32_t st, uint32_t parity) { mbar_wait(empty(st), parity); }
-    __device__ void wait_full(uint32_t st, uint32_t parity) { mbar_wait(full(st), parity); }
+    __device__ void begin_tile(int64_t t) { tile = t; }
+    __device__ void wait_empty(uint32_t st, uint32_t parity) { mbar_wait(empty(st), parity, "empty", role, st, tile); }
+    __device__ void wait_full(uint32_t st, uint32_t parity) { mbar_wait(full(st), parity, "full", role, st, tile); }
 
     __device__ void load(uint32_t st, int64_t a_row, int64_t b_row, int64_t k0) {
         mbar_arrive_expect_tx(full(st), pp::kStageBytes);
@@ -123,7 +163,7 @@ __global__ void __launch_bounds__(pp::kThreads, 1)
     const uint32_t raw = smem_u32(smem_raw);
     const uint32_t base = raw + (wg::kSmemAlign - raw % wg::kSmemAlign) % wg::kSmemAlign;
     const int warpgroup = static_cast<int>(threadIdx.x) / 128;
-    DeviceOps ops{base, &map_a, &map_b, static_cast<int>(threadIdx.x) % 128, {}};
+    DeviceOps ops{base, &map_a, &map_b, static_cast<int>(threadIdx.x) % 128, {}, warpgroup};
     if (threadIdx.x == 0) {
         for (uint32_t st = 0; st < pp::kStages; ++st) {
             mbar_init(ops.full(st), 1);
@@ -208,10 +248,34 @@ bool tma_describable(const uint8_t* a, const uint8_t* b, int64_t a_rows, int64_t
     return k > 0 && k % 16 == 0 && aligned(a) && aligned(b) && a_rows < INT32_MAX && b_rows < INT32_MAX && k < INT32_MAX;
 }
 
+// The persistent grid's cap: -1 not read yet, 0 none, else at most that many blocks.
+std::atomic<int64_t> grid_cap{-1};
+
+// Blocks of a persistent launch over `tiles` tiles: one per SM, no more than there are tiles, and no more
+// than the cap (set_persistent_grid_cap, else the environment variable MOE_CUDA_GRID_CAP, read at the first
+// launch), with which a small grid makes each block walk many tiles.
+int64_t persistent_blocks(int64_t tiles, int sms) {
+    int64_t cap = grid_cap.load(std::memory_order_relaxed);
+    if (cap < 0) {
+        const char* v = std::getenv("MOE_CUDA_GRID_CAP");
+        char* end = nullptr;
+        const long long parsed = v != nullptr ? std::strtoll(v, &end, 10) : 0;
+        cap = v != nullptr && end != v && *end == '\0' && parsed > 0 ? parsed : 0;
+        int64_t unset = -1;
+        grid_cap.compare_exchange_strong(unset, cap, std::memory_order_relaxed);
+        cap = grid_cap.load(std::memory_order_relaxed);
+    }
+    int64_t blocks = tiles < sms ? tiles : sms;
+    if (cap > 0 && blocks > cap) blocks = cap;
+    return blocks;
+}
+
 }  // namespace
 
 namespace moe {
 namespace cuda {
+
+void set_persistent_grid_cap(int64_t blocks) { grid_cap.store(blocks > 0 ? blocks : 0, std::memory_order_relaxed); }
 
 int32_t wgmma_tma_launch(int32_t device, cudaStream_t stream, const pp::Schedule& s, int64_t num_groups) {
     CUtensorMap map_a{}, map_b{};
@@ -219,7 +283,7 @@ int32_t wgmma_tma_launch(int32_t device, cudaStream_t stream, const pp::Schedule
     if (const int32_t st = make_map(&map_b, s.base.b, pp::b_rows(s, num_groups), s.base.k); st != MOE_STATUS_OK) return st;
     int sms = 0;
     if (const int32_t st = prepare(device, &sms); st != MOE_STATUS_OK) return st;
-    const int64_t grid = pp::tiles(s) < sms ? pp::tiles(s) : sms;
+    const int64_t grid = persistent_blocks(pp::tiles(s), sms);
     gemm_tma_kernel<<<static_cast<unsigned>(grid), pp::kThreads, kDynamicSmem, stream>>>(map_a, map_b, s);
     return moe::cuda::fail(cudaGetLastError());
 }
@@ -251,13 +315,7 @@ int32_t gemm_wgmma_tma(const g::Call& c) {
     }
 }
 
-int32_t require_wgmma_tma(int32_t device) {
-    if (const int32_t st = moe::cuda::select_device(device); st != MOE_STATUS_OK) return st;
-    if (const int32_t st = moe::cuda::require_hopper(device); st != MOE_STATUS_OK) return st;
-    cudaFuncAttributes attr{};
-    if (const int32_t s = moe::cuda::fail(cudaFuncGetAttributes(&attr, gemm_tma_kernel)); s != MOE_STATUS_OK) return s;
-    return attr.binaryVersion == 90 ? MOE_STATUS_OK : MOE_STATUS_UNSUPPORTED_GPU;
-}
+int32_t require_wgmma_tma(int32_t device) { return require_wgmma(device); }
 
 }  // namespace cuda
 }  // namespace moe

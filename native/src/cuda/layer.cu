@@ -75,9 +75,10 @@ __global__ void __launch_bounds__(L::kThreads) gather_kernel(L::Shape s, const u
 }
 
 // blockIdx.x walks the worst-case row tiles (R / 64 + N); tiles past the last exit at once. TC: the
-// tensor-core tile (128 threads) instead of the exact CUDA-core one (256).
+// tensor-core tile (128 threads) instead of the exact CUDA-core one (256). One block per SM as the bound:
+// with the default, ptxas caps the exact tile at 80 registers and spills.
 template <bool TC>
-__global__ void __launch_bounds__(TC ? moe::fp8mma::kThreads : g::kThreads) grouped_kernel(g::Problem base, const int64_t* offsets,
+__global__ void __launch_bounds__(TC ? moe::fp8mma::kThreads : g::kThreads, 1) grouped_kernel(g::Problem base, const int64_t* offsets,
                                                                                          const int64_t* tiles, int64_t n_groups) {
     g::Problem p;
     int64_t row0;

@@ -22,6 +22,14 @@
 #define MOE_HD_LOCAL static inline
 #endif
 
+// Before a loop with a compile-time trip count whose arrays must stay in registers on the device (an
+// indexed accumulator array that is not fully unrolled lives in local memory); nothing on the host.
+#if defined(__CUDA_ARCH__)
+#define MOE_UNROLL _Pragma("unroll")
+#else
+#define MOE_UNROLL
+#endif
+
 namespace moe {
 
 MOE_HD_LOCAL uint32_t float_to_bits(float f) {

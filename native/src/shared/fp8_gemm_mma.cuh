@@ -50,8 +50,11 @@ struct Lane {
 };
 
 MOE_HD void clear(Lane& l) {
+    MOE_UNROLL
     for (int i = 0; i < kMi; ++i)
+        MOE_UNROLL
         for (int j = 0; j < kNi; ++j)
+            MOE_UNROLL
             for (int r = 0; r < 4; ++r) {
                 l.part[i][j][r] = 0.0f;
                 l.acc[i][j][r] = 0.0f;
@@ -87,9 +90,15 @@ MOE_HD void stage(const Problem& p, int64_t row0, int64_t col0, int64_t k0, int 
     }
 }
 
+// Four codes at a 4-byte aligned shared-memory address (rows are kStride bytes, fragment columns multiples
+// of 4), byte j in bits 8j..8j+7: one 32-bit shared load on the device (little-endian, like the host).
 MOE_HD uint32_t u32_at(const uint8_t* p) {
+#if defined(__CUDA_ARCH__)
+    return *reinterpret_cast<const uint32_t*>(p);
+#else
     return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
            (static_cast<uint32_t>(p[3]) << 24);
+#endif
 }
 
 // Phase 2a: the A fragment of m16 tile mi of warp row wm, k32 step kk.
@@ -142,8 +151,11 @@ MOE_HD int out_col(int w, int ni, int lane, int reg) { return (w % 2) * 32 + ni 
 // Phase 3 (end of chunk ch): acc += part * (sa * sb), then fresh chunk sums.
 MOE_HD void promote(const Problem& p, int64_t row0, int64_t col0, int64_t ch, int w, int lane, Lane& l) {
     const int64_t kc = fp8gemm::chunks(p.k);
+    MOE_UNROLL
     for (int mi = 0; mi < kMi; ++mi)
+        MOE_UNROLL
         for (int ni = 0; ni < kNi; ++ni)
+            MOE_UNROLL
             for (int reg = 0; reg < 4; ++reg) {
                 const int64_t r = row0 + out_row(w, mi, lane, reg);
                 const int64_t c = col0 + out_col(w, ni, lane, reg);
@@ -156,8 +168,11 @@ MOE_HD void promote(const Problem& p, int64_t row0, int64_t col0, int64_t ch, in
 
 // Phase 4: the lane's outputs that exist.
 MOE_HD void store(const Problem& p, int64_t row0, int64_t col0, int w, int lane, const Lane& l) {
+    MOE_UNROLL
     for (int mi = 0; mi < kMi; ++mi)
+        MOE_UNROLL
         for (int ni = 0; ni < kNi; ++ni)
+            MOE_UNROLL
             for (int reg = 0; reg < 4; ++reg) {
                 const int64_t r = row0 + out_row(w, mi, lane, reg);
                 const int64_t c = col0 + out_col(w, ni, lane, reg);
@@ -213,21 +228,31 @@ __device__ inline void run_tile_mma(const Problem& p, int64_t row0, int64_t col0
         __syncthreads();  // the previous chunk is consumed (and the lut written)
         stage(p, row0, col0, ch * kChunk, tid, as, bs);
         __syncthreads();
+        MOE_UNROLL
         for (int kk = 0; kk < kChunk / 32; ++kk) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
             uint32_t a[kMi][4];
             uint32_t b[kNi][2];
+            MOE_UNROLL
             for (int mi = 0; mi < kMi; ++mi) frag_a(as, w / 2, mi, kk, lane, a[mi]);
+            MOE_UNROLL
             for (int ni = 0; ni < kNi; ++ni) frag_b(bs, w % 2, ni, kk, lane, b[ni]);
+            MOE_UNROLL
             for (int mi = 0; mi < kMi; ++mi)
+                MOE_UNROLL
                 for (int ni = 0; ni < kNi; ++ni) mma_e4m3(l.part[mi][ni], a[mi], b[ni]);
 #else
+            MOE_UNROLL
             for (int h = 0; h < 2; ++h) {
                 uint32_t a[kMi][4];
                 uint32_t b[kNi][2];
+                MOE_UNROLL
                 for (int mi = 0; mi < kMi; ++mi) frag_a_bf16(as, lut, w / 2, mi, kk, h, lane, a[mi]);
+                MOE_UNROLL
                 for (int ni = 0; ni < kNi; ++ni) frag_b_bf16(bs, lut, w % 2, ni, kk, h, lane, b[ni]);
+                MOE_UNROLL
                 for (int mi = 0; mi < kMi; ++mi)
+                    MOE_UNROLL
                     for (int ni = 0; ni < kNi; ++ni) mma_bf16(l.part[mi][ni], a[mi], b[ni]);
             }
 #endif

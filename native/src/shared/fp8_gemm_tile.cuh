@@ -48,7 +48,9 @@ struct Accum {
 };
 
 MOE_HD void clear(Accum& t) {
+    MOE_UNROLL
     for (int i = 0; i < kSub; ++i)
+        MOE_UNROLL
         for (int j = 0; j < kSub; ++j) {
             t.part[i][j] = 0.0f;
             t.acc[i][j] = 0.0f;
@@ -78,9 +80,13 @@ MOE_HD void compute(int tid, int klen, const float (*as)[kBm], const float (*bs)
     for (int kk = 0; kk < klen; ++kk) {
         float av[kSub];
         float bv[kSub];
+        MOE_UNROLL
         for (int i = 0; i < kSub; ++i) av[i] = as[kk][ty + 16 * i];
+        MOE_UNROLL
         for (int j = 0; j < kSub; ++j) bv[j] = bs[kk][tx + 16 * j];
+        MOE_UNROLL
         for (int i = 0; i < kSub; ++i)
+            MOE_UNROLL
             for (int j = 0; j < kSub; ++j) t.part[i][j] = t.part[i][j] + av[i] * bv[j];
     }
 }
@@ -90,9 +96,11 @@ MOE_HD void promote(const Problem& p, int64_t row0, int64_t col0, int64_t ch, in
     const int ty = tid / 16;
     const int tx = tid % 16;
     const int64_t kc = chunks(p.k);
+    MOE_UNROLL
     for (int i = 0; i < kSub; ++i) {
         const int64_t r = row0 + ty + 16 * i;
         const float sa = r < p.m ? p.sa[r * kc + ch] : 0.0f;
+        MOE_UNROLL
         for (int j = 0; j < kSub; ++j) {
             const int64_t c = col0 + tx + 16 * j;
             const float sb = c < p.n ? p.sb[(c / kChunk) * kc + ch] : 0.0f;
@@ -106,9 +114,11 @@ MOE_HD void promote(const Problem& p, int64_t row0, int64_t col0, int64_t ch, in
 MOE_HD void store(const Problem& p, int64_t row0, int64_t col0, int tid, const Accum& t) {
     const int ty = tid / 16;
     const int tx = tid % 16;
+    MOE_UNROLL
     for (int i = 0; i < kSub; ++i) {
         const int64_t r = row0 + ty + 16 * i;
         if (r >= p.m) continue;
+        MOE_UNROLL
         for (int j = 0; j < kSub; ++j) {
             const int64_t c = col0 + tx + 16 * j;
             if (c < p.n) p.c[r * p.n + c] = t.acc[i][j];

@@ -198,6 +198,7 @@ MOE_HD uint32_t stage_of(uint32_t i) { return i % kStages; }
 MOE_HD uint32_t parity_of(uint32_t i) { return (i / kStages) & 1u; }
 
 // The producer: for every chunk of every tile of block `first`, wait until the stage is free, then load.
+// ops.begin_tile(t) names the tile that the following waits belong to (for a hang's report);
 // ops.wait_empty(stage, parity); ops.load(stage, a_row, b_row, k0) arms the stage's full barrier with
 // kStageBytes and issues both boxes.
 template <class Ops>
@@ -206,6 +207,7 @@ MOE_HD void produce(Ops& ops, const Schedule& s, int64_t first, int64_t stride) 
     for (int64_t t = first; t < tiles(s); t += stride) {
         const Job j = job(s, t);
         if (!computes(j)) continue;
+        ops.begin_tile(t);
         for (int64_t ch = 0; ch < fp8gemm::chunks(j.p.k); ++ch, ++i) {
             ops.wait_empty(stage_of(i), parity_of(i) ^ 1u);
             ops.load(stage_of(i), j.a_row, j.b_row, ch * kChunk);
@@ -224,6 +226,7 @@ MOE_HD void consume(Ops& ops, const Schedule& s, int64_t first, int64_t stride, 
         const Job j = job(s, t);
         const int64_t row0 = j.row0 + w * kSlice;
         if (computes(j)) {
+            ops.begin_tile(t);
             ops.each([&](int, Lane& l) { clear(l); });
             for (int64_t ch = 0; ch < fp8gemm::chunks(j.p.k); ++ch, ++i) {
                 ops.each([&](int tid, Lane& l) { load_scales(j.p, row0, j.col0, ch, tid, l); });  // ahead of the wait

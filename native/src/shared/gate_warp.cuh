@@ -88,6 +88,22 @@ MOE_HD void phase_select(const Dims& d, const float* bias, float sum, int lane, 
     }
 }
 
+// The sum of the j best of v[0..ng) (larger value, then lower index), best first, as the reference adds
+// its sorted top-J: j selection rounds, each taking the best entry after the previous pick in that order.
+// No indexed array (a top-J buffer would live in local memory on the device), same values, same order.
+MOE_HD float top_j_sum(const float* v, int ng, int j) {
+    float sum = 0.0f;
+    Cand prev{bits_to_float(0x7f800000u), -1};  // +inf: every entry comes after it
+    for (int q = 0; q < j; ++q) {
+        Cand c = no_cand();
+        for (int i = 0; i < ng; ++i)
+            if (v[i] < prev.v || (v[i] == prev.v && i > prev.i)) c = better(c, Cand{v[i], i});
+        sum = q == 0 ? c.v : sum + c.v;
+        prev = c;
+    }
+    return sum;
+}
+
 // Phase 5 (group limit only): the scores of the lane's groups; keep cleared.
 MOE_HD void phase_group_scores(const Dims& d, int lane, const float* sel, float* gs, float* keep) {
     for (int g = lane; g < d.g; g += kLanes) {
@@ -97,12 +113,7 @@ MOE_HD void phase_group_scores(const Dims& d, int lane, const float* sel, float*
             score = v[0];
             for (int i = 1; i < d.ng; ++i) score = v[i] > score ? v[i] : score;
         } else {
-            float tv[kMaxTopJ];
-            int32_t ti[kMaxTopJ];
-            int c = 0;
-            for (int i = 0; i < d.ng; ++i) topk_offer(tv, ti, d.j, c, v[i], i);
-            score = tv[0];
-            for (int q = 1; q < d.j; ++q) score += tv[q];
+            score = top_j_sum(v, d.ng, d.j);
         }
         gs[g] = score;
         keep[g] = 0.0f;

@@ -162,17 +162,43 @@ class CudaFp8Test {
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(m + 3L * n + k);
         QuantizedTensor a = CudaGemmHostTest.random(rnd, m, k, Fp8Block.ROW_1X128, true);
         QuantizedTensor b = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        QuantizedTensor b2 = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        int maxM = m / 4;
+        assertTmaGivesTheWgmmaKernelsBits(a, b, new int[] {0, 1, m / 2, m / 2, m}, ExpertWeights.of(java.util.List.of(b, b2, b, b2)),
+                CudaGemmHostTest.random(rnd, 4 * maxM, k, Fp8Block.ROW_1X128, true), maxM, new int[] {maxM, 0, maxM / 3, 1});
+    }
+
+    /** Dense (a x b), contiguous (a by offsets) and masked (am by counts), each against the same weights w. */
+    private static void assertTmaGivesTheWgmmaKernelsBits(QuantizedTensor a, QuantizedTensor b, int[] offsets, ExpertWeights w,
+            QuantizedTensor am, int maxM, int[] counts) {
         Fp8Gemm tma = onKernel(CudaGemmKernel.WGMMA_TMA);
         Fp8Gemm plain = onKernel(CudaGemmKernel.WGMMA);
         assertArrayEquals(plain.gemm(a, b), tma.gemm(a, b), "dense");
-        int[] offsets = {0, 1, m / 2, m / 2, m};
-        QuantizedTensor b2 = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
-        ExpertWeights w = ExpertWeights.of(java.util.List.of(b, b2, b, b2));
         assertArrayEquals(plain.groupedContiguous(a, offsets, w), tma.groupedContiguous(a, offsets, w), "contiguous");
-        int maxM = m / 4;
-        QuantizedTensor am = CudaGemmHostTest.random(rnd, 4 * maxM, k, Fp8Block.ROW_1X128, true);
-        int[] counts = {maxM, 0, maxM / 3, 1};
         assertArrayEquals(plain.groupedMasked(am, maxM, counts, w), tma.groupedMasked(am, maxM, counts, w), "masked");
+    }
+
+    /**
+     * At least 1024 output tiles of 128 x 128 per launch, so every persistent block (one per SM, fewer under
+     * MOE_CUDA_GRID_CAP, which the GPU run's gridcap phase sets) walks many tiles: the ring of stages
+     * carries over from tile to tile (one or two chunks per tile, fewer than the stages, so the producer
+     * runs ahead into the next tiles), raster bands end inside a block's walk, and the last band is
+     * partial. The TMA kernel must still give the single-warpgroup kernel's bits, dense and grouped.
+     */
+    @Tag("large")  // left out of the compute-sanitizer runs, where it would take minutes
+    @ParameterizedTest(name = "wgmma with TMA over many tiles per block, m={0} n={1} k={2}")
+    @org.junit.jupiter.params.provider.CsvSource({"4096, 4096, 128", "4160, 4096, 256"})
+    void wgmmaTmaOverManyTilesPerBlockGivesTheWgmmaKernelsBits(int m, int n, int k) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(m + 5L * n + k);
+        QuantizedTensor a = CudaGemmHostTest.random(rnd, m, k, Fp8Block.ROW_1X128, true);
+        QuantizedTensor b = CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false);
+        // 8 experts of 512 rows (the last one 512 or 576): 8 x 4 or 5 row tiles x 32 column tiles
+        List<QuantizedTensor> experts = new ArrayList<>();
+        for (int e = 0; e < 8; e++) {
+            experts.add(e % 2 == 0 ? b : CudaGemmHostTest.random(rnd, n, k, Fp8Block.TILE_128X128, false));
+        }
+        assertTmaGivesTheWgmmaKernelsBits(a, b, new int[] {0, 512, 1024, 1536, 2048, 2560, 3072, 3584, m}, ExpertWeights.of(experts),
+                CudaGemmHostTest.random(rnd, 8 * 512, k, Fp8Block.ROW_1X128, true), 512, new int[] {512, 0, 511, 1, 129, 512, 300, 512});
     }
 
     /** Every tensor-core kernel's grouped layouts: contiguous equals dense when every expert has the same weights; masked too. */

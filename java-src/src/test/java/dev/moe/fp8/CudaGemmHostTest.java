@@ -122,7 +122,11 @@ class CudaGemmHostTest {
      * tiles. A wait on the wrong barrier parity reads an unfilled (NaN) or stale stage, or deadlocks.
      */
     @ParameterizedTest(name = "wgmma pipeline m={0} n={1} k={2}")
-    @CsvSource({"1, 1, 1", "63, 65, 31", "130, 7, 1000", "300, 260, 384", "520, 130, 256", "129, 129, 40"})
+    // 1157 x 260, k 128: 30 tiles on the twin's 3 blocks (10 each, one chunk per tile: the producer runs
+    // several tiles ahead of the consumers), raster bands of 8 + 2 row tiles. 4096 x 4096: the 1024 tiles of
+    // the GPU test, each block walking 341 of them (the GPU run's gridcap phase: the same 3 blocks).
+    @CsvSource({"1, 1, 1", "63, 65, 31", "130, 7, 1000", "300, 260, 384", "520, 130, 256", "129, 129, 40", "1157, 260, 128",
+        "4096, 4096, 128"})
     void hostRunOfThePipelinedWgmmaKernelEqualsTheReferenceBitForBit(int m, int n, int k) {
         SplittableRandom rnd = new SplittableRandom(m * 19L + n * 11L + k);
         QuantizedTensor a = random(rnd, m, k, Fp8Block.ROW_1X128, true);
