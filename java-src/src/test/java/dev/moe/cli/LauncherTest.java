@@ -31,6 +31,7 @@ class LauncherTest {
         Files.createDirectories(root.resolve(".mvn"));
         Files.copy(repo.resolve("moe"), root.resolve("moe"));
         Files.copy(repo.resolve(".mvn/find-jdk.sh"), root.resolve(".mvn/find-jdk.sh"));
+        Files.copy(repo.resolve(".mvn/launcher-build.sh"), root.resolve(".mvn/launcher-build.sh"));
         Files.createDirectories(root.resolve("java-src/target"));
         Files.writeString(root.resolve("java-src/target/moe-routing-0.0.0-cli.jar"), "");  // newer than any source: no build
         return root;
