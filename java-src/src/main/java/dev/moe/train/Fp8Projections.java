@@ -53,40 +53,44 @@ final class Fp8Projections implements Projections {
     /** The routed experts' forward on the library's grouped GEMM: one call over all experts' rows. */
     @Override
     public void forwardGrouped(float[] x, int[] offsets, int in, float[] p, int w, int out, float[] y) {
-        int rows = offsets[offsets.length - 1];
-        if (rows == 0) {
-            return;
-        }
-        int experts = offsets.length - 1;
-        QuantizedTensor a = quantizer.quantize(Arrays.copyOf(x, rows * in), rows, in, Fp8Block.ROW_1X128, false);
-        ExpertWeights ew = grouped.computeIfAbsent(w, o -> {
-            List<QuantizedTensor> list = new ArrayList<>(experts);
-            for (int e = 0; e < experts; e++) {
-                int from = o + e * out * in;
-                list.add(quantizer.quantize(Arrays.copyOfRange(p, from, from + out * in), out, in, Fp8Block.TILE_128X128, false));
-            }
-            return ExpertWeights.of(list);
+        grouped(x, offsets, in, out, y, grouped, w, (o, e) -> {
+            int from = o + e * out * in;
+            return quantizer.quantize(Arrays.copyOfRange(p, from, from + out * in), out, in, Fp8Block.TILE_128X128, false);
         });
-        System.arraycopy(gemm.groupedContiguous(a, offsets, ew), 0, y, 0, rows * out);
     }
 
     /** The routed experts' activation gradient on the grouped GEMM, with each expert's Wᵀ. */
     @Override
     public void backwardInputGrouped(float[] dy, int[] offsets, int out, float[] p, int w, int in, float[] dx) {
+        grouped(dy, offsets, out, in, dx, groupedTransposed, w,
+                (o, e) -> quantizer.quantize(transpose(p, o + e * out * in, out, in), in, out, Fp8Block.TILE_128X128, false));
+    }
+
+    /** Expert e's weight operand [width, k] in 128×128 blocks, for the stack at parameter offset o. */
+    private interface ExpertOperand {
+        QuantizedTensor of(int o, int e);
+    }
+
+    /**
+     * dst rows of group e = src rows of group e (width k, quantised 1×128) times operand eᵀ (width n), on
+     * one grouped GEMM; the stacked operands are made once per parameter version and kept in cache.
+     */
+    private void grouped(float[] src, int[] offsets, int k, int n, float[] dst, Map<Integer, ExpertWeights> cache, int w,
+                         ExpertOperand operand) {
         int rows = offsets[offsets.length - 1];
         if (rows == 0) {
             return;
         }
         int experts = offsets.length - 1;
-        QuantizedTensor a = quantizer.quantize(Arrays.copyOf(dy, rows * out), rows, out, Fp8Block.ROW_1X128, false);
-        ExpertWeights ew = groupedTransposed.computeIfAbsent(w, o -> {
+        QuantizedTensor a = quantizer.quantize(Arrays.copyOf(src, rows * k), rows, k, Fp8Block.ROW_1X128, false);
+        ExpertWeights ew = cache.computeIfAbsent(w, o -> {
             List<QuantizedTensor> list = new ArrayList<>(experts);
             for (int e = 0; e < experts; e++) {
-                list.add(quantizer.quantize(transpose(p, o + e * out * in, out, in), in, out, Fp8Block.TILE_128X128, false));
+                list.add(operand.of(o, e));
             }
             return ExpertWeights.of(list);
         });
-        System.arraycopy(gemm.groupedContiguous(a, offsets, ew), 0, dx, 0, rows * in);
+        System.arraycopy(gemm.groupedContiguous(a, offsets, ew), 0, dst, 0, rows * n);
     }
 
     /** W [rows, cols] at offset o, transposed into a new [cols, rows] array. */

@@ -221,8 +221,8 @@ public final class Trainer {
                 balancer == null ? null : balancer.bias(0).clone());
     }
 
-    /** Sums gradients, loads and the loss sums over the processes. */
-    private void reduce(long[][] loads, double[] sums) {
+    /** Sums each layer's expert loads over the processes, in place, in one all-reduce. */
+    private void reduceLoads(long[][] loads) {
         int n = s.model().experts();
         long[] flat = new long[loads.length * n];
         for (int l = 0; l < loads.length; l++) {
@@ -232,6 +232,11 @@ public final class Trainer {
         for (int l = 0; l < loads.length; l++) {
             System.arraycopy(flat, l * n, loads[l], 0, n);
         }
+    }
+
+    /** Sums gradients, loads and the loss sums over the processes. */
+    private void reduce(long[][] loads, double[] sums) {
+        reduceLoads(loads);
         int auxLen = auxGate == null ? 0 : auxGate.length;
         double[] buf = new double[grad.length + auxLen + sums.length];
         for (int i = 0; i < grad.length; i++) {
@@ -308,14 +313,7 @@ public final class Trainer {
             }
         }
         if (comm.size() > 1) {
-            long[] flat = new long[loads.length * c.experts()];
-            for (int l = 0; l < loads.length; l++) {
-                System.arraycopy(loads[l], 0, flat, l * c.experts(), c.experts());
-            }
-            comm.allReduce(flat, Communicator.Reduction.SUM);
-            for (int l = 0; l < loads.length; l++) {
-                System.arraycopy(flat, l * c.experts(), loads[l], 0, c.experts());
-            }
+            reduceLoads(loads);
             comm.allReduceSum(sums);
         }
         return new Evaluation(sums[0] / sums[1], LoadMetrics.maxVio(loads), (long) sums[1], sums[2] / (sums[1] * c.layers()));
