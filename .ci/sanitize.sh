@@ -17,7 +17,7 @@ opts="detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:use_sigaltstack=0:h
 opts="$opts:log_path=target/asan-report"
 rm -f bindings/target/asan-report.* java-src/target/asan-report.*
 status=0
-./mvnw -B verify -pl bindings,java-src -DexcludedGroups=exhaustive,gpu,mpi -Dmoe.native.path="$root/$build/libmoe.so:$root/$build/libmoe_testkit.so" \
+./mvnw -B verify -pl bindings,java-src -DexcludedGroups=exhaustive,gpu,mpi,glibc-malloc -Dmoe.native.path="$root/$build/libmoe.so:$root/$build/libmoe_testkit.so" \
   -Dmoe.test.preload="$asan" -Dmoe.test.asan.options="$opts" \
   -Dmoe.test.ubsan.options="print_stacktrace=1:halt_on_error=1:log_path=target/asan-report" || status=$?
 for report in bindings/target/asan-report.* java-src/target/asan-report.*; do
