@@ -34,6 +34,13 @@ final class NativeHeap {
     /** The process-wide totals follow the last per-arena {@code </heap>}. */
     private static final Pattern TOTAL = Pattern.compile("<(total|system) type=\"(fast|rest|mmap|current)\"[^>]*? size=\"(\\d+)\"");
 
+    /**
+     * A sanitizer runtime preloaded into the process (AddressSanitizer's libasan and its kin) replaces
+     * malloc: glibc's malloc_info then describes a heap nobody uses, and glibc's free on the sanitizer's
+     * buffers aborts. Such a process has no glibc heap to report.
+     */
+    private static final boolean FOREIGN_ALLOCATOR = String.valueOf(System.getenv("LD_PRELOAD")).matches(".*lib[a-z]*san\\b.*");
+
     private NativeHeap() {}
 
     private static MethodHandle libc(String name, FunctionDescriptor fd) {
@@ -43,7 +50,7 @@ final class NativeHeap {
 
     /** {@return whether this C library reports its heap (glibc does)} */
     static boolean available() {
-        return OPEN_MEMSTREAM != null && MALLOC_INFO != null && FCLOSE != null && FREE != null;
+        return !FOREIGN_ALLOCATOR && OPEN_MEMSTREAM != null && MALLOC_INFO != null && FCLOSE != null && FREE != null;
     }
 
     /** {@return malloc'd bytes in use now, or empty where the C library cannot say} */
