@@ -49,11 +49,7 @@ interface Projections {
      * @param out     output width
      * @param y       output rows, width out
      */
-    default void forwardGrouped(float[] x, int[] offsets, int in, float[] p, int w, int out, float[] y) {
-        for (int e = 0; e + 1 < offsets.length; e++) {
-            forward(x, offsets[e] * in, offsets[e + 1] - offsets[e], in, p, w + e * out * in, out, y, offsets[e] * out);
-        }
-    }
+    void forwardGrouped(float[] x, int[] offsets, int in, float[] p, int w, int out, float[] y);
 
     /**
      * The activation gradient of {@link #forwardGrouped}: rows of dx are those rows of dy times W_e.
@@ -66,12 +62,7 @@ interface Projections {
      * @param in      input width
      * @param dx      receives the input gradient rows, width in
      */
-    default void backwardInputGrouped(float[] dy, int[] offsets, int out, float[] p, int w, int in, float[] dx) {
-        for (int e = 0; e + 1 < offsets.length; e++) {
-            backwardInput(dy, offsets[e] * out, offsets[e + 1] - offsets[e], out, p, w + e * out * in, in, dx,
-                    offsets[e] * in);
-        }
-    }
+    void backwardInputGrouped(float[] dy, int[] offsets, int out, float[] p, int w, int in, float[] dx);
 
     /** Tells cached copies of the weights that the parameters changed (after an optimizer step). */
     default void parametersChanged() {
