@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the training study (dev.moe.bench.TrainStudy) on the English text of Debian's "fortunes" package
 # and writes per-run CSVs, summary.csv, summary.md and plots under benchmarks/results/train-study/.
-# Arguments (optional): STEPS (default 1500), SEEDS (default 3), DIM (default 128). The full default
-# study is 8 arms x 3 seeds; time one run first with a small STEPS.
+# Arguments (optional): STEPS (default 1000), SEEDS (default 3), DIM (default 128). The full default
+# study is 10 arms x 3 seeds (about two hours on 2 cores); a stopped study continues where it
+# left off when started again.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/.mvn/find-jdk.sh"
@@ -25,4 +26,4 @@ echo "corpus: $(wc -c < "$corpus") bytes, sha256 $(sha256sum "$corpus" | cut -c1
   | tee "$out/corpus.txt"
 ./mvnw -B -q -DskipTests package
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
-  dev.moe.bench.TrainStudy "$out" "$corpus" "${1:-1500}" "${2:-3}" "${3:-128}"
+  dev.moe.bench.TrainStudy "$out" "$corpus" "${1:-1000}" "${2:-3}" "${3:-128}"

@@ -5,19 +5,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
+import dev.moe.backend.Backend;
 import dev.moe.dist.SelfCommunicator;
 import dev.moe.io.AtomicFiles;
-import dev.moe.backend.Backend;
 import dev.moe.routing.Routers;
 import dev.moe.sim.BalancerKind;
 import dev.moe.train.Corpus;
@@ -31,18 +33,29 @@ import dev.moe.train.TransformerConfig;
 /**
  * The training study: the loss-free bias against auxiliary losses and no balancing on a byte-level MoE
  * transformer trained on real English text, as in Wang et al. 2024 ("Auxiliary-Loss-Free Load Balancing
- * Strategy for Mixture-of-Experts", arXiv 2408.15664, Table 2), plus group-limited against unrestricted
- * routing (with top-2 routing only M = 1 binds: the main arms' M = 2 of 4 groups never does). For every configuration and seed it trains one model and records the held-out loss (bits per
- * byte), MaxVio_global on the held-out split, the interference gradient and the wall time; it writes each
- * run's CSV, summary.csv, summary.md (means and spreads over seeds) and plots into one directory.
+ * Strategy for Mixture-of-Experts", arXiv 2408.15664, Table 2); group-limited against unrestricted routing
+ * (with top-2 routing only M = 1 of 4 groups binds: the main arms' M = 2 never does); and FP8 against FP32
+ * GEMMs on the same seeds. For every configuration and seed it trains one model and records the held-out
+ * loss (bits per byte), MaxVio_global on the held-out split, the interference gradient and the wall time.
+ *
+ * <p>Results are written after every run (the run's CSV, summary.csv, summary.md, plots), and a study
+ * started again in the same directory with the same arguments skips the runs summary.csv already holds,
+ * so a long study can be stopped and continued.
  *
  * <pre>java -cp benchmarks.jar dev.moe.bench.TrainStudy OUT_DIR CORPUS STEPS SEEDS [DIM]</pre>
  */
 public final class TrainStudy {
-    private record Arm(String name, BalancerKind balancer, float gamma, double alpha, int topkGroups) {}
+    private record Arm(String name, BalancerKind balancer, float gamma, double alpha, int topkGroups, Precision precision) {}
 
-    private record Outcome(Arm arm, long seed, double valLoss, double maxVioGlobal, double meanInterference,
-                           double meanInterferenceRatio, double groupsPerToken, double seconds, List<TrainRecord> rows) {}
+    /** One finished run; the eval series are the held-out points the plots draw. */
+    private record Outcome(String arm, long seed, double valLoss, double maxVioGlobal, double meanInterference,
+                           double meanInterferenceRatio, double groupsPerToken, double seconds,
+                           double[] evalSteps, double[] evalLoss, double[] evalMaxVio) {}
+
+    private static final String MAIN_ARM = "loss-free g=1e-3";
+    private static final String FP8_ARM = "loss-free g=1e-3 FP8";
+    private static final String SUMMARY_HEADER = "arm,seed,val_loss_nats,val_bits_per_byte,maxvio_global,"
+            + "mean_interference_norm,mean_interference_ratio,val_groups_per_token,seconds";
 
     private TrainStudy() {}
 
@@ -61,77 +74,151 @@ public final class TrainStudy {
         TransformerConfig full = new TransformerConfig(2, dim, 4, 128, 16, 4, 2, 2, 1, dim, "deepseek-v3");
         Corpus corpus = Corpus.read(corpusFile, 0.05, full.seqLen());
         List<Arm> arms = List.of(
-                new Arm("none", BalancerKind.NONE, 0, 0, 2),
-                new Arm("aux-loss a=1e-4", BalancerKind.AUX_LOSS, 0, 1e-4, 2),
-                new Arm("aux-loss a=1e-3", BalancerKind.AUX_LOSS, 0, 1e-3, 2),
-                new Arm("aux-loss a=1e-2", BalancerKind.AUX_LOSS, 0, 1e-2, 2),
-                new Arm("loss-free g=1e-4", BalancerKind.LOSS_FREE, 1e-4f, 0, 2),
-                new Arm("loss-free g=1e-3", BalancerKind.LOSS_FREE, 1e-3f, 0, 2),
-                new Arm("loss-free g=1e-2", BalancerKind.LOSS_FREE, 1e-2f, 0, 2),
-                new Arm("loss-free g=1e-3, group-limited (M=1 of 4)", BalancerKind.LOSS_FREE, 1e-3f, 0, 1),
-                new Arm("loss-free g=1e-3, unrestricted (M=4 of 4)", BalancerKind.LOSS_FREE, 1e-3f, 0, 4));
+                new Arm("none", BalancerKind.NONE, 0, 0, 2, Precision.FP32),
+                new Arm("aux-loss a=1e-4", BalancerKind.AUX_LOSS, 0, 1e-4, 2, Precision.FP32),
+                new Arm("aux-loss a=1e-3", BalancerKind.AUX_LOSS, 0, 1e-3, 2, Precision.FP32),
+                new Arm("aux-loss a=1e-2", BalancerKind.AUX_LOSS, 0, 1e-2, 2, Precision.FP32),
+                new Arm("loss-free g=1e-4", BalancerKind.LOSS_FREE, 1e-4f, 0, 2, Precision.FP32),
+                new Arm(MAIN_ARM, BalancerKind.LOSS_FREE, 1e-3f, 0, 2, Precision.FP32),
+                new Arm("loss-free g=1e-2", BalancerKind.LOSS_FREE, 1e-2f, 0, 2, Precision.FP32),
+                new Arm("loss-free g=1e-3 group-limited M=1 of 4", BalancerKind.LOSS_FREE, 1e-3f, 0, 1, Precision.FP32),
+                new Arm("loss-free g=1e-3 unrestricted M=4 of 4", BalancerKind.LOSS_FREE, 1e-3f, 0, 4, Precision.FP32),
+                new Arm(FP8_ARM, BalancerKind.LOSS_FREE, 1e-3f, 0, 2, Precision.FP8));
         Backend backend = Routers.resolveAuto() == Backend.JAVA ? Backend.JAVA : Backend.CPU;
-        List<Outcome> outcomes = new ArrayList<>();
-        StringBuilder summary = new StringBuilder("arm,seed,val_loss_nats,val_bits_per_byte,maxvio_global,"
-                + "mean_interference_norm,mean_interference_ratio,val_groups_per_token,seconds\n");
-        for (Arm arm : arms) {
-            for (long seed = 1; seed <= seeds; seed++) {
+        List<Outcome> outcomes = readDone(out);
+        for (long seed = 1; seed <= seeds; seed++) {
+            for (Arm arm : arms) {
+                if (find(outcomes, arm.name(), seed) != null) {
+                    continue;
+                }
                 TransformerConfig c = new TransformerConfig(full.layers(), full.dim(), full.heads(), full.seqLen(), full.experts(),
                         full.groups(), arm.topkGroups(), full.topk(), full.sharedExperts(), full.expertDim(), full.preset());
                 TrainSettings s = new TrainSettings(c, 16, steps, 3e-3, Math.max(1, steps / 10), seed, Math.max(1, steps / 10),
                         arm.balancer(), arm.gamma(), arm.alpha(), TrainSettings.DEFAULT_WEIGHT_DECAY,
-                        TrainSettings.DEFAULT_CLIP_NORM, Precision.FP32);
+                        TrainSettings.DEFAULT_CLIP_NORM, arm.precision());
                 Trainer t = new Trainer(s, corpus, new SelfCommunicator(), Gemms.create(backend),
                         Routers.create(c.routing(), backend));
                 List<TrainRecord> rows = new ArrayList<>();
                 long t0 = System.nanoTime();
                 t.run(steps, rows::add);
                 double seconds = (System.nanoTime() - t0) / 1e9;
-                TrainRecord last = rows.get(rows.size() - 1);
-                double interference = rows.stream().mapToDouble(TrainRecord::interferenceNorm).average().orElse(0);
-                double ratio = rows.stream().mapToDouble(TrainRecord::interferenceRatio).average().orElse(0);
-                Outcome o = new Outcome(arm, seed, last.valLoss(), last.maxVioGlobal(), interference, ratio,
-                        last.groupsPerToken(), seconds, rows);
-                outcomes.add(o);
-                summary.append(String.format(Locale.ROOT, "%s,%d,%.5f,%.5f,%.4f,%.4g,%.4g,%.4f,%.1f%n", arm.name(), seed,
-                        o.valLoss(), o.valLoss() / Math.log(2), o.maxVioGlobal(), interference, ratio, o.groupsPerToken(),
-                        seconds));
                 StringBuilder csv = new StringBuilder(TrainRecord.CSV_HEADER).append('\n');
                 rows.forEach(r -> csv.append(r.csv()).append('\n'));
-                AtomicFiles.write(out.resolve(fileName(arm, seed) + ".csv"), csv.toString().getBytes(StandardCharsets.US_ASCII));
+                AtomicFiles.write(out.resolve(fileName(arm.name(), seed) + ".csv"), csv.toString().getBytes(StandardCharsets.US_ASCII));
+                Outcome o = outcome(arm.name(), seed, seconds, rows);
+                outcomes.add(o);
                 System.out.printf(Locale.ROOT, "%-40s seed %d: %.4f bits/byte, MaxVio_global %.3f, interference ratio %.3g, "
-                        + "%.0f s%n", arm.name(), seed, o.valLoss() / Math.log(2), o.maxVioGlobal(), ratio, seconds);
+                        + "%.0f s%n", arm.name(), seed, o.valLoss() / Math.log(2), o.maxVioGlobal(), o.meanInterferenceRatio(), seconds);
+                writeResults(out, outcomes, arms, full, steps, corpus, backend);
             }
         }
+        writeResults(out, outcomes, arms, full, steps, corpus, backend);
+    }
+
+    private static Outcome outcome(String arm, long seed, double seconds, List<TrainRecord> rows) {
+        TrainRecord last = rows.get(rows.size() - 1);
+        List<TrainRecord> evals = rows.stream().filter(TrainRecord::evaluated).toList();
+        return new Outcome(arm, seed, last.valLoss(), last.maxVioGlobal(),
+                rows.stream().mapToDouble(TrainRecord::interferenceNorm).average().orElse(0),
+                rows.stream().mapToDouble(TrainRecord::interferenceRatio).average().orElse(0),
+                last.groupsPerToken(), seconds,
+                evals.stream().mapToDouble(TrainRecord::step).toArray(),
+                evals.stream().mapToDouble(TrainRecord::valLoss).toArray(),
+                evals.stream().mapToDouble(TrainRecord::maxVioGlobal).toArray());
+    }
+
+    /** The runs an earlier start of the study finished: summary.csv rows whose run CSV is present. */
+    private static List<Outcome> readDone(Path out) throws IOException {
+        List<Outcome> done = new ArrayList<>();
+        Path summary = out.resolve("summary.csv");
+        if (!Files.isRegularFile(summary)) {
+            return done;
+        }
+        List<String> lines = Files.readAllLines(summary, StandardCharsets.US_ASCII);
+        if (lines.isEmpty() || !lines.get(0).equals(SUMMARY_HEADER)) {
+            throw new IOException(summary + ": not a summary of this study (header differs); use another directory");
+        }
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",", -1);
+            Path runCsv = out.resolve(fileName(f[0], Long.parseLong(f[1])) + ".csv");
+            if (!Files.isRegularFile(runCsv)) {
+                continue;
+            }
+            List<double[]> evals = new ArrayList<>();
+            List<String> rows = Files.readAllLines(runCsv, StandardCharsets.US_ASCII);
+            for (String row : rows.subList(1, rows.size())) {
+                String[] r = row.split(",", -1);
+                if (!r[2].isEmpty()) {
+                    evals.add(new double[] {Double.parseDouble(r[0]), Double.parseDouble(r[2]), Double.parseDouble(r[4])});
+                }
+            }
+            done.add(new Outcome(f[0], Long.parseLong(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[4]),
+                    Double.parseDouble(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7]), Double.parseDouble(f[8]),
+                    evals.stream().mapToDouble(e -> e[0]).toArray(), evals.stream().mapToDouble(e -> e[1]).toArray(),
+                    evals.stream().mapToDouble(e -> e[2]).toArray()));
+        }
+        System.out.printf(Locale.ROOT, "continuing: %d runs already in %s%n", done.size(), summary);
+        return done;
+    }
+
+    private static Outcome find(List<Outcome> outcomes, String arm, long seed) {
+        return outcomes.stream().filter(o -> o.arm().equals(arm) && o.seed() == seed).findFirst().orElse(null);
+    }
+
+    private static void writeResults(Path out, List<Outcome> outcomes, List<Arm> arms, TransformerConfig c, int steps,
+                                     Corpus corpus, Backend backend) throws IOException {
+        StringBuilder summary = new StringBuilder(SUMMARY_HEADER).append('\n');
+        for (Outcome o : outcomes) {
+            summary.append(String.format(Locale.ROOT, "%s,%d,%.5f,%.5f,%.4f,%.4g,%.4g,%.4f,%.1f%n", o.arm(), o.seed(),
+                    o.valLoss(), o.valLoss() / Math.log(2), o.maxVioGlobal(), o.meanInterference(), o.meanInterferenceRatio(),
+                    o.groupsPerToken(), o.seconds()));
+        }
         AtomicFiles.write(out.resolve("summary.csv"), summary.toString().getBytes(StandardCharsets.US_ASCII));
-        AtomicFiles.write(out.resolve("summary.md"), table(outcomes, full, steps, corpus, backend).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(out.resolve("summary.md"), table(outcomes, arms, c, steps, corpus, backend).getBytes(StandardCharsets.UTF_8));
         plots(out, outcomes);
     }
 
-    private static String fileName(Arm arm, long seed) {
-        return arm.name().replaceAll("[^A-Za-z0-9]+", "_").replaceAll("_+$", "") + "_seed" + seed;
+    private static String fileName(String arm, long seed) {
+        return arm.replaceAll("[^A-Za-z0-9]+", "_").replaceAll("_+$", "") + "_seed" + seed;
     }
 
-    private static String table(List<Outcome> outcomes, TransformerConfig c, int steps, Corpus corpus, Backend backend) {
+    private static String table(List<Outcome> outcomes, List<Arm> arms, TransformerConfig c, int steps, Corpus corpus,
+                                Backend backend) {
         Map<String, List<Outcome>> byArm = new LinkedHashMap<>();
-        outcomes.forEach(o -> byArm.computeIfAbsent(o.arm().name(), k -> new ArrayList<>()).add(o));
+        for (Arm arm : arms) {
+            List<Outcome> list = outcomes.stream().filter(o -> o.arm().equals(arm.name())).toList();
+            if (!list.isEmpty()) {
+                byArm.put(arm.name(), list);
+            }
+        }
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "Model: %d layers, dim %d, %d heads, seq %d, %d routed experts (top-%d, %d of %d "
                 + "groups unless noted) + %d shared, expert width %d, %d parameters; batch 16, %d steps, AdamW lr 3e-3; "
                 + "%d training and %d held-out bytes; backend %s.%n%n", c.layers(), c.dim(), c.heads(), c.seqLen(), c.experts(),
                 c.topk(), c.topkGroups(), c.groups(), c.sharedExperts(), c.expertDim(), c.parameterCount(), steps,
                 corpus.trainBytes(), corpus.heldOutBytes(), backend.cliName()));
-        md.append("| arm | held-out bits/byte | MaxVio_global | interference ‖∂L_aux/∂W_g‖ | ratio to LM gradient | "
-                + "groups per token | seconds per run |\n|---|---|---|---|---|---|---|\n");
-        byArm.forEach((name, list) -> md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %.0f |%n", name,
-                meanSd(list, o -> o.valLoss() / Math.log(2), "%.4f"), meanSd(list, Outcome::maxVioGlobal, "%.3f"),
+        md.append("| arm | seeds | held-out bits/byte | MaxVio_global | interference ‖∂L_aux/∂W_g‖ | ratio to LM gradient | "
+                + "groups per token | seconds per run |\n|---|---|---|---|---|---|---|---|\n");
+        byArm.forEach((name, list) -> md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %.0f |%n", name,
+                list.size(), meanSd(list, o -> o.valLoss() / Math.log(2), "%.4f"), meanSd(list, Outcome::maxVioGlobal, "%.3f"),
                 meanSd(list, Outcome::meanInterference, "%.3g"), meanSd(list, Outcome::meanInterferenceRatio, "%.3g"),
                 meanSd(list, Outcome::groupsPerToken, "%.3f"), list.stream().mapToDouble(Outcome::seconds).average().orElse(0))));
-        md.append("\nMeans ± standard deviations over ").append(byArm.values().iterator().next().size()).append(" seeds.\n");
+        md.append("\nMeans ± standard deviations over seeds (sample deviation; 0 with one seed).\n");
+        List<String> gaps = new ArrayList<>();
+        for (Outcome fp8 : outcomes) {
+            Outcome fp32 = fp8.arm().equals(FP8_ARM) ? find(outcomes, MAIN_ARM, fp8.seed()) : null;
+            if (fp32 != null) {
+                gaps.add(String.format(Locale.ROOT, "seed %d: %+.3f %%", fp8.seed(), 100 * (fp8.valLoss() / fp32.valLoss() - 1)));
+            }
+        }
+        if (!gaps.isEmpty()) {
+            md.append("\nFP8 against FP32, same seed, relative held-out loss (FP8 / FP32 − 1): ")
+                    .append(String.join("; ", gaps)).append(".\n");
+        }
         return md.toString();
     }
 
-    private static String meanSd(List<Outcome> list, java.util.function.ToDoubleFunction<Outcome> f, String fmt) {
+    private static String meanSd(List<Outcome> list, ToDoubleFunction<Outcome> f, String fmt) {
         double mean = list.stream().mapToDouble(f).average().orElse(Double.NaN);
         double var = list.stream().mapToDouble(o -> (f.applyAsDouble(o) - mean) * (f.applyAsDouble(o) - mean)).sum()
                 / Math.max(1, list.size() - 1);
@@ -144,17 +231,16 @@ public final class TrainStudy {
         XYChart vio = new XYChartBuilder().width(1000).height(450).title("MaxVio_global on held-out data (seed 1)")
                 .xAxisTitle("step").yAxisTitle("MaxVio").build();
         for (Outcome o : outcomes) {
-            if (o.seed() != 1) {
+            if (o.seed() != 1 || o.evalSteps().length == 0) {
                 continue;
             }
-            List<TrainRecord> evals = o.rows().stream().filter(TrainRecord::evaluated).toList();
-            double[] x = evals.stream().mapToDouble(TrainRecord::step).toArray();
-            loss.addSeries(o.arm().name(), x, evals.stream().mapToDouble(r -> r.valLoss() / Math.log(2)).toArray())
-                    .setMarker(SeriesMarkers.NONE);
-            vio.addSeries(o.arm().name(), x, evals.stream().mapToDouble(TrainRecord::maxVioGlobal).toArray())
-                    .setMarker(SeriesMarkers.NONE);
+            double[] bits = Arrays.stream(o.evalLoss()).map(v -> v / Math.log(2)).toArray();
+            loss.addSeries(o.arm(), o.evalSteps(), bits).setMarker(SeriesMarkers.NONE);
+            vio.addSeries(o.arm(), o.evalSteps(), o.evalMaxVio()).setMarker(SeriesMarkers.NONE);
         }
-        BitmapEncoder.saveBitmap(loss, out.resolve("held-out-loss").toString(), BitmapEncoder.BitmapFormat.PNG);
-        BitmapEncoder.saveBitmap(vio, out.resolve("maxvio-global").toString(), BitmapEncoder.BitmapFormat.PNG);
+        if (!loss.getSeriesMap().isEmpty()) {
+            BitmapEncoder.saveBitmap(loss, out.resolve("held-out-loss").toString(), BitmapEncoder.BitmapFormat.PNG);
+            BitmapEncoder.saveBitmap(vio, out.resolve("maxvio-global").toString(), BitmapEncoder.BitmapFormat.PNG);
+        }
     }
 }
