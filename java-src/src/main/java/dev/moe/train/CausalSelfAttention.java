@@ -6,6 +6,10 @@ package dev.moe.train;
  * the [T, 3d] and [T, d] tensors (T = batch·seq, rows of sequence b are b·S..b·S+S−1).
  */
 final class CausalSelfAttention {
+    /** Query rows per batch entry of the products with the S x S score matrix. */
+    private static final int ROW_BLOCK = 64;
+
+    private final int rowBlock;
     private final int dim;
     private final int heads;
     private final int headDim;
@@ -29,6 +33,15 @@ final class CausalSelfAttention {
     }
 
     CausalSelfAttention(TransformerConfig c, Gemm gemm, Projections proj) {
+        this(c, gemm, proj, ROW_BLOCK);
+    }
+
+    /** With query rows split into blocks of {@code rowBlock} (tests use blocks shorter than their sequences). */
+    CausalSelfAttention(TransformerConfig c, Gemm gemm, Projections proj, int rowBlock) {
+        if (rowBlock < 1) {
+            throw new IllegalArgumentException("rowBlock must be >= 1, got " + rowBlock);
+        }
+        this.rowBlock = rowBlock;
         this.dim = c.dim();
         this.heads = c.heads();
         this.headDim = c.headDim();
@@ -61,12 +74,12 @@ final class CausalSelfAttention {
                 rope.rotate(s.qkv, r * ld + dim + h * headDim, pos, false);
             }
         }
-        Heads hd = heads(batch);
-        gemm.gemmBatched(false, true, hd.dims(seq, seq, headDim), hd.offsets(hd.q, hd.k, hd.p), s.qkv, ld, s.qkv, ld, 0f,
-                s.probs, seq);
+        // Scores of the block rows r0..r1 against keys 0..r1 (those after r1 are masked); o = P·v over them.
+        Entries scores = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, r1, headDim, h.q + r0 * ld, h.k, h.p + r0 * seq});
+        gemm.gemmBatched(false, true, scores.dims, scores.offsets, s.qkv, ld, s.qkv, ld, 0f, s.probs, seq);
         java.util.stream.IntStream.range(0, batch * heads).parallel().forEach(i -> softmaxCausal(s.probs, i * seq * seq));
-        gemm.gemmBatched(false, false, hd.dims(seq, headDim, seq), hd.offsets(hd.p, hd.v, hd.o), s.probs, seq, s.qkv, ld,
-                0f, s.o, dim);
+        Entries pv = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, headDim, r1, h.p + r0 * seq, h.v, h.o + r0 * dim});
+        gemm.gemmBatched(false, false, pv.dims, pv.offsets, s.probs, seq, s.qkv, ld, 0f, s.o, dim);
         proj.forward(s.o, 0, t, dim, p, wo, dim, out, 0);
     }
 
@@ -114,17 +127,20 @@ final class CausalSelfAttention {
         int ld = 3 * dim;
         gemm.gemm(true, false, dim, dim, t, dout, 0, dim, s.o, 0, dim, 1f, grad, wo, dim);
         proj.backwardInput(dout, 0, t, dim, p, wo, dim, w.dO, 0);
-        Heads hd = heads(batch);
-        gemm.gemmBatched(false, true, hd.dims(seq, seq, headDim), hd.offsets(hd.o, hd.v, hd.p), w.dO, dim, s.qkv, ld, 0f,
-                w.dP, seq);
-        gemm.gemmBatched(true, false, hd.dims(seq, headDim, seq), hd.offsets(hd.p, hd.o, hd.v), s.probs, seq, w.dO, dim, 0f,
-                w.dqkv, ld);
+        // Every product skips the masked (zero) part of P: dP and dq like the forward's scores and o; dv and
+        // dk for key rows j0..j1 sum over the queries j0..S that can see them.
+        Entries dScores = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, r1, headDim, h.o + r0 * dim, h.v, h.p + r0 * seq});
+        gemm.gemmBatched(false, true, dScores.dims, dScores.offsets, w.dO, dim, s.qkv, ld, 0f, w.dP, seq);
+        Entries dv = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, headDim, seq - r0, h.p + r0 * seq + r0,
+                h.o + r0 * dim, h.v + r0 * ld});
+        gemm.gemmBatched(true, false, dv.dims, dv.offsets, s.probs, seq, w.dO, dim, 0f, w.dqkv, ld);
         java.util.stream.IntStream.range(0, batch * heads).parallel()
                 .forEach(i -> softmaxBackward(s.probs, i * seq * seq, w.dP, i * seq * seq));
-        gemm.gemmBatched(false, false, hd.dims(seq, headDim, seq), hd.offsets(hd.p, hd.k, hd.q), w.dP, seq, s.qkv, ld, 0f,
-                w.dqkv, ld);
-        gemm.gemmBatched(true, false, hd.dims(seq, headDim, seq), hd.offsets(hd.p, hd.q, hd.k), w.dP, seq, s.qkv, ld, 0f,
-                w.dqkv, ld);
+        Entries dq = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, headDim, r1, h.p + r0 * seq, h.k, h.q + r0 * ld});
+        gemm.gemmBatched(false, false, dq.dims, dq.offsets, w.dP, seq, s.qkv, ld, 0f, w.dqkv, ld);
+        Entries dk = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, headDim, seq - r0, h.p + r0 * seq + r0,
+                h.q + r0 * ld, h.k + r0 * ld});
+        gemm.gemmBatched(true, false, dk.dims, dk.offsets, w.dP, seq, s.qkv, ld, 0f, w.dqkv, ld);
         for (int r = 0; r < t; r++) {
             int pos = r % seq;
             for (int h = 0; h < heads; h++) {
@@ -155,50 +171,41 @@ final class CausalSelfAttention {
         }
     }
 
-    /**
-     * Where each head's q, k, v (in [T, 3d]), o (in [T, d]) and score matrix (in [B·H, S, S]) start, for
-     * batched products over all heads.
-     */
-    private record Heads(long[] q, long[] k, long[] v, long[] o, long[] p) {
-        long[] dims(int m, int n, int k) {
-            long[] d = new long[3 * q.length];
-            for (int i = 0; i < q.length; i++) {
-                d[3 * i] = m;
-                d[3 * i + 1] = n;
-                d[3 * i + 2] = k;
-            }
-            return d;
-        }
+    /** Where one head of one sequence starts: q, k, v in [T, 3d], o in [T, d], its score matrix in [B·H, S, S]. */
+    private record Head(long q, long k, long v, long o, long p) {}
 
-        long[] offsets(long[] a, long[] b, long[] c) {
-            long[] o = new long[3 * a.length];
-            for (int i = 0; i < a.length; i++) {
-                o[3 * i] = a[i];
-                o[3 * i + 1] = b[i];
-                o[3 * i + 2] = c[i];
-            }
-            return o;
-        }
+    /** One batch entry from a head and a block of rows r0..r1: {m, n, k, offset of A, of B, of C}. */
+    private interface Entry {
+        long[] of(Head h, long r0, long r1);
     }
 
-    private Heads heads(int batch) {
-        int count = batch * heads;
-        long[] q = new long[count];
-        long[] k = new long[count];
-        long[] v = new long[count];
-        long[] o = new long[count];
-        long[] p = new long[count];
+    /** The dims and offsets of a batched product. */
+    private record Entries(long[] dims, long[] offsets) {}
+
+    /**
+     * One entry per sequence, head and block of query rows: splitting the rows lets each
+     * entry stop at the causal boundary of its block, which skips about 3/8 of the S² work at S = 4 blocks.
+     */
+    private Entries entries(int batch, Entry entry) {
+        int blocks = (seq + rowBlock - 1) / rowBlock;
+        int count = batch * heads * blocks;
+        long[] dims = new long[3 * count];
+        long[] offsets = new long[3 * count];
+        int i = 0;
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < heads; h++) {
-                int i = b * heads + h;
-                q[i] = (long) b * seq * 3 * dim + (long) h * headDim;
-                k[i] = q[i] + dim;
-                v[i] = q[i] + 2L * dim;
-                o[i] = (long) b * seq * dim + (long) h * headDim;
-                p[i] = (long) i * seq * seq;
+                long q = (long) b * seq * 3 * dim + (long) h * headDim;
+                Head head = new Head(q, q + dim, q + 2L * dim, (long) b * seq * dim + (long) h * headDim,
+                        (long) (b * heads + h) * seq * seq);
+                for (int r0 = 0; r0 < seq; r0 += rowBlock) {
+                    long[] e = entry.of(head, r0, Math.min(seq, r0 + rowBlock));
+                    System.arraycopy(e, 0, dims, 3 * i, 3);
+                    System.arraycopy(e, 3, offsets, 3 * i, 3);
+                    i++;
+                }
             }
         }
-        return new Heads(q, k, v, o, p);
+        return new Entries(dims, offsets);
     }
 
     /** Scratch the backward needs, reused across steps of the same batch size. */

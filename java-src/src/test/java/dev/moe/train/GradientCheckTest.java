@@ -103,7 +103,8 @@ class GradientCheckTest {
         int batch = 2;
         int t = batch * c.seqLen();
         int d = c.dim();
-        CausalSelfAttention attn = new CausalSelfAttention(c, GEMM, Projections.fp32(GEMM));
+        // Blocks of 2 query rows over a sequence of 5: the products stop at each block's causal edge.
+        CausalSelfAttention attn = new CausalSelfAttention(c, GEMM, Projections.fp32(GEMM), 2);
         float[] p = gaussian(4 * d * d, 7, 0.5);
         int wqkv = 0;
         int wo = 3 * d * d;
