@@ -38,7 +38,7 @@ extern "C" {
 /* Bumped on any incompatible change of this header. The loader refuses a library whose
  * moe_abi_version() (moe_cuda_abi_version() for libmoe_cuda) differs from the value the bindings were
  * generated with. */
-#define MOE_ABI_VERSION 4
+#define MOE_ABI_VERSION 5
 
 /* Status codes. */
 #define MOE_STATUS_OK 0
@@ -201,12 +201,19 @@ typedef struct moe_fp8_gemm_args {
     void* stream;              /* cudaStream_t the CUDA call enqueues on (NULL: the default stream) */
 } moe_fp8_gemm_args;
 
-/* What moe_cuda_device_query reports. */
+/* What moe_cuda_device_query reports. Versions are 1000 * major + 10 * minor (13000 is CUDA 13.0). */
 typedef struct moe_cuda_device_info {
     int32_t device_count;      /* usable CUDA devices (0 without a driver or device) */
     int32_t major;             /* compute capability of the device asked about, e.g. 9 and 0 for H100/H200 */
     int32_t minor;
     int32_t multiprocessors;   /* its streaming multiprocessors */
+    int32_t driver_version;    /* the installed CUDA driver's, 0 without one; set even when the query fails */
+    int32_t runtime_version;   /* the CUDA runtime linked into the library (statically); it needs a driver of
+                                * at least this version, else every call fails with CUDA error 35; set even
+                                * when the query fails */
+    int32_t has_wgmma_image;   /* 1 when the library holds the sm_90a image for this device, so its wgmma
+                                * kernels are real (a plain sm_90 image would load with every one a trap) */
+    int32_t reserved;          /* 0 */
     const char* name;          /* its name, NUL-terminated, owned by the library (valid until the process ends) */
 } moe_cuda_device_info;
 

@@ -96,7 +96,7 @@ static_assert(sizeof(moe_fp8_gemm_args) == 200 && offsetof(moe_fp8_gemm_args, m)
 static_assert(sizeof(moe_layer_args) == 224 && offsetof(moe_layer_args, gemm_kernel) == 40 &&
               offsetof(moe_layer_args, tokens) == 48 && offsetof(moe_layer_args, x) == 80,
               "moe_layer_args layout changed: regenerate the bindings");
-static_assert(sizeof(moe_cuda_device_info) == 24 && offsetof(moe_cuda_device_info, name) == 16,
+static_assert(sizeof(moe_cuda_device_info) == 40 && offsetof(moe_cuda_device_info, name) == 32,
               "moe_cuda_device_info layout changed: regenerate the bindings");
 
 int32_t moe_gate_config_check(const moe_gate_config* c) { return moe::gate::check_config(c); }

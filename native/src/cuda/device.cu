@@ -1,5 +1,5 @@
 // CUDA device discovery (moe_cuda_device_query): lets backend `auto` decide and `./moe version` explain
-// why CUDA is unusable. A missing driver shows up as cudaErrorInsufficientDriver (35); no device as
+// why CUDA is unusable (including a driver older than the runtime linked in). A missing driver shows up as cudaErrorInsufficientDriver (35); no device as
 // cudaErrorNoDevice (100).
 #include <cuda_runtime.h>
 
@@ -47,7 +47,9 @@ int32_t moe_cuda_abi_version(void) { return MOE_ABI_VERSION; }
 
 int32_t moe_cuda_device_query(int32_t device, moe_cuda_device_info* info) {
     if (info == nullptr) return MOE_STATUS_NULL_POINTER;
-    *info = moe_cuda_device_info{0, 0, 0, 0, ""};
+    *info = moe_cuda_device_info{0, 0, 0, 0, 0, 0, 0, 0, ""};
+    // First, so that a caller told MOE_STATUS_NO_GPU can say whether the driver is too old.
+    moe::cuda::versions(&info->driver_version, &info->runtime_version);
     int count = 0;
     if (const int32_t s = moe::cuda::fail(cudaGetDeviceCount(&count)); s != MOE_STATUS_OK) return MOE_STATUS_NO_GPU;
     info->device_count = count;
@@ -58,6 +60,9 @@ int32_t moe_cuda_device_query(int32_t device, moe_cuda_device_info* info) {
     info->minor = prop.minor;
     info->multiprocessors = prop.multiProcessorCount;
     info->name = device_name(device, prop.name);
+    bool wgmma = false;
+    if (const int32_t s = moe::cuda::wgmma_image_present(device, &wgmma); s != MOE_STATUS_OK) return s;
+    info->has_wgmma_image = wgmma ? 1 : 0;
     return MOE_STATUS_OK;
 }
 

@@ -19,6 +19,10 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t major;
  *     int32_t minor;
  *     int32_t multiprocessors;
+ *     int32_t driver_version;
+ *     int32_t runtime_version;
+ *     int32_t has_wgmma_image;
+ *     int32_t reserved;
  *     const char *name;
  * }
  * }
@@ -34,6 +38,10 @@ public class moe_cuda_device_info {
         moe_h.C_INT.withName("major"),
         moe_h.C_INT.withName("minor"),
         moe_h.C_INT.withName("multiprocessors"),
+        moe_h.C_INT.withName("driver_version"),
+        moe_h.C_INT.withName("runtime_version"),
+        moe_h.C_INT.withName("has_wgmma_image"),
+        moe_h.C_INT.withName("reserved"),
         moe_h.C_POINTER.withName("name")
     ).withName("moe_cuda_device_info");
 
@@ -220,6 +228,182 @@ public class moe_cuda_device_info {
         struct.set(multiprocessors$LAYOUT, multiprocessors$OFFSET, fieldValue);
     }
 
+    private static final OfInt driver_version$LAYOUT = (OfInt)$LAYOUT.select(groupElement("driver_version"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t driver_version
+     * }
+     */
+    public static final OfInt driver_version$layout() {
+        return driver_version$LAYOUT;
+    }
+
+    private static final long driver_version$OFFSET = 16;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t driver_version
+     * }
+     */
+    public static final long driver_version$offset() {
+        return driver_version$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t driver_version
+     * }
+     */
+    public static int driver_version(MemorySegment struct) {
+        return struct.get(driver_version$LAYOUT, driver_version$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t driver_version
+     * }
+     */
+    public static void driver_version(MemorySegment struct, int fieldValue) {
+        struct.set(driver_version$LAYOUT, driver_version$OFFSET, fieldValue);
+    }
+
+    private static final OfInt runtime_version$LAYOUT = (OfInt)$LAYOUT.select(groupElement("runtime_version"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t runtime_version
+     * }
+     */
+    public static final OfInt runtime_version$layout() {
+        return runtime_version$LAYOUT;
+    }
+
+    private static final long runtime_version$OFFSET = 20;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t runtime_version
+     * }
+     */
+    public static final long runtime_version$offset() {
+        return runtime_version$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t runtime_version
+     * }
+     */
+    public static int runtime_version(MemorySegment struct) {
+        return struct.get(runtime_version$LAYOUT, runtime_version$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t runtime_version
+     * }
+     */
+    public static void runtime_version(MemorySegment struct, int fieldValue) {
+        struct.set(runtime_version$LAYOUT, runtime_version$OFFSET, fieldValue);
+    }
+
+    private static final OfInt has_wgmma_image$LAYOUT = (OfInt)$LAYOUT.select(groupElement("has_wgmma_image"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t has_wgmma_image
+     * }
+     */
+    public static final OfInt has_wgmma_image$layout() {
+        return has_wgmma_image$LAYOUT;
+    }
+
+    private static final long has_wgmma_image$OFFSET = 24;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t has_wgmma_image
+     * }
+     */
+    public static final long has_wgmma_image$offset() {
+        return has_wgmma_image$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t has_wgmma_image
+     * }
+     */
+    public static int has_wgmma_image(MemorySegment struct) {
+        return struct.get(has_wgmma_image$LAYOUT, has_wgmma_image$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t has_wgmma_image
+     * }
+     */
+    public static void has_wgmma_image(MemorySegment struct, int fieldValue) {
+        struct.set(has_wgmma_image$LAYOUT, has_wgmma_image$OFFSET, fieldValue);
+    }
+
+    private static final OfInt reserved$LAYOUT = (OfInt)$LAYOUT.select(groupElement("reserved"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static final OfInt reserved$layout() {
+        return reserved$LAYOUT;
+    }
+
+    private static final long reserved$OFFSET = 28;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static final long reserved$offset() {
+        return reserved$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static int reserved(MemorySegment struct) {
+        return struct.get(reserved$LAYOUT, reserved$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static void reserved(MemorySegment struct, int fieldValue) {
+        struct.set(reserved$LAYOUT, reserved$OFFSET, fieldValue);
+    }
+
     private static final AddressLayout name$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("name"));
 
     /**
@@ -232,7 +416,7 @@ public class moe_cuda_device_info {
         return name$LAYOUT;
     }
 
-    private static final long name$OFFSET = 16;
+    private static final long name$OFFSET = 32;
 
     /**
      * Offset for field:

@@ -68,10 +68,10 @@ public class moe_h {
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
     public static final ValueLayout.OfLong C_LONG = (ValueLayout.OfLong) Linker.nativeLinker().canonicalLayouts().get("long");
 
-    private static final int MOE_ABI_VERSION = (int)4L;
+    private static final int MOE_ABI_VERSION = (int)5L;
     /**
      * {@snippet lang=c :
-     * #define MOE_ABI_VERSION 4
+     * #define MOE_ABI_VERSION 5
      * }
      */
     public static int MOE_ABI_VERSION() {

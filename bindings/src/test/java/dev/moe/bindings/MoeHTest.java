@@ -40,8 +40,10 @@ class MoeHTest {
         assertEquals(40, moe_layer_args.gemm_kernel$offset());
         assertEquals(48, moe_layer_args.tokens$offset());
         assertEquals(80, moe_layer_args.x$offset());
-        assertEquals(24, moe_cuda_device_info.sizeof());
-        assertEquals(16, moe_cuda_device_info.name$offset());
+        assertEquals(40, moe_cuda_device_info.sizeof());
+        assertEquals(16, moe_cuda_device_info.driver_version$offset());
+        assertEquals(24, moe_cuda_device_info.has_wgmma_image$offset());
+        assertEquals(32, moe_cuda_device_info.name$offset());
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.util.Map;
 import dev.moe.bindings.moe_h;
 import dev.moe.bindings.moe_library_info;
 import dev.moe.cuda.CudaDevice;
+import dev.moe.cuda.CudaVersions;
 import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.CudaException;
 import dev.moe.nativelib.LoadedLibrary;
@@ -95,15 +96,22 @@ public final class Backends {
         try {
             CudaDevice d = CudaDevice.query(0);
             return new BackendStatus(Backend.CUDA, true, d.deviceCount() + " GPU(s) found (device 0: " + d.name()
-                    + ", compute capability " + d.capabilityText() + "; FP8 GEMMs: " + gemmKernels(d.capability()) + ")");
+                    + ", compute capability " + d.capabilityText() + "; " + d.versions().describe() + "; FP8 GEMMs: "
+                    + gemmKernels(d.capability(), d.hasWgmmaImage()) + ")");
         } catch (CudaException e) {
-            return new BackendStatus(Backend.CUDA, false, "no usable GPU: CUDA error " + e.cudaError() + " (" + e.cudaErrorText() + ")");
+            return new BackendStatus(Backend.CUDA, false, "no usable GPU: CUDA error " + e.cudaError() + " (" + e.cudaErrorText()
+                    + "); " + CudaVersions.query().describe());
         }
     }
 
-    /** The FP8 GEMM kernels a device of compute capability {@code cc} (major * 10 + minor) runs. */
-    static String gemmKernels(int cc) {
+    /**
+     * The FP8 GEMM kernels a device of compute capability {@code cc} (major * 10 + minor) runs, given whether
+     * the library holds its sm_90a image.
+     */
+    static String gemmKernels(int cc, boolean hasWgmmaImage) {
         String tc = cc >= 89 ? ", mma.sync FP8" : cc >= 80 ? ", mma.sync BF16 (exact decode)" : "";
-        return "exact CUDA cores" + tc + (cc == 90 ? ", wgmma, wgmma with TMA (the tensor-core default)" : "");
+        String wgmma = cc != 90 ? "" : hasWgmmaImage ? ", wgmma, wgmma with TMA (the tensor-core default)"
+                : " (no wgmma: the library lacks the sm_90a image; build with CMAKE_CUDA_ARCHITECTURES=90a)";
+        return "exact CUDA cores" + tc + wgmma;
     }
 }

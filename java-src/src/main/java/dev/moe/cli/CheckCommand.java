@@ -256,9 +256,9 @@ final class CheckCommand implements Callable<Integer> {
         String shape = m + "x" + n + "x" + k;
         List<Fp8Gemm> gemms = new ArrayList<>(List.of(Fp8Gemm.create(be)));
         if (be == Backend.CUDA) {
-            int cc = CudaDevice.query(0).capability();
+            CudaDevice device = CudaDevice.query(0);
             for (CudaGemmKernel kernel : CudaGemmKernel.values()) {
-                if (kernel.tensorCores() && kernel.runsOn(cc)) {
+                if (kernel.tensorCores() && kernel.runsOn(device)) {
                     gemms.add(Fp8Gemm.cuda(0, kernel));
                 }
             }

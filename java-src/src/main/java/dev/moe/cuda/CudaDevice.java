@@ -17,8 +17,12 @@ import dev.moe.nativelib.MoeNative;
  * @param capability      the compute capability as major × 10 + minor, e.g. 90
  * @param multiprocessors its streaming multiprocessors
  * @param deviceCount     how many usable devices this machine has
+ * @param versions        the CUDA driver's and the linked runtime's versions
+ * @param hasWgmmaImage   whether the library holds this device's sm_90a image, so its wgmma kernels run
+ *                        (a plain sm_90 image would load on the same device with every one a trap)
  */
-public record CudaDevice(int index, String name, int capability, int multiprocessors, int deviceCount) {
+public record CudaDevice(int index, String name, int capability, int multiprocessors, int deviceCount,
+                         CudaVersions versions, boolean hasWgmmaImage) {
 
     /**
      * Asks the CUDA runtime about device {@code index}.
@@ -36,7 +40,9 @@ public record CudaDevice(int index, String name, int capability, int multiproces
             NativeStatus.check(moe_h.moe_cuda_device_query(index, info), "CUDA device " + index);
             return new CudaDevice(index, moe_cuda_device_info.name(info).getString(0),
                     10 * moe_cuda_device_info.major(info) + moe_cuda_device_info.minor(info),
-                    moe_cuda_device_info.multiprocessors(info), moe_cuda_device_info.device_count(info));
+                    moe_cuda_device_info.multiprocessors(info), moe_cuda_device_info.device_count(info),
+                    new CudaVersions(moe_cuda_device_info.driver_version(info), moe_cuda_device_info.runtime_version(info)),
+                    moe_cuda_device_info.has_wgmma_image(info) == 1);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.moe.fp8;
 
 import dev.moe.bindings.moe_h;
+import dev.moe.cuda.CudaDevice;
 
 /**
  * The FP8 block-scaled GEMM kernels of the CUDA library ({@code MOE_GEMM_KERNEL_*} in moe.h), each running
@@ -46,24 +47,47 @@ public enum CudaGemmKernel {
     }
 
     /**
-     * Whether a device of compute capability {@code cc} (major × 10 + minor) runs this kernel (wgmma needs
-     * exactly 9.0: its sm_90a code runs nowhere else).
+     * Whether a device of compute capability {@code cc} (major × 10 + minor) runs this kernel. The wgmma
+     * kernels need exactly 9.0 (their sm_90a code runs nowhere else) and the sm_90a image in the library: a
+     * library built for plain sm_90 loads on the same device with every wgmma kernel a trap.
      *
-     * @param cc the compute capability, major × 10 + minor
+     * @param cc            the compute capability, major × 10 + minor
+     * @param hasWgmmaImage whether the library holds the device's sm_90a image
      * @return whether the kernel runs there
      */
-    public boolean runsOn(int cc) {
-        return minCapability == 90 ? cc == 90 : cc >= minCapability;
+    public boolean runsOn(int cc, boolean hasWgmmaImage) {
+        return minCapability == 90 ? cc == 90 && hasWgmmaImage : cc >= minCapability;
     }
 
     /**
-     * The fastest tensor-core kernel for compute capability {@code cc}: {@link #WGMMA_TMA} on 9.0,
-     * {@link #MMA} from 8.0, else {@link #EXACT}.
+     * Whether {@code device} runs this kernel ({@link #runsOn(int, boolean)}).
      *
-     * @param cc the compute capability, major × 10 + minor
+     * @param device the device
+     * @return whether the kernel runs there
+     */
+    public boolean runsOn(CudaDevice device) {
+        return runsOn(device.capability(), device.hasWgmmaImage());
+    }
+
+    /**
+     * The fastest tensor-core kernel for compute capability {@code cc}: {@link #WGMMA_TMA} on 9.0 with the
+     * sm_90a image, {@link #MMA} from 8.0, else {@link #EXACT}.
+     *
+     * @param cc            the compute capability, major × 10 + minor
+     * @param hasWgmmaImage whether the library holds the device's sm_90a image
      * @return the kernel
      */
-    public static CudaGemmKernel fastestFor(int cc) {
-        return WGMMA_TMA.runsOn(cc) ? WGMMA_TMA : MMA.runsOn(cc) ? MMA : EXACT;
+    public static CudaGemmKernel fastestFor(int cc, boolean hasWgmmaImage) {
+        return WGMMA_TMA.runsOn(cc, hasWgmmaImage) ? WGMMA_TMA : MMA.runsOn(cc, hasWgmmaImage) ? MMA : EXACT;
+    }
+
+    /**
+     * The fastest tensor-core kernel {@code device} runs ({@link #fastestFor(int, boolean)}).
+     *
+     * @param device the device
+     * @return the kernel
+     */
+    public static CudaGemmKernel fastestFor(CudaDevice device) {
+        return fastestFor(device.capability(), device.hasWgmmaImage());
     }
 }

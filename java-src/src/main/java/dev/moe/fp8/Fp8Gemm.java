@@ -94,7 +94,7 @@ public final class Fp8Gemm {
     public static Fp8Gemm cuda(int device, boolean tensorCores) {
         Fp8Backends.requireDevice(device);
         Backend b = Fp8Backends.resolve(Backend.CUDA);
-        return new Fp8Gemm(b, false, tensorCores ? CudaGemmKernel.fastestFor(CudaDevice.query(device).capability()) : CudaGemmKernel.EXACT,
+        return new Fp8Gemm(b, false, tensorCores ? CudaGemmKernel.fastestFor(CudaDevice.query(device)) : CudaGemmKernel.EXACT,
                 device);
     }
 
@@ -111,9 +111,10 @@ public final class Fp8Gemm {
         Objects.requireNonNull(kernel, "kernel");
         Fp8Backends.requireDevice(device);
         Backend b = Fp8Backends.resolve(Backend.CUDA);
-        int cc = CudaDevice.query(device).capability();
-        if (!kernel.runsOn(cc)) {
-            throw new IllegalArgumentException("CUDA device " + device + " (compute capability " + cc / 10 + "." + cc % 10
+        CudaDevice d = CudaDevice.query(device);
+        if (!kernel.runsOn(d)) {
+            throw new IllegalArgumentException("CUDA device " + device + " (compute capability " + d.capabilityText()
+                    + (d.capability() == 90 && !d.hasWgmmaImage() ? ", library built without its sm_90a image" : "")
                     + ") does not run the " + kernel.label() + " FP8 GEMM kernel");
         }
         return new Fp8Gemm(b, false, kernel, device);

@@ -97,7 +97,7 @@ public final class CudaMoeLayer implements AutoCloseable {
         Objects.requireNonNull(weights, "weights");
         CudaGemmKernel k = CudaGemmKernel.EXACT;
         if (tensorCores) {
-            k = CudaGemmKernel.fastestFor(CudaDevice.query(requireDevice(device)).capability());
+            k = CudaGemmKernel.fastestFor(CudaDevice.query(requireDevice(device)));
             k = k == CudaGemmKernel.WGMMA_TMA && weights.hidden() % 16 != 0 ? CudaGemmKernel.MMA : k;
         }
         return create(weights, device, graphMaxTokens, k);

@@ -2,6 +2,7 @@ package dev.moe.fp8;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
@@ -104,8 +105,9 @@ class CudaFp8Test {
 
     /** The GEMMs of {@code kernel} on device 0; the test is skipped where the device does not run it. */
     static Fp8Gemm onKernel(CudaGemmKernel kernel) {
-        int cc = CudaDevice.query(DEVICE).capability();
-        assumeTrue(kernel.runsOn(cc), kernel.label() + " does not run on compute capability " + cc);
+        CudaDevice d = CudaDevice.query(DEVICE);
+        assumeTrue(kernel.runsOn(d.capability(), true), kernel.label() + " does not run on compute capability " + d.capabilityText());
+        assertTrue(kernel.runsOn(d), "the library lacks the sm_90a image " + kernel.label() + " needs on " + d.name());
         return Fp8Gemm.cuda(DEVICE, kernel);
     }
 
@@ -149,7 +151,7 @@ class CudaFp8Test {
     /** The default tensor-core GEMM is the fastest kernel of the device. */
     @Test
     void tensorCoresDefaultToTheFastestKernel() {
-        assertEquals(CudaGemmKernel.fastestFor(CudaDevice.query(DEVICE).capability()), Fp8Gemm.cudaTensorCores().cudaKernel());
+        assertEquals(CudaGemmKernel.fastestFor(CudaDevice.query(DEVICE)), Fp8Gemm.cudaTensorCores().cudaKernel());
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.moe.layer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -53,8 +54,10 @@ class CudaMoeLayerTest {
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.EnumSource(names = {"MMA", "WGMMA_TMA"})
     void tensorCoreLayerIsCloseToTheJavaLayer(dev.moe.fp8.CudaGemmKernel kernel) {
-        int cc = CudaDevice.query(0).capability();
-        org.junit.jupiter.api.Assumptions.assumeTrue(kernel.runsOn(cc), kernel + " does not run on compute capability " + cc);
+        CudaDevice d = CudaDevice.query(0);
+        org.junit.jupiter.api.Assumptions.assumeTrue(kernel.runsOn(d.capability(), true),
+                kernel + " does not run on compute capability " + d.capabilityText());
+        assertTrue(kernel.runsOn(d), "the library lacks the sm_90a image " + kernel + " needs on " + d.name());
         MoeLayerWeights w = MoeLayerWeights.synthetic(CudaMoeLayerHostTest.V3_LIKE, 256, 256, true, 9);
         try (CudaMoeLayer gpu = CudaMoeLayer.create(w, 0, 64, kernel)) {
             for (int tokens : new int[] {16, 500}) {
