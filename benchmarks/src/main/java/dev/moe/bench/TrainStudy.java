@@ -239,8 +239,8 @@ public final class TrainStudy {
             vio.addSeries(o.arm(), o.evalSteps(), o.evalMaxVio()).setMarker(SeriesMarkers.NONE);
         }
         if (!loss.getSeriesMap().isEmpty()) {
-            BitmapEncoder.saveBitmap(loss, out.resolve("held-out-loss").toString(), BitmapEncoder.BitmapFormat.PNG);
-            BitmapEncoder.saveBitmap(vio, out.resolve("maxvio-global").toString(), BitmapEncoder.BitmapFormat.PNG);
+            AtomicFiles.write(out.resolve("held-out-loss.png"), BitmapEncoder.getBitmapBytes(loss, BitmapEncoder.BitmapFormat.PNG));
+            AtomicFiles.write(out.resolve("maxvio-global.png"), BitmapEncoder.getBitmapBytes(vio, BitmapEncoder.BitmapFormat.PNG));
         }
     }
 }

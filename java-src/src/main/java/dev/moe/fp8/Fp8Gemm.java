@@ -69,7 +69,7 @@ public final class Fp8Gemm {
 
     /**
      * The CUDA GEMMs on the tensor cores of device 0, the fastest kernel it runs
-     * ({@link CudaGemmKernel#fastestFor(int)}: Hopper's TMA-fed wgmma kernel on compute capability 9.0,
+     * ({@link CudaGemmKernel#fastestFor(CudaDevice)}: Hopper's TMA-fed wgmma kernel on compute capability 9.0,
      * mma.sync from 8.0, FP8 from 8.9 and codes decoded exactly to BF16 before): each 128-wide k chunk is
      * summed by the tensor cores and promoted to FP32 on the CUDA cores, so results are close to
      * {@link Fp8GemmReference}, not bit-identical. Dense, grouped-contiguous and grouped-masked.

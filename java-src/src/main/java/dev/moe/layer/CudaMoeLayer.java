@@ -87,7 +87,7 @@ public final class CudaMoeLayer implements AutoCloseable {
 
     /**
      * As {@link #create(MoeLayerWeights, int, int)}; with {@code tensorCores} the expert GEMMs run on the
-     * device's fastest tensor-core kernel ({@link CudaGemmKernel#fastestFor(int)}; on compute capability 9.0
+     * device's fastest tensor-core kernel ({@link CudaGemmKernel#fastestFor(CudaDevice)}; on compute capability 9.0
      * the TMA-fed wgmma kernel when H is a multiple of 16, else mma.sync), close to {@link MoeLayer} but not
      * bit-identical (see {@link dev.moe.fp8.Fp8Gemm#cudaTensorCores()}).
      *

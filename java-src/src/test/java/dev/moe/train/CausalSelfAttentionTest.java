@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.util.Arrays;
-import java.util.SplittableRandom;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -17,22 +16,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CausalSelfAttentionTest {
     private record Result(float[] out, float[] du, float[] grad) {}
 
-    private static float[] random(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return v;
-    }
-
     private static Result run(TransformerConfig c, Gemm gemm, int rowBlock, int batch) {
         int t = batch * c.seqLen();
         int d = c.dim();
         CausalSelfAttention attn = new CausalSelfAttention(c, gemm, Projections.fp32(gemm), rowBlock);
-        float[] p = random(4 * d * d, 1);
-        float[] u = random(t * d, 2);
-        float[] dout = random(t * d, 3);
+        float[] p = NativeGemmTest.random(4 * d * d, 1);
+        float[] u = NativeGemmTest.random(t * d, 2);
+        float[] dout = NativeGemmTest.random(t * d, 3);
         CausalSelfAttention.Saved s = new CausalSelfAttention.Saved(t, batch, c);
         float[] out = new float[t * d];
         attn.forward(u, batch, p, 0, 3 * d * d, s, out);

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 class NativeGemmTest {
     private static final Gemm REF = new JavaGemm();
 
-    private static float[] random(int n, long seed) {
+    /** {@return n values uniform in [-1, 1) from a seeded stream} */
+    static float[] random(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
