@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the training study (dev.moe.bench.TrainStudy) on the English text of Debian's "fortunes" package
-# and writes per-run CSVs, summary.csv, summary.md and plots under benchmarks/results/train-study/.
-# Arguments (optional): STEPS (default 1000), SEEDS (default 3), DIM (default 128). The full default
+# and writes per-run CSVs, summary.csv, summary.md and plots under OUT_DIR.
+# Arguments (optional): STEPS (default 1000), SEEDS (default 3), DIM (default 128), OUT_DIR (default
+# benchmarks/results/train-study; use another directory for other STEPS or DIM). The full default
 # study is 10 arms x 3 seeds (about two hours on 2 cores); a stopped study continues where it
 # left off when started again.
 set -euo pipefail
@@ -16,7 +17,7 @@ if [ ! -d "$fortunes" ]; then
   echo "run-train-study: installing Debian's fortunes package (the corpus)" >&2
   $sudo apt-get install -y -q fortunes >/dev/null
 fi
-out=benchmarks/results/train-study
+out=${4:-benchmarks/results/train-study}
 mkdir -p "$out"
 corpus=$(mktemp)
 trap 'rm -f "$corpus"' EXIT

@@ -73,6 +73,16 @@ public final class TrainStudy {
         Files.createDirectories(out);
         TransformerConfig full = new TransformerConfig(2, dim, 4, 128, 16, 4, 2, 2, 1, dim, "deepseek-v3");
         Corpus corpus = Corpus.read(corpusFile, 0.05, full.seqLen());
+        // A directory holds one study: continuing it with other settings would mix incomparable runs.
+        String settings = String.format(Locale.ROOT, "steps %d, dim %d, corpus %d + %d bytes%n", steps, dim,
+                corpus.trainBytes(), corpus.heldOutBytes());
+        Path settingsFile = out.resolve("settings.txt");
+        if (Files.isRegularFile(settingsFile) && !Files.readString(settingsFile, StandardCharsets.US_ASCII).equals(settings)) {
+            System.err.println("TrainStudy: " + out + " holds a study with other settings (" + Files.readString(settingsFile,
+                    StandardCharsets.US_ASCII).strip() + "); use another directory");
+            System.exit(2);
+        }
+        AtomicFiles.write(settingsFile, settings.getBytes(StandardCharsets.US_ASCII));
         List<Arm> arms = List.of(
                 new Arm("none", BalancerKind.NONE, 0, 0, 2, Precision.FP32),
                 new Arm("aux-loss a=1e-4", BalancerKind.AUX_LOSS, 0, 1e-4, 2, Precision.FP32),
