@@ -111,7 +111,7 @@ if ! command -v nvidia-smi > /dev/null; then
   finish 5
 fi
 gpus=$(timeout 30 nvidia-smi --query-gpu=name,driver_version,compute_cap,memory.total --format=csv,noheader 2>&1)
-if [ $? != 0 ] || [ -z "$gpus" ] || ! printf '%s' "$gpus" | grep -q ','; then
+if [ $? != 0 ] || [ -z "$gpus" ] || ! grep -q ',' <<< "$gpus"; then
   status=no-gpu
   say "no GPU: nvidia-smi lists none ($gpus); nothing to validate (exit 5)"
   record preflight skipped 0 "nvidia-smi lists no GPU"
@@ -149,7 +149,10 @@ if wants preflight; then
   version=$(timeout 60 "${jvm[@]}" dev.moe.cli.MoeCli version 2>&1)
   echo "$version"
   cuda_line=$(printf '%s\n' "$version" | grep '^backend cuda' || true)
-  if ! printf '%s' "$cuda_line" | grep -q 'usable .*GPU(s) found'; then
+  # The library's own report of the runtime it links (and the driver it sees), when it gives one.
+  lib_versions=$(grep -o 'driver [0-9.]*, runtime [0-9.]*\|no CUDA driver, runtime [0-9.]*' <<< "$cuda_line" | head -n 1)
+  [ -n "$lib_versions" ] && runtime="$runtime; library reports: $lib_versions"
+  if ! grep -q 'usable .*GPU(s) found' <<< "$cuda_line"; then
     status=unusable-gpu
     say "FAIL: nvidia-smi sees $device (driver $driver) but the library cannot use it: ${cuda_line:-no cuda backend line}"
     say "      (error 35: driver too old for CUDA 13; 'no kernel image': the library lacks this architecture) (exit 4)"
