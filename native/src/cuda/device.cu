@@ -60,8 +60,17 @@ int32_t moe_cuda_device_query(int32_t device, moe_cuda_device_info* info) {
     info->minor = prop.minor;
     info->multiprocessors = prop.multiProcessorCount;
     info->name = device_name(device, prop.name);
+    // Reading the image flag selects the device: the caller's current device is restored. A flag that
+    // cannot be read counts as absent (the wgmma kernels then refuse to run) and fails nothing here.
+    int current = 0;
+    const bool restore = cudaGetDevice(&current) == cudaSuccess;
     bool wgmma = false;
-    if (const int32_t s = moe::cuda::wgmma_image_present(device, &wgmma); s != MOE_STATUS_OK) return s;
+    if (moe::cuda::wgmma_image_present(device, &wgmma) != MOE_STATUS_OK) {
+        wgmma = false;
+        moe_cuda_last_error(nullptr, 0);
+    }
+    if (restore) cudaSetDevice(current);
+    (void)cudaGetLastError();
     info->has_wgmma_image = wgmma ? 1 : 0;
     return MOE_STATUS_OK;
 }
