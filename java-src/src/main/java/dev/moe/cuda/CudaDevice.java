@@ -41,7 +41,7 @@ public record CudaDevice(int index, String name, int capability, int multiproces
             return new CudaDevice(index, moe_cuda_device_info.name(info).getString(0),
                     10 * moe_cuda_device_info.major(info) + moe_cuda_device_info.minor(info),
                     moe_cuda_device_info.multiprocessors(info), moe_cuda_device_info.device_count(info),
-                    new CudaVersions(moe_cuda_device_info.driver_version(info), moe_cuda_device_info.runtime_version(info)),
+                    CudaVersions.of(info),
                     moe_cuda_device_info.has_wgmma_image(info) == 1);
         }
     }

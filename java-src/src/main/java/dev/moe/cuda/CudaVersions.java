@@ -29,8 +29,13 @@ public record CudaVersions(int driver, int runtime) {
             MemorySegment info = moe_cuda_device_info.allocate(arena);
             moe_h.moe_cuda_device_query(0, info);  // the versions are filled whatever the status
             moe_h.moe_cuda_last_error(MemorySegment.NULL, 0);  // not an error of the caller's
-            return new CudaVersions(moe_cuda_device_info.driver_version(info), moe_cuda_device_info.runtime_version(info));
+            return of(info);
         }
+    }
+
+    /** The versions a filled {@code moe_cuda_device_info} holds. */
+    static CudaVersions of(MemorySegment info) {
+        return new CudaVersions(moe_cuda_device_info.driver_version(info), moe_cuda_device_info.runtime_version(info));
     }
 
     /** {@return whether a driver is installed but older than the runtime needs} */
