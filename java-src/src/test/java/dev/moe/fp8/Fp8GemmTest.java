@@ -76,6 +76,7 @@ class Fp8GemmTest {
         List<Arguments> list = new ArrayList<>();
         int[][] mnk = {{1, 1, 1}, {1, 130, 257}, {4, 5, 7}, {5, 33, 300}, {7, 129, 1000}, {13, 200, 129}, {64, 256, 512},
                 {6, 16, 128}, {17, 300, 384},
+                {1, 70, 171}, {2, 70, 300}, {4, 9, 1000},  // GEMVs: full 32-code groups, then 8s, then single codes
                 {32, 200, 3600}};  // decoded A beyond the L2 budget: K in steps
         for (int[] s : mnk) {
             for (int kernel : new int[] {moe_h.MOE_CPU_KERNEL_AVX2(), moe_h.MOE_CPU_KERNEL_PORTABLE()}) {
