@@ -38,7 +38,7 @@ extern "C" {
 /* Bumped on any incompatible change of this header. The loader refuses a library whose
  * moe_abi_version() (moe_cuda_abi_version() for libmoe_cuda) differs from the value the bindings were
  * generated with. */
-#define MOE_ABI_VERSION 5
+#define MOE_ABI_VERSION 6
 
 /* Status codes. */
 #define MOE_STATUS_OK 0
@@ -66,10 +66,12 @@ extern "C" {
 #define MOE_BIAS_ADD 0
 #define MOE_BIAS_MULTIPLY 1
 
-/* CPU kernel variants (moe_library_info.cpu_kernel, moe_cpu_set_kernel). */
+/* CPU kernel variants (moe_library_info.cpu_kernel, moe_cpu_set_kernel). AVX512 is the AVX2 variant with
+ * AVX-512 forms of the kernels that have one (today the FP32 GEMM); it gives the same bits as AVX2. */
 #define MOE_CPU_KERNEL_AUTO 0
 #define MOE_CPU_KERNEL_PORTABLE 1
 #define MOE_CPU_KERNEL_AVX2 2
+#define MOE_CPU_KERNEL_AVX512 3
 
 /* FP8 quantisation tiles (moe_fp8_quantize_*) and operand scale blocks (moe_fp8_gemm_args): one scale
  * per 1 x 128 or per 128 x 128 elements, or none at all (the codes of the values themselves). */
@@ -78,7 +80,7 @@ extern "C" {
 #define MOE_FP8_BLOCK_NONE 2
 
 /* FP8 GEMM kernels (moe_fp8_gemm_args.kernel, moe_layer_args.gemm_kernel):
- *   CPU        the CPU library's kernel (AVX2 or portable, as moe_cpu_set_kernel chose); moe_fp8_gemm_cpu only
+ *   CPU        the CPU library's kernel (the variant moe_cpu_set_kernel chose); moe_fp8_gemm_cpu only
  *   EXACT      CUDA cores, summing in increasing k: bit-identical to the Java reference; any GPU
  *   MMA        mma.sync tensor cores: m16n8k32 e4m3 from compute capability 8.9, and on 8.0-8.8 the codes
  *              decoded (exactly) to BF16 for m16n8k16 bf16; 64 x 64 tiles
@@ -150,8 +152,9 @@ typedef struct moe_library_info {
     const char* version;       /* the library's version, NUL-terminated, static */
     int32_t abi_version;       /* MOE_ABI_VERSION it was built with */
     int32_t cpu_has_avx2;      /* 1 if the CPU has AVX2+FMA+F16C (what the fast kernels need), else 0 */
-    int32_t cpu_kernel;        /* the kernel variant in use: MOE_CPU_KERNEL_PORTABLE or MOE_CPU_KERNEL_AVX2 */
+    int32_t cpu_kernel;        /* the kernel variant in use: MOE_CPU_KERNEL_PORTABLE, _AVX2 or _AVX512 */
     int32_t cpu_max_threads;   /* upper bound of the OpenMP threads the kernels use */
+    int32_t cpu_has_avx512;    /* 1 if the CPU and OS support AVX-512F+VL besides AVX2 (the AVX512 variant), else 0 */
 } moe_library_info;
 
 /* One FP8 block-scaled GEMM (docs/specification.md §i.2-§i.3), on the CPU (moe_fp8_gemm_cpu) or a GPU (moe_fp8_gemm_cuda):
@@ -268,13 +271,14 @@ int32_t moe_library_query(moe_library_info* info);
 /* A one-line description of a MOE_STATUS_* code (static string; "unknown status code" for others). */
 const char* moe_status_message(int32_t status);
 
-/* Choose the CPU kernel variant (MOE_CPU_KERNEL_*) for this process; AUTO picks AVX2 when the CPU has it.
- * Asking for AVX2 on a CPU without it returns MOE_STATUS_UNSUPPORTED_CPU and changes nothing. The gate,
- * the FP8 codec and the FP8 GEMM all follow it. */
+/* Choose the CPU kernel variant (MOE_CPU_KERNEL_*) for this process; AUTO picks the widest the CPU has
+ * (AVX512, else AVX2, else PORTABLE). Asking for a variant the CPU lacks returns MOE_STATUS_UNSUPPORTED_CPU
+ * and changes nothing. Every CPU kernel follows it. */
 int32_t moe_cpu_set_kernel(int32_t kernel);
 
 /* This machine's ceilings, measured now in the calling process (benchmark reports compare against them):
- * the FP32 FMA peak of all OpenMP threads in GFLOP/s, then the streaming read bandwidth over a buffer of
+ * the FP32 FMA peak of all OpenMP threads in GFLOP/s (512-bit FMAs with the AVX512 kernel variant, 256-bit
+ * otherwise: the width the kernels use), then the streaming read bandwidth over a buffer of
  * read_bytes (>= 1 MiB; make it much larger than the last-level cache) in GB/s, each measured for about
  * `seconds` (0 < seconds <= 60, else MOE_STATUS_BAD_BUFFER_SIZE). MOE_STATUS_UNSUPPORTED_CPU without AVX2+FMA. */
 int32_t moe_cpu_machine_peaks(double seconds, int64_t read_bytes, double* fma_gflops, double* read_gbs);

@@ -18,6 +18,11 @@
 namespace {
 
 using moe::cpu_has_avx2;
+using moe::cpu_has_avx512;
+
+int32_t widest() {
+    return cpu_has_avx512() ? MOE_CPU_KERNEL_AVX512 : cpu_has_avx2() ? MOE_CPU_KERNEL_AVX2 : MOE_CPU_KERNEL_PORTABLE;
+}
 
 std::atomic<int32_t> g_kernel{MOE_CPU_KERNEL_AUTO};
 
@@ -26,7 +31,7 @@ std::atomic<int32_t> g_kernel{MOE_CPU_KERNEL_AUTO};
 int32_t moe::cpu_kernel() {
     int32_t k = g_kernel.load(std::memory_order_relaxed);
     if (k == MOE_CPU_KERNEL_AUTO) {
-        k = cpu_has_avx2() ? MOE_CPU_KERNEL_AVX2 : MOE_CPU_KERNEL_PORTABLE;
+        k = widest();
         int32_t expected = MOE_CPU_KERNEL_AUTO;
         g_kernel.compare_exchange_strong(expected, k);
         k = g_kernel.load(std::memory_order_relaxed);
@@ -46,6 +51,7 @@ int32_t moe_library_query(moe_library_info* info) {
     info->cpu_has_avx2 = cpu_has_avx2() ? 1 : 0;
     info->cpu_kernel = moe::cpu_kernel();
     info->cpu_max_threads = omp_get_max_threads();
+    info->cpu_has_avx512 = cpu_has_avx512() ? 1 : 0;
     return MOE_STATUS_OK;
 }
 
@@ -56,7 +62,7 @@ const char* moe_status_message(int32_t status) {
         case MOE_STATUS_INVALID_CONFIG: return "invalid configuration";
         case MOE_STATUS_BAD_BUFFER_SIZE: return "a buffer's element count does not match the shapes";
         case MOE_STATUS_NON_FINITE_INPUT: return "input contains a non-finite value (NaN or infinity)";
-        case MOE_STATUS_UNSUPPORTED_CPU: return "this CPU lacks AVX2/FMA/F16C needed by the requested kernel";
+        case MOE_STATUS_UNSUPPORTED_CPU: return "this CPU lacks the instruction set the requested kernel needs";
         case MOE_STATUS_OUT_OF_MEMORY: return "out of memory";
         case MOE_STATUS_NO_GPU: return "no usable GPU";
         case MOE_STATUS_CUDA_ERROR: return "CUDA runtime error";
@@ -70,7 +76,7 @@ const char* moe_status_message(int32_t status) {
 int32_t moe_cpu_set_kernel(int32_t kernel) {
     switch (kernel) {
         case MOE_CPU_KERNEL_AUTO:
-            g_kernel.store(cpu_has_avx2() ? MOE_CPU_KERNEL_AVX2 : MOE_CPU_KERNEL_PORTABLE);
+            g_kernel.store(widest());
             return MOE_STATUS_OK;
         case MOE_CPU_KERNEL_PORTABLE:
             g_kernel.store(MOE_CPU_KERNEL_PORTABLE);
@@ -78,6 +84,10 @@ int32_t moe_cpu_set_kernel(int32_t kernel) {
         case MOE_CPU_KERNEL_AVX2:
             if (!cpu_has_avx2()) return MOE_STATUS_UNSUPPORTED_CPU;
             g_kernel.store(MOE_CPU_KERNEL_AVX2);
+            return MOE_STATUS_OK;
+        case MOE_CPU_KERNEL_AVX512:
+            if (!cpu_has_avx512()) return MOE_STATUS_UNSUPPORTED_CPU;
+            g_kernel.store(MOE_CPU_KERNEL_AVX512);
             return MOE_STATUS_OK;
         default:
             return MOE_STATUS_INVALID_CONFIG;
@@ -88,7 +98,8 @@ int32_t moe_cpu_set_kernel(int32_t kernel) {
 static_assert(sizeof(moe_gate_config) == 40 && offsetof(moe_gate_config, route_scale) == 32 &&
               offsetof(moe_gate_config, bias_mode) == 36, "moe_gate_config layout changed: regenerate the bindings");
 static_assert(sizeof(moe_gate_stats) == 16, "moe_gate_stats layout changed: regenerate the bindings");
-static_assert(sizeof(moe_library_info) == 24 && offsetof(moe_library_info, cpu_max_threads) == 20,
+static_assert(sizeof(moe_library_info) == 32 && offsetof(moe_library_info, cpu_max_threads) == 20 &&
+                  offsetof(moe_library_info, cpu_has_avx512) == 24,
               "moe_library_info layout changed: regenerate the bindings");
 static_assert(sizeof(moe_fp8_gemm_args) == 200 && offsetof(moe_fp8_gemm_args, m) == 32 &&
               offsetof(moe_fp8_gemm_args, offsets) == 96 && offsetof(moe_fp8_gemm_args, c_count) == 184 &&
@@ -125,7 +136,7 @@ int32_t moe_gate_cpu(const moe_gate_config* config,
             if (!std::isfinite(bias[i])) return MOE_STATUS_NON_FINITE_INPUT;
     }
     moe::GateArgs args{config, logits, bias, num_tokens, out_ids, out_weights, expert_load, -1, 0};
-    const int32_t st = moe::cpu_kernel() == MOE_CPU_KERNEL_AVX2 ? moe::avx2::gate(args) : moe::portable::gate(args);
+    const int32_t st = moe::cpu_kernel_avx2() ? moe::avx2::gate(args) : moe::portable::gate(args);
     if (stats != nullptr) {
         stats->first_bad_row = args.first_bad_row;
         stats->zero_sum_rows = args.zero_sum_rows;

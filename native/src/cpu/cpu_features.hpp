@@ -1,7 +1,9 @@
 // The CPU's features and the kernel variant in use: the entry points of the CPU library dispatch on them,
-// the testkit runs both variants where the CPU has AVX2. Internal.
+// the tests run every variant the CPU has. Internal.
 #pragma once
 #include <cstdint>
+
+#include "moe/moe.h"
 
 namespace moe {
 
@@ -15,8 +17,23 @@ inline bool cpu_has_avx2() {
 #endif
 }
 
-// The kernel variant in use (MOE_CPU_KERNEL_PORTABLE or MOE_CPU_KERNEL_AVX2, as moe_cpu_set_kernel
-// chose); defined in api.cpp.
+// True when the CPU also has AVX-512F and VL and the OS saves their registers (GCC's check reads XCR0):
+// what the AVX512 variant's kernels are built for.
+inline bool cpu_has_avx512() {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+#else
+    return false;
+#endif
+}
+
+// The kernel variant in use (MOE_CPU_KERNEL_PORTABLE, _AVX2 or _AVX512, as moe_cpu_set_kernel chose);
+// defined in api.cpp.
 int32_t cpu_kernel();
+
+// Whether the variant in use runs the AVX2 builds of the kernels without an AVX-512 form (AVX2 and
+// AVX512 both do).
+inline bool cpu_kernel_avx2() { return cpu_kernel() >= MOE_CPU_KERNEL_AVX2; }
 
 }  // namespace moe

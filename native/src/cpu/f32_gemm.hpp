@@ -1,4 +1,4 @@
-// Internal interface between the FP32 GEMM entry (validation, dispatch) and its two compiled variants.
+// Internal interface between the FP32 GEMM entry (validation, dispatch) and its three compiled variants.
 // Not part of the ABI.
 #pragma once
 #include <cstdint>
@@ -26,5 +26,6 @@ constexpr int64_t kF32Kc = 256;
 // parallel: whether the product may use the OpenMP team (false inside an already parallel batch).
 namespace portable { void f32_gemm(const F32GemmArgs& g, bool parallel); }
 namespace avx2 { void f32_gemm(const F32GemmArgs& g, bool parallel); }
+namespace avx512 { void f32_gemm(const F32GemmArgs& g, bool parallel); }
 
 }  // namespace moe

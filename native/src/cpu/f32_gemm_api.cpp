@@ -1,5 +1,5 @@
-// C ABI of the FP32 GEMM batch (moe.h, moe_f32_gemm_cpu): validation and dispatch to the AVX2 or portable
-// build of f32_gemm_kernel.inc. Compiled with baseline flags.
+// C ABI of the FP32 GEMM batch (moe.h, moe_f32_gemm_cpu): validation and dispatch to the AVX-512, AVX2 or
+// portable build of f32_gemm_kernel.inc. Compiled with baseline flags.
 #include <cstdint>
 
 #include <omp.h>
@@ -19,7 +19,10 @@ bool reaches(int64_t count, int64_t rows, int64_t cols, int64_t ld) {
 }
 
 void run(const moe::F32GemmArgs& g, bool parallel) {
-    if (moe::cpu_kernel() == MOE_CPU_KERNEL_AVX2) {
+    const int32_t kernel = moe::cpu_kernel();
+    if (kernel == MOE_CPU_KERNEL_AVX512) {
+        moe::avx512::f32_gemm(g, parallel);
+    } else if (kernel == MOE_CPU_KERNEL_AVX2) {
         moe::avx2::f32_gemm(g, parallel);
     } else {
         moe::portable::f32_gemm(g, parallel);

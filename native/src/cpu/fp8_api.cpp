@@ -10,7 +10,7 @@ namespace {
 
 constexpr int64_t kTileCols = 128;
 
-bool use_avx2() { return moe::cpu_kernel() == MOE_CPU_KERNEL_AVX2; }
+bool use_avx2() { return moe::cpu_kernel_avx2(); }
 
 // a * b, or -1 when it overflows int64 (both are >= 0).
 int64_t checked_mul(int64_t a, int64_t b) {

@@ -68,10 +68,10 @@ public class moe_h {
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
     public static final ValueLayout.OfLong C_LONG = (ValueLayout.OfLong) Linker.nativeLinker().canonicalLayouts().get("long");
 
-    private static final int MOE_ABI_VERSION = (int)5L;
+    private static final int MOE_ABI_VERSION = (int)6L;
     /**
      * {@snippet lang=c :
-     * #define MOE_ABI_VERSION 5
+     * #define MOE_ABI_VERSION 6
      * }
      */
     public static int MOE_ABI_VERSION() {
@@ -286,6 +286,16 @@ public class moe_h {
      */
     public static int MOE_CPU_KERNEL_AVX2() {
         return MOE_CPU_KERNEL_AVX2;
+    }
+
+    private static final int MOE_CPU_KERNEL_AVX512 = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_CPU_KERNEL_AVX512 3
+     * }
+     */
+    public static int MOE_CPU_KERNEL_AVX512() {
+        return MOE_CPU_KERNEL_AVX512;
     }
 
     private static final int MOE_FP8_BLOCK_1X128 = (int)0L;

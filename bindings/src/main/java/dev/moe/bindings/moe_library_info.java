@@ -20,6 +20,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t cpu_has_avx2;
  *     int32_t cpu_kernel;
  *     int32_t cpu_max_threads;
+ *     int32_t cpu_has_avx512;
  * }
  * }
  */
@@ -34,7 +35,9 @@ public class moe_library_info {
         moe_h.C_INT.withName("abi_version"),
         moe_h.C_INT.withName("cpu_has_avx2"),
         moe_h.C_INT.withName("cpu_kernel"),
-        moe_h.C_INT.withName("cpu_max_threads")
+        moe_h.C_INT.withName("cpu_max_threads"),
+        moe_h.C_INT.withName("cpu_has_avx512"),
+        MemoryLayout.paddingLayout(4)
     ).withName("moe_library_info");
 
     /**
@@ -262,6 +265,50 @@ public class moe_library_info {
      */
     public static void cpu_max_threads(MemorySegment struct, int fieldValue) {
         struct.set(cpu_max_threads$LAYOUT, cpu_max_threads$OFFSET, fieldValue);
+    }
+
+    private static final OfInt cpu_has_avx512$LAYOUT = (OfInt)$LAYOUT.select(groupElement("cpu_has_avx512"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t cpu_has_avx512
+     * }
+     */
+    public static final OfInt cpu_has_avx512$layout() {
+        return cpu_has_avx512$LAYOUT;
+    }
+
+    private static final long cpu_has_avx512$OFFSET = 24;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t cpu_has_avx512
+     * }
+     */
+    public static final long cpu_has_avx512$offset() {
+        return cpu_has_avx512$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t cpu_has_avx512
+     * }
+     */
+    public static int cpu_has_avx512(MemorySegment struct) {
+        return struct.get(cpu_has_avx512$LAYOUT, cpu_has_avx512$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t cpu_has_avx512
+     * }
+     */
+    public static void cpu_has_avx512(MemorySegment struct, int fieldValue) {
+        struct.set(cpu_has_avx512$LAYOUT, cpu_has_avx512$OFFSET, fieldValue);
     }
 
     /**

@@ -14,7 +14,25 @@ public final class CpuInfo {
         return query(moe_library_info::cpu_has_avx2) == 1;
     }
 
-    /** {@return the kernel variant in use: MOE_CPU_KERNEL_PORTABLE or MOE_CPU_KERNEL_AVX2} */
+    /** {@return whether the CPU and OS also support AVX-512F+VL, what the AVX512 variant needs} */
+    public static boolean hasAvx512() {
+        return query(moe_library_info::cpu_has_avx512) == 1;
+    }
+
+    /** {@return every kernel variant this CPU can run, widest first} */
+    public static java.util.List<Integer> kernels() {
+        java.util.List<Integer> list = new java.util.ArrayList<>();
+        if (hasAvx512()) {
+            list.add(moe_h.MOE_CPU_KERNEL_AVX512());
+        }
+        if (hasAvx2()) {
+            list.add(moe_h.MOE_CPU_KERNEL_AVX2());
+        }
+        list.add(moe_h.MOE_CPU_KERNEL_PORTABLE());
+        return java.util.List.copyOf(list);
+    }
+
+    /** {@return the kernel variant in use: MOE_CPU_KERNEL_PORTABLE, _AVX2 or _AVX512} */
     public static int kernel() {
         return query(moe_library_info::cpu_kernel);
     }

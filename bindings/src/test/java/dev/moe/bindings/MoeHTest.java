@@ -29,8 +29,9 @@ class MoeHTest {
         assertEquals(36, moe_gate_config.bias_mode$offset());
         assertEquals(16, moe_gate_stats.sizeof());
         assertEquals(8, moe_gate_stats.zero_sum_rows$offset());
-        assertEquals(24, moe_library_info.sizeof());
+        assertEquals(32, moe_library_info.sizeof());
         assertEquals(20, moe_library_info.cpu_max_threads$offset());
+        assertEquals(24, moe_library_info.cpu_has_avx512$offset());
         assertEquals(200, moe_fp8_gemm_args.sizeof());
         assertEquals(32, moe_fp8_gemm_args.m$offset());
         assertEquals(96, moe_fp8_gemm_args.offsets$offset());
@@ -58,7 +59,11 @@ class MoeHTest {
             assertTrue(!moe_library_info.version(info).getString(0).isBlank());
             assertTrue(moe_library_info.cpu_max_threads(info) >= 1);
             int kernel = moe_library_info.cpu_kernel(info);
-            assertTrue(kernel == moe_h.MOE_CPU_KERNEL_PORTABLE() || kernel == moe_h.MOE_CPU_KERNEL_AVX2(), "kernel " + kernel);
+            assertTrue(kernel == moe_h.MOE_CPU_KERNEL_PORTABLE() || kernel == moe_h.MOE_CPU_KERNEL_AVX2()
+                    || kernel == moe_h.MOE_CPU_KERNEL_AVX512(), "kernel " + kernel);
+            // AVX-512 implies AVX2 (the AVX512 variant runs the AVX2 kernels that have no wider form).
+            int avx512 = moe_library_info.cpu_has_avx512(info);
+            assertTrue(avx512 == 0 || avx512 == 1 && moe_library_info.cpu_has_avx2(info) == 1, "cpu_has_avx512 " + avx512);
             assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_library_query(MemorySegment.NULL));
         }
     }

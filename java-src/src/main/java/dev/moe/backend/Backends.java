@@ -50,11 +50,12 @@ public final class Backends {
     /**
      * The name of the CPU kernel variant in use, as chosen by the native library at load time.
      *
-     * @return {@code "avx2"} or {@code "portable"}
+     * @return {@code "avx512"}, {@code "avx2"} or {@code "portable"}
      */
     public static String cpuKernelName() {
         try (Arena arena = Arena.ofConfined()) {
-            return moe_library_info.cpu_kernel(libraryInfo(arena)) == moe_h.MOE_CPU_KERNEL_AVX2() ? "avx2" : "portable";
+            int kernel = moe_library_info.cpu_kernel(libraryInfo(arena));
+            return kernel == moe_h.MOE_CPU_KERNEL_AVX512() ? "avx512" : kernel == moe_h.MOE_CPU_KERNEL_AVX2() ? "avx2" : "portable";
         }
     }
 

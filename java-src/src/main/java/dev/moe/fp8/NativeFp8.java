@@ -11,7 +11,7 @@ import dev.moe.nativelib.MoeNative;
 /**
  * The native CPU FP8 kernels ({@code moe_fp8_quantize_cpu}, {@code moe_fp8_e4m3_decode} in moe.h; plain
  * encoding is quantisation without scales): on caller-owned native segments without copies, and on Java
- * arrays through a confined arena. The kernel variant (AVX2 or portable) is the process-wide one of
+ * arrays through a confined arena. The kernel variant (AVX2, also under AVX512, or portable) is the process-wide one of
  * {@code moe_cpu_set_kernel}.
  */
 final class NativeFp8 {

@@ -9,7 +9,8 @@ import dev.moe.nativelib.MoeNative;
 import dev.moe.nativecall.NativeStatus;
 
 /**
- * The native CPU {@link Gemm} ({@code moe_f32_gemm_cpu}: packed panels, a 6×16 AVX2 register tile,
+ * The native CPU {@link Gemm} ({@code moe_f32_gemm_cpu}: packed panels, a 6×16 AVX2 or 6×32 AVX-512
+ * register tile with the same bits,
  * OpenMP over row blocks, or over the entries of a batch). The float arrays go to native code without a copy: the call is made through a
  * critical downcall handle that may pass heap memory (the garbage collector waits for the few
  * milliseconds a product takes).

@@ -6,15 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 
+import dev.moe.bindings.CpuInfo;
+import dev.moe.bindings.moe_h;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * The native FP32 GEMM against the Java reference: every transpose pair, partial register tiles and
- * blocks (sizes off the 6×16 tile, the 96-row block and the 256-deep k slice), views with offsets and
- * leading dimensions wider than the rows, β = 0 and 1. Each element must agree within the FP32
- * rounding bound of its sum, 2·k·2⁻²⁴·Σ|a||b|.
+ * The native FP32 GEMM against the Java reference, on every kernel variant the CPU has: every transpose
+ * pair, partial register tiles and blocks (sizes off the 6×16 and 6×32 tiles, the 96-row block and the
+ * 256-deep k slice), views with offsets and leading dimensions wider than the rows, β = 0 and 1. Each
+ * element must agree within the FP32 rounding bound of its sum, 2·k·2⁻²⁴·Σ|a||b|; the AVX-512 and AVX2
+ * builds must give the same bits.
  */
 class NativeGemmTest {
     private static final Gemm REF = new JavaGemm();
@@ -39,9 +42,29 @@ class NativeGemmTest {
 
     @ParameterizedTest
     @CsvSource({"false,false,1,1,1", "false,true,7,17,5", "true,false,13,33,257", "true,true,97,18,300",
-            "false,true,200,70,513", "false,false,6,16,256", "true,false,256,64,256", "false,true,300,1030,40"})
+            "false,true,200,70,513", "false,false,6,16,256", "true,false,256,64,256", "false,true,300,1030,40",
+            "false,false,12,48,70", "true,true,7,33,1", "false,true,64,2100,300"})
     void agreesWithTheReference(boolean ta, boolean tb, int m, int n, int k) {
+        float[] previous = null;
+        try {
+            for (int kernel : CpuInfo.kernels()) {
+                assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_cpu_set_kernel(kernel));
+                float[] got = checkAgainstTheReference(ta, tb, m, n, k, kernel);
+                // The AVX-512 and AVX2 builds run the same FMA chain per element: the same bits.
+                if (previous != null && kernel == moe_h.MOE_CPU_KERNEL_AVX2()) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(previous, got, "AVX-512 and AVX2 differ");
+                }
+                previous = got;
+            }
+        } finally {
+            moe_h.moe_cpu_set_kernel(moe_h.MOE_CPU_KERNEL_AUTO());
+        }
+    }
+
+    /** {@return C of the last β} after checking every element of both βs against the reference. */
+    private static float[] checkAgainstTheReference(boolean ta, boolean tb, int m, int n, int k, int kernel) {
         Gemm cpu = new NativeGemm();
+        float[] last = null;
         int pad = 3;
         int off = 5;
         int lda = (ta ? m : k) + pad;
@@ -66,13 +89,15 @@ class NativeGemmTest {
                     }
                     double tol = 2.0 * k * Math.ulp(1f) / 2 * (bound[x] + (beta == 1f ? Math.abs(c0[x]) : 0)) + 1e-30;
                     assertTrue(Math.abs(got[x] - want[x]) <= tol, "C[" + i + "," + j + "] = " + got[x] + ", reference "
-                            + want[x] + " (tolerance " + tol + ", beta " + beta + ")");
+                            + want[x] + " (tolerance " + tol + ", beta " + beta + ", kernel " + kernel + ")");
                 }
             }
             for (int x = 0; x < off; x++) {
                 assertEquals(c0[x], got[x], "element before the view written");
             }
+            last = got;
         }
+        return last;
     }
 
     @Test
