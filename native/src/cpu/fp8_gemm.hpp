@@ -24,5 +24,6 @@ inline int64_t fp8_blocks(int64_t x) { return (x + kFp8Block - 1) / kFp8Block; }
 // parallel region; problems with m == 0 or n == 0 cost nothing.
 namespace portable { void fp8_gemm_batch(const GemmArgs* problems, int64_t count); }
 namespace avx2 { void fp8_gemm_batch(const GemmArgs* problems, int64_t count); }
+namespace avx512 { void fp8_gemm_batch(const GemmArgs* problems, int64_t count); }
 
 }  // namespace moe

@@ -1,6 +1,6 @@
 // moe_fp8_gemm_cpu (moe.h): the checks of shared/fp8_gemm_args.cuh, the grouped layouts as one batch of
-// per-group problems, and dispatch to the AVX2 (also under the AVX512 variant) or portable build of
-// fp8_gemm_kernel.inc. Compiled with
+// per-group problems, and dispatch to the AVX-512, AVX2 or portable build of fp8_gemm_kernel.inc.
+// Compiled with
 // baseline flags.
 #include <cstdint>
 #include <cstring>
@@ -19,7 +19,9 @@ namespace g = moe::fp8gemm;
 
 // One batch of independent problems: the kernel runs them all in one OpenMP region.
 void run(const GemmArgs* problems, int64_t count) {
-    if (moe::cpu_kernel_avx2()) {
+    if (moe::cpu_kernel() == MOE_CPU_KERNEL_AVX512) {
+        moe::avx512::fp8_gemm_batch(problems, count);
+    } else if (moe::cpu_kernel_avx2()) {
         moe::avx2::fp8_gemm_batch(problems, count);
     } else {
         moe::portable::fp8_gemm_batch(problems, count);

@@ -72,21 +72,35 @@ class Fp8GemmTest {
         }
     }
 
+    private static final int[][] SHAPES = {{1, 1, 1}, {1, 130, 257}, {4, 5, 7}, {5, 33, 300}, {7, 129, 1000}, {13, 200, 129},
+        {64, 256, 512}, {6, 16, 128}, {17, 300, 384},
+        {9, 20, 200}, {6, 24, 130},  // a pair of panels whose second is partial (AVX-512)
+        {1, 70, 171}, {2, 70, 300}, {4, 9, 1000},  // GEMVs: full 32-code groups, then 8s, then single codes
+        {32, 200, 3600}};  // decoded A beyond the L2 budget: K in steps
+
     static Stream<Arguments> shapes() {
         List<Arguments> list = new ArrayList<>();
-        int[][] mnk = {{1, 1, 1}, {1, 130, 257}, {4, 5, 7}, {5, 33, 300}, {7, 129, 1000}, {13, 200, 129}, {64, 256, 512},
-                {6, 16, 128}, {17, 300, 384},
-                {1, 70, 171}, {2, 70, 300}, {4, 9, 1000},  // GEMVs: full 32-code groups, then 8s, then single codes
-                {32, 200, 3600}};  // decoded A beyond the L2 budget: K in steps
-        for (int[] s : mnk) {
-            for (int kernel : new int[] {moe_h.MOE_CPU_KERNEL_AVX2(), moe_h.MOE_CPU_KERNEL_PORTABLE()}) {
-                if (kernel == moe_h.MOE_CPU_KERNEL_AVX2() && !CpuInfo.hasAvx2()) {
-                    continue;
-                }
+        for (int[] s : SHAPES) {
+            for (int kernel : CpuInfo.kernels()) {
                 list.add(Arguments.of(s[0], s[1], s[2], kernel));
             }
         }
         return list.stream();
+    }
+
+    @Test
+    void avx512AndAvx2GiveTheSameBits() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CpuInfo.hasAvx512(), "the CPU has no AVX-512");
+        for (int[] s : SHAPES) {
+            SplittableRandom rnd = new SplittableRandom(5L * s[0] + s[1] + 11L * s[2]);
+            QuantizedTensor a = quantized(rnd, s[0], s[2], Fp8Block.ROW_1X128, true);
+            QuantizedTensor b = quantized(rnd, s[1], s[2], Fp8Block.TILE_128X128, true);
+            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_cpu_set_kernel(moe_h.MOE_CPU_KERNEL_AVX512()));
+            float[] wide = CPU.gemm(a, b);
+            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_cpu_set_kernel(moe_h.MOE_CPU_KERNEL_AVX2()));
+            assertArrayEquals(CPU.gemm(a, b), wide, "m=" + s[0] + " n=" + s[1] + " k=" + s[2]);
+        }
+        moe_h.moe_cpu_set_kernel(moe_h.MOE_CPU_KERNEL_AUTO());
     }
 
     @ParameterizedTest(name = "m={0} n={1} k={2} kernel {3}")
