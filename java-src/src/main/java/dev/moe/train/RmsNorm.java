@@ -22,18 +22,20 @@ final class RmsNorm {
      * @param d    width
      */
     static void forward(float[] x, float[] y, float[] rstd, float[] p, int g, int rows, int d) {
-        for (int r = 0; r < rows; r++) {
-            int o = r * d;
-            double ss = 0;
-            for (int j = 0; j < d; j++) {
-                ss += (double) x[o + j] * x[o + j];
+        Rows.parallel(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * d;
+                double ss = 0;
+                for (int j = 0; j < d; j++) {
+                    ss += (double) x[o + j] * x[o + j];
+                }
+                float rs = (float) (1.0 / Math.sqrt(ss / d + EPS));
+                rstd[r] = rs;
+                for (int j = 0; j < d; j++) {
+                    y[o + j] = x[o + j] * rs * p[g + j];
+                }
             }
-            float rs = (float) (1.0 / Math.sqrt(ss / d + EPS));
-            rstd[r] = rs;
-            for (int j = 0; j < d; j++) {
-                y[o + j] = x[o + j] * rs * p[g + j];
-            }
-        }
+        });
     }
 
     /**
@@ -50,21 +52,28 @@ final class RmsNorm {
      * @param d    width
      */
     static void backward(float[] dy, float[] x, float[] rstd, float[] p, int g, float[] dx, float[] grad, int rows, int d) {
+        // The gain's gradient sums over rows: kept in row order on this thread.
         for (int r = 0; r < rows; r++) {
             int o = r * d;
             float rs = rstd[r];
-            double dot = 0;
             for (int j = 0; j < d; j++) {
-                float xhat = x[o + j] * rs;
-                float dyg = dy[o + j] * p[g + j];
-                grad[g + j] += dy[o + j] * xhat;
-                dot += (double) dyg * xhat;
-            }
-            float mean = (float) (dot / d);
-            for (int j = 0; j < d; j++) {
-                float xhat = x[o + j] * rs;
-                dx[o + j] += rs * (dy[o + j] * p[g + j] - xhat * mean);
+                grad[g + j] += dy[o + j] * (x[o + j] * rs);
             }
         }
+        Rows.parallel(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * d;
+                float rs = rstd[r];
+                double dot = 0;
+                for (int j = 0; j < d; j++) {
+                    dot += (double) (dy[o + j] * p[g + j]) * (x[o + j] * rs);
+                }
+                float mean = (float) (dot / d);
+                for (int j = 0; j < d; j++) {
+                    float xhat = x[o + j] * rs;
+                    dx[o + j] += rs * (dy[o + j] * p[g + j] - xhat * mean);
+                }
+            }
+        });
     }
 }

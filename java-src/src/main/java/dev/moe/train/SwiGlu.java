@@ -19,14 +19,16 @@ final class SwiGlu {
      * @param width expert width
      */
     static void forward(float[] h13, float[] act, int rows, int width) {
-        for (int r = 0; r < rows; r++) {
-            int src = r * 2 * width;
-            int dst = r * width;
-            for (int c = 0; c < width; c++) {
-                float a = h13[src + c];
-                act[dst + c] = (a * DetMath.sigmoid(a)) * h13[src + width + c];
+        Rows.parallel(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int src = r * 2 * width;
+                int dst = r * width;
+                for (int c = 0; c < width; c++) {
+                    float a = h13[src + c];
+                    act[dst + c] = (a * DetMath.sigmoid(a)) * h13[src + width + c];
+                }
             }
-        }
+        });
     }
 
     /**
@@ -39,17 +41,19 @@ final class SwiGlu {
      * @param width expert width
      */
     static void backward(float[] dact, float[] h13, float[] dh13, int rows, int width) {
-        for (int r = 0; r < rows; r++) {
-            int src = r * 2 * width;
-            int g = r * width;
-            for (int c = 0; c < width; c++) {
-                float a = h13[src + c];
-                float b = h13[src + width + c];
-                float sg = DetMath.sigmoid(a);
-                float d = dact[g + c];
-                dh13[src + c] = d * b * sg * (1f + a * (1f - sg));
-                dh13[src + width + c] = d * a * sg;
+        Rows.parallel(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int src = r * 2 * width;
+                int g = r * width;
+                for (int c = 0; c < width; c++) {
+                    float a = h13[src + c];
+                    float b = h13[src + width + c];
+                    float sg = DetMath.sigmoid(a);
+                    float d = dact[g + c];
+                    dh13[src + c] = d * b * sg * (1f + a * (1f - sg));
+                    dh13[src + width + c] = d * a * sg;
+                }
             }
-        }
+        });
     }
 }
