@@ -67,15 +67,7 @@ final class CausalSelfAttention {
         int t = batch * seq;
         int ld = 3 * dim;
         proj.forward(u, 0, t, dim, p, wqkv, ld, s.qkv, 0);
-        Rows.parallel(t, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int pos = r % seq;
-                for (int h = 0; h < heads; h++) {
-                    rope.rotate(s.qkv, r * ld + h * headDim, pos, false);
-                    rope.rotate(s.qkv, r * ld + dim + h * headDim, pos, false);
-                }
-            }
-        });
+        rotateQueriesAndKeys(s.qkv, t, false);
         // Scores of the block rows r0..r1 against keys 0..r1 (those after r1 are masked); o = P·v over them.
         Entries scores = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, r1, headDim, h.q + r0 * ld, h.k, h.p + r0 * seq});
         gemm.gemmBatched(false, true, scores.dims, scores.offsets, s.qkv, ld, s.qkv, ld, 0f, s.probs, seq);
@@ -83,6 +75,20 @@ final class CausalSelfAttention {
         Entries pv = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, headDim, r1, h.p + r0 * seq, h.v, h.o + r0 * dim});
         gemm.gemmBatched(false, false, pv.dims, pv.offsets, s.probs, seq, s.qkv, ld, 0f, s.o, dim);
         proj.forward(s.o, 0, t, dim, p, wo, dim, out, 0);
+    }
+
+    /** RoPE (or its inverse) on every head's query and key of the t rows of x [T, 3d], a row's position being its index in its sequence. */
+    private void rotateQueriesAndKeys(float[] x, int t, boolean inverse) {
+        int ld = 3 * dim;
+        Rows.parallel(t, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int pos = r % seq;
+                for (int h = 0; h < heads; h++) {
+                    rope.rotate(x, r * ld + h * headDim, pos, inverse);
+                    rope.rotate(x, r * ld + dim + h * headDim, pos, inverse);
+                }
+            }
+        });
     }
 
     /** Row i keeps columns 0..i: scaled, max-subtracted exponentials normalised to 1; the rest 0. */
@@ -143,15 +149,7 @@ final class CausalSelfAttention {
         Entries dk = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, headDim, seq - r0, h.p + r0 * seq + r0,
                 h.q + r0 * ld, h.k + r0 * ld});
         gemm.gemmBatched(true, false, dk.dims, dk.offsets, w.dP, seq, s.qkv, ld, 0f, w.dqkv, ld);
-        Rows.parallel(t, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int pos = r % seq;
-                for (int h = 0; h < heads; h++) {
-                    rope.rotate(w.dqkv, r * ld + h * headDim, pos, true);
-                    rope.rotate(w.dqkv, r * ld + dim + h * headDim, pos, true);
-                }
-            }
-        });
+        rotateQueriesAndKeys(w.dqkv, t, true);
         gemm.gemm(true, false, ld, dim, t, w.dqkv, 0, ld, u, 0, dim, 1f, grad, wqkv, dim);
         proj.backwardInput(w.dqkv, 0, t, ld, p, wqkv, dim, du, 0);
     }
