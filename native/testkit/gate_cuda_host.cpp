@@ -61,7 +61,7 @@ int32_t moe_testkit_gate_cuda_host(const moe_gate_config* config,
             for (int l = 0; l < gw::kLanes; ++l) gw::phase_softmax_exp(d, mx, l, s);
             float parts[8];
             for (int j = 0; j < 8; ++j) parts[j] = gw::softmax_class_sum(d, j, s);
-            sum = gw::combine8(parts);
+            sum = gw::lane_sum8(parts);
         }
         for (int l = 0; l < gw::kLanes; ++l) gw::phase_select(d, bias, sum, l, s, sel);
         if (d.m < d.g) {

@@ -38,7 +38,7 @@ extern "C" {
 /* Bumped on any incompatible change of this header. The loader refuses a library whose
  * moe_abi_version() (moe_cuda_abi_version() for libmoe_cuda) differs from the value the bindings were
  * generated with. */
-#define MOE_ABI_VERSION 6
+#define MOE_ABI_VERSION 7
 
 /* Status codes. */
 #define MOE_STATUS_OK 0
@@ -347,6 +347,29 @@ int32_t moe_fp8_gemm_cpu(const moe_fp8_gemm_args* args);
 int32_t moe_f32_gemm_cpu(int32_t trans_a, int32_t trans_b, int64_t count, const int64_t* dims, const int64_t* offsets,
                          const float* a, int64_t lda, int64_t a_count, const float* b, int64_t ldb, int64_t b_count,
                          float beta, float* c, int64_t ldc, int64_t c_count);
+
+/* Training's element-wise kernels on the CPU, the twins of dev.moe.train's Java loops: every operation as
+ * written below, in FP32, no fused multiply-add, sums over 8 interleaved lanes (lane = j mod 8, in
+ * increasing j) combined as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)); so every kernel variant and thread count
+ * gives the Java twin's bits. *_count is the elements available from each buffer (at least what the shapes
+ * use, else MOE_STATUS_BAD_BUFFER_SIZE); backward must be 0 or 1 (else MOE_STATUS_INVALID_CONFIG).
+ *
+ * SwiGLU of rows of h13 = [h1 | h3], float [rows, 2*width], with s = sigmoid(h1) (the gate's, above):
+ *   backward = 0: out[r, c] = (h1 * s) * h3                                  out [rows, width], dact unused
+ *   backward = 1: out[r, c] = ((dact * h3) * s) * (1 + h1 * (1 - s)),        out [rows, 2*width],
+ *                 out[r, width + c] = (dact * h1) * s                        dact [rows, width]
+ * Non-finite values propagate. */
+int32_t moe_swiglu_cpu(int32_t backward, int64_t rows, int64_t width, const float* h13, int64_t h13_count,
+                       const float* dact, int64_t dact_count, float* out, int64_t out_count);
+/* Causal softmax of the rows of count score matrices x [count, seq, seq], in place: row i keeps columns
+ * 0..i and the others become 0. scale must be finite and > 0 (else MOE_STATUS_INVALID_CONFIG).
+ *   backward = 0: x holds scores; x[i, j] = e_j * (1 / sum_j e_j), e_j = exp((x[i, j] - max) * scale), the max
+ *                 over j <= i, exp the gate's; probs unused. A non-finite score gives
+ *                 MOE_STATUS_NON_FINITE_INPUT (x is then unspecified).
+ *   backward = 1: probs = the forward's output p, x holds dP; x[i, j] = (p * (dP - d)) * scale,
+ *                 d = sum_{j <= i} p * dP. */
+int32_t moe_softmax_causal_cpu(int32_t backward, int64_t count, int64_t seq, float scale, const float* probs,
+                               int64_t probs_count, float* x, int64_t x_count);
 
 /* Scratch bytes moe_layer_forward_cuda needs for args' shapes (gate, gemm_kernel, tokens, hidden,
  * intermediate, shared_intermediate; pointers are not read) into *bytes; MOE_STATUS_INVALID_CONFIG for

@@ -74,7 +74,7 @@ __device__ bool route_token_warp(const Dims& d, const float* z, const float* bia
         float parts[8];
 #pragma unroll
         for (int j = 0; j < 8; ++j) parts[j] = __shfl_sync(kFull, part, j);
-        sum = gw::combine8(parts);
+        sum = gw::lane_sum8(parts);
         __syncwarp();
     }
     gw::phase_select(d, bias, sum, lane, s, sel);

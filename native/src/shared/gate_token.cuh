@@ -89,6 +89,12 @@ MOE_HD float exp_nonpos(float x) {
     return (y * pow2i(n1)) * pow2i(ni - n1);
 }
 
+// The sum of 8 interleaved lane sums (lane = index mod 8), combined pairwise: the order of every
+// vectorised sum, so scalar and vector builds agree.
+MOE_HD float lane_sum8(const float* lanes) {
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
 MOE_HD bool is_finite(float v) { return (float_to_bits(v) & 0x7f800000u) != 0x7f800000u; }
 
 MOE_HD float abs_f(float v) { return bits_to_float(float_to_bits(v) & 0x7fffffffu); }

@@ -78,8 +78,6 @@ MOE_HD float softmax_class_sum(const Dims& d, int j, const float* s) {
     return acc;
 }
 
-MOE_HD float combine8(const float* l) { return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])); }
-
 // Phase 4: softmax normalisation (if softmax) and the selection scores.
 MOE_HD void phase_select(const Dims& d, const float* bias, float sum, int lane, float* s, float* sel) {
     for (int i = lane; i < d.n; i += kLanes) {

@@ -68,10 +68,10 @@ public class moe_h {
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
     public static final ValueLayout.OfLong C_LONG = (ValueLayout.OfLong) Linker.nativeLinker().canonicalLayouts().get("long");
 
-    private static final int MOE_ABI_VERSION = (int)6L;
+    private static final int MOE_ABI_VERSION = (int)7L;
     /**
      * {@snippet lang=c :
-     * #define MOE_ABI_VERSION 6
+     * #define MOE_ABI_VERSION 7
      * }
      */
     public static int MOE_ABI_VERSION() {
@@ -1160,6 +1160,141 @@ public class moe_h {
                 traceDowncall("moe_f32_gemm_cpu", trans_a, trans_b, count, dims, offsets, a, lda, a_count, b, ldb, b_count, beta, c, ldc, c_count);
             }
             return (int)mh$.invokeExact(trans_a, trans_b, count, dims, offsets, a, lda, a_count, b, ldb, b_count, beta, c, ldc, c_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_swiglu_cpu {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_swiglu_cpu");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_swiglu_cpu(int32_t backward, int64_t rows, int64_t width, const float* h13, int64_t h13_count, const float* dact, int64_t dact_count, float* out, int64_t out_count)
+     * }
+     */
+    public static FunctionDescriptor moe_swiglu_cpu$descriptor() {
+        return moe_swiglu_cpu.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_swiglu_cpu(int32_t backward, int64_t rows, int64_t width, const float* h13, int64_t h13_count, const float* dact, int64_t dact_count, float* out, int64_t out_count)
+     * }
+     */
+    public static MethodHandle moe_swiglu_cpu$handle() {
+        return moe_swiglu_cpu.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_swiglu_cpu(int32_t backward, int64_t rows, int64_t width, const float* h13, int64_t h13_count, const float* dact, int64_t dact_count, float* out, int64_t out_count)
+     * }
+     */
+    public static MemorySegment moe_swiglu_cpu$address() {
+        return moe_swiglu_cpu.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_swiglu_cpu(int32_t backward, int64_t rows, int64_t width, const float* h13, int64_t h13_count, const float* dact, int64_t dact_count, float* out, int64_t out_count)
+     * }
+     */
+    public static int moe_swiglu_cpu(int backward, long rows, long width, MemorySegment h13, long h13_count, MemorySegment dact, long dact_count, MemorySegment out, long out_count) {
+        var mh$ = moe_swiglu_cpu.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_swiglu_cpu", backward, rows, width, h13, h13_count, dact, dact_count, out, out_count);
+            }
+            return (int)mh$.invokeExact(backward, rows, width, h13, h13_count, dact, dact_count, out, out_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class moe_softmax_causal_cpu {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            moe_h.C_INT,
+            moe_h.C_INT,
+            moe_h.C_LONG,
+            moe_h.C_LONG,
+            moe_h.C_FLOAT,
+            moe_h.C_POINTER,
+            moe_h.C_LONG,
+            moe_h.C_POINTER,
+            moe_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = moe_h.findOrThrow("moe_softmax_causal_cpu");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t moe_softmax_causal_cpu(int32_t backward, int64_t count, int64_t seq, float scale, const float* probs, int64_t probs_count, float* x, int64_t x_count)
+     * }
+     */
+    public static FunctionDescriptor moe_softmax_causal_cpu$descriptor() {
+        return moe_softmax_causal_cpu.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t moe_softmax_causal_cpu(int32_t backward, int64_t count, int64_t seq, float scale, const float* probs, int64_t probs_count, float* x, int64_t x_count)
+     * }
+     */
+    public static MethodHandle moe_softmax_causal_cpu$handle() {
+        return moe_softmax_causal_cpu.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t moe_softmax_causal_cpu(int32_t backward, int64_t count, int64_t seq, float scale, const float* probs, int64_t probs_count, float* x, int64_t x_count)
+     * }
+     */
+    public static MemorySegment moe_softmax_causal_cpu$address() {
+        return moe_softmax_causal_cpu.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t moe_softmax_causal_cpu(int32_t backward, int64_t count, int64_t seq, float scale, const float* probs, int64_t probs_count, float* x, int64_t x_count)
+     * }
+     */
+    public static int moe_softmax_causal_cpu(int backward, long count, long seq, float scale, MemorySegment probs, long probs_count, MemorySegment x, long x_count) {
+        var mh$ = moe_softmax_causal_cpu.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("moe_softmax_causal_cpu", backward, count, seq, scale, probs, probs_count, x, x_count);
+            }
+            return (int)mh$.invokeExact(backward, count, seq, scale, probs, probs_count, x, x_count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

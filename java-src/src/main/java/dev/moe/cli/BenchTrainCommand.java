@@ -24,6 +24,7 @@ import dev.moe.backend.MachinePeaks;
 import dev.moe.routing.Routers;
 import dev.moe.sim.BalancerKind;
 import dev.moe.train.Corpus;
+import dev.moe.train.Elementwise;
 import dev.moe.train.Gemm;
 import dev.moe.train.Gemms;
 import dev.moe.train.Precision;
@@ -194,8 +195,8 @@ final class BenchTrainCommand implements Callable<Integer> {
         out.flush();
     }
 
-    /** A {@link Gemm} that counts the time and FLOPs of every product it forwards. */
-    private static final class TimedGemm implements Gemm {
+    /** A {@link Gemm} that counts the time and FLOPs of every product it forwards, and runs beside its inner GEMM's element-wise kernels. */
+    static final class TimedGemm implements Gemm {
         private final Gemm inner;
         private long nanos;
         private double flops;
@@ -213,9 +214,26 @@ final class BenchTrainCommand implements Callable<Integer> {
             flops += 2.0 * m * n * k;
         }
 
+        /** Passes the whole batch on: the inner GEMM may run its entries in parallel in one call. */
+        @Override
+        public void gemmBatched(boolean transA, boolean transB, long[] dims, long[] offsets, float[] a, int lda,
+                                float[] b, int ldb, float beta, float[] c, int ldc) {
+            long t0 = System.nanoTime();
+            inner.gemmBatched(transA, transB, dims, offsets, a, lda, b, ldb, beta, c, ldc);
+            nanos += System.nanoTime() - t0;
+            for (int i = 0; i < dims.length / 3; i++) {
+                flops += 2.0 * dims[3 * i] * dims[3 * i + 1] * dims[3 * i + 2];
+            }
+        }
+
         @Override
         public String name() {
             return inner.name();
+        }
+
+        @Override
+        public Elementwise elementwise() {
+            return inner.elementwise();
         }
 
         void reset() {

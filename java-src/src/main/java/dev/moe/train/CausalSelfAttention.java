@@ -3,7 +3,8 @@ package dev.moe.train;
 /**
  * Causal multi-head self-attention with RoPE on q and k: qkv = u·Wqkvᵀ, per sequence b and head h
  * P = softmax(mask(q·kᵀ/√h_d)), o = P·v, out = o·Woᵀ. All products go through a {@link Gemm} on views of
- * the [T, 3d] and [T, d] tensors (T = batch·seq, rows of sequence b are b·S..b·S+S−1).
+ * the [T, 3d] and [T, d] tensors (T = batch·seq, rows of sequence b are b·S..b·S+S−1); the softmax and its
+ * gradient through the GEMM's {@link Elementwise}.
  */
 final class CausalSelfAttention {
     /** Query rows per batch entry of the products with the S x S score matrix. */
@@ -17,6 +18,7 @@ final class CausalSelfAttention {
     private final float scale;
     private final Rope rope;
     private final Gemm gemm;
+    private final Elementwise elementwise;
     private final Projections proj;
 
     /** Saved by the forward for the backward, reused across steps of the same batch size. */
@@ -49,6 +51,7 @@ final class CausalSelfAttention {
         this.scale = (float) (1.0 / Math.sqrt(headDim));
         this.rope = new Rope(seq, headDim);
         this.gemm = gemm;
+        this.elementwise = gemm.elementwise();
         this.proj = proj;
     }
 
@@ -71,7 +74,7 @@ final class CausalSelfAttention {
         // Scores of the block rows r0..r1 against keys 0..r1 (those after r1 are masked); o = P·v over them.
         Entries scores = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, r1, headDim, h.q + r0 * ld, h.k, h.p + r0 * seq});
         gemm.gemmBatched(false, true, scores.dims, scores.offsets, s.qkv, ld, s.qkv, ld, 0f, s.probs, seq);
-        java.util.stream.IntStream.range(0, batch * heads).parallel().forEach(i -> softmaxCausal(s.probs, i * seq * seq));
+        elementwise.softmaxCausal(s.probs, batch * heads, seq, scale);
         Entries pv = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, headDim, r1, h.p + r0 * seq, h.v, h.o + r0 * dim});
         gemm.gemmBatched(false, false, pv.dims, pv.offsets, s.probs, seq, s.qkv, ld, 0f, s.o, dim);
         proj.forward(s.o, 0, t, dim, p, wo, dim, out, 0);
@@ -89,30 +92,6 @@ final class CausalSelfAttention {
                 }
             }
         });
-    }
-
-    /** Row i keeps columns 0..i: scaled, max-subtracted exponentials normalised to 1; the rest 0. */
-    private void softmaxCausal(float[] a, int off) {
-        for (int i = 0; i < seq; i++) {
-            int row = off + i * seq;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j <= i; j++) {
-                max = Math.max(max, a[row + j]);
-            }
-            double sum = 0;
-            for (int j = 0; j <= i; j++) {
-                float e = (float) Math.exp((a[row + j] - max) * scale);
-                a[row + j] = e;
-                sum += e;
-            }
-            float inv = (float) (1.0 / sum);
-            for (int j = 0; j <= i; j++) {
-                a[row + j] *= inv;
-            }
-            for (int j = i + 1; j < seq; j++) {
-                a[row + j] = 0f;
-            }
-        }
     }
 
     /**
@@ -142,8 +121,7 @@ final class CausalSelfAttention {
         Entries dv = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, headDim, seq - r0, h.p + r0 * seq + r0,
                 h.o + r0 * dim, h.v + r0 * ld});
         gemm.gemmBatched(true, false, dv.dims, dv.offsets, s.probs, seq, w.dO, dim, 0f, w.dqkv, ld);
-        java.util.stream.IntStream.range(0, batch * heads).parallel()
-                .forEach(i -> softmaxBackward(s.probs, i * seq * seq, w.dP, i * seq * seq));
+        elementwise.softmaxCausalBackward(s.probs, w.dP, batch * heads, seq, scale);
         Entries dq = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, headDim, r1, h.p + r0 * seq, h.k, h.q + r0 * ld});
         gemm.gemmBatched(false, false, dq.dims, dq.offsets, w.dP, seq, s.qkv, ld, 0f, w.dqkv, ld);
         Entries dk = entries(batch, (h, r0, r1) -> new long[] {r1 - r0, headDim, seq - r0, h.p + r0 * seq + r0,
@@ -152,25 +130,6 @@ final class CausalSelfAttention {
         rotateQueriesAndKeys(w.dqkv, t, true);
         gemm.gemm(true, false, ld, dim, t, w.dqkv, 0, ld, u, 0, dim, 1f, grad, wqkv, dim);
         proj.backwardInput(w.dqkv, 0, t, ld, p, wqkv, dim, du, 0);
-    }
-
-    /** dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale, in place in dP (masked entries have P = 0). */
-    private void softmaxBackward(float[] probs, int off, float[] dp, int dpOff) {
-        for (int i = 0; i < seq; i++) {
-            int row = off + i * seq;
-            int drow = dpOff + i * seq;
-            double dot = 0;
-            for (int j = 0; j <= i; j++) {
-                dot += (double) probs[row + j] * dp[drow + j];
-            }
-            float d = (float) dot;
-            for (int j = 0; j <= i; j++) {
-                dp[drow + j] = probs[row + j] * (dp[drow + j] - d) * scale;
-            }
-            for (int j = i + 1; j < seq; j++) {
-                dp[drow + j] = 0f;
-            }
-        }
     }
 
     /** Where one head of one sequence starts: q, k, v in [T, 3d], o in [T, d], its score matrix in [B·H, S, S]. */

@@ -64,6 +64,14 @@ public interface Gemm {
     String name();
 
     /**
+     * {@return the element-wise kernels that run beside this GEMM (its backend's); by default the Java
+     * reference}
+     */
+    default Elementwise elementwise() {
+        return Elementwise.java();
+    }
+
+    /**
      * Checks that a batch description holds whole entries of int-range values, for implementations.
      *
      * @param dims    m, n, k per entry

@@ -145,12 +145,12 @@ final class MoeFeedForward {
             System.arraycopy(u, (i / k) * d, s.xp, row * d, d);
         }
         proj.forwardGrouped(s.xp, s.offsets, d, p, b.w13(), 2 * width, s.h13);
-        SwiGlu.forward(s.h13, s.act, rows, width);
+        gemm.elementwise().swigluForward(s.h13, s.act, rows, width);
         proj.forwardGrouped(s.act, s.offsets, width, p, b.w2(), d, s.y);
         if (c.sharedDim() > 0) {
             int sw = c.sharedDim();
             proj.forward(u, 0, tokens, d, p, b.sharedW13(), 2 * sw, s.sharedH13, 0);
-            SwiGlu.forward(s.sharedH13, s.sharedAct, tokens, sw);
+            gemm.elementwise().swigluForward(s.sharedH13, s.sharedAct, tokens, sw);
             proj.forward(s.sharedAct, 0, tokens, sw, p, b.sharedW2(), d, out, 0);
         } else {
             Arrays.fill(out, 0, tokens * d, 0f);
@@ -261,7 +261,7 @@ final class MoeFeedForward {
                 (e, r0) -> new long[] {r0 * d, r0 * width, b.w2() + (long) e * d * width});
         gemm.gemmBatched(true, false, g2.dims(), g2.offsets(), w.dy, d, s.act, width, 1f, grad, width);
         proj.backwardInputGrouped(w.dy, s.offsets, d, p, b.w2(), width, w.dAct);
-        SwiGlu.backward(w.dAct, s.h13, w.dH13, rows, width);
+        gemm.elementwise().swigluBackward(w.dAct, s.h13, w.dH13, rows, width);
         GroupedBatch g13 = GroupedBatch.summedOverRows(s.offsets, 2 * width, d,
                 (e, r0) -> new long[] {r0 * 2 * width, r0 * d, b.w13() + (long) e * 2 * width * d});
         gemm.gemmBatched(true, false, g13.dims(), g13.offsets(), w.dH13, 2 * width, s.xp, d, 1f, grad, d);
@@ -270,7 +270,7 @@ final class MoeFeedForward {
             int sw = c.sharedDim();
             gemm.gemm(true, false, d, sw, tokens, dout, 0, d, s.sharedAct, 0, sw, 1f, grad, b.sharedW2(), sw);
             proj.backwardInput(dout, 0, tokens, d, p, b.sharedW2(), sw, w.dSharedAct, 0);
-            SwiGlu.backward(w.dSharedAct, s.sharedH13, w.dSharedH13, tokens, sw);
+            gemm.elementwise().swigluBackward(w.dSharedAct, s.sharedH13, w.dSharedH13, tokens, sw);
             gemm.gemm(true, false, 2 * sw, d, tokens, w.dSharedH13, 0, 2 * sw, u, 0, d, 1f, grad, b.sharedW13(), d);
             proj.backwardInput(w.dSharedH13, 0, tokens, 2 * sw, p, b.sharedW13(), d, du, 0);
         } else {

@@ -17,6 +17,7 @@ import dev.moe.nativecall.NativeStatus;
  */
 public final class NativeGemm implements Gemm {
     private final MethodHandle handle;
+    private final Elementwise elementwise;
 
     /**
      * Loads the CPU library.
@@ -27,6 +28,7 @@ public final class NativeGemm implements Gemm {
         MoeNative.cpu();
         handle = Linker.nativeLinker().downcallHandle(moe_h.moe_f32_gemm_cpu$address(), moe_h.moe_f32_gemm_cpu$descriptor(),
                 Linker.Option.critical(true));
+        elementwise = new NativeElementwise();
     }
 
     @Override
@@ -55,6 +57,12 @@ public final class NativeGemm implements Gemm {
             throw new AssertionError(t);
         }
         NativeStatus.check(status, "moe_f32_gemm_cpu");
+    }
+
+    /** {@return the native CPU element-wise kernels} */
+    @Override
+    public Elementwise elementwise() {
+        return elementwise;
     }
 
     @Override
