@@ -48,12 +48,14 @@ import picocli.CommandLine.Spec;
  * loads identical; FP8 codes and scales identical; the exact CUDA GEMMs and the CUDA layers identical;
  * the cpu GEMMs within 2·10⁻⁵·Σ|a||b| per element (their own order inside a 128-chunk) and the cpu layer
  * within 10⁻⁵ of max |y|; each tensor-core GEMM kernel the GPU runs within 2⁻¹⁰·Σ|a||b| and the
- * tensor-core layer within 1 % of max |y|. Exit 0 when every check passes, 1 otherwise.
+ * tensor-core layer within 1 % of max |y|; on cpu also training's kernels ({@link TrainingKernelChecks}).
+ * Exit 0 when every check passes, 1 otherwise.
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Validate a backend's kernels against the pure-Java reference: routing (V3, V2, custom configs, ties, "
                 + "extreme logits, an empty batch), FP8 quantisation (both tile shapes, power-of-two scales, partial tiles), "
-                + "FP8 GEMMs (dense, grouped contiguous and masked; every tensor-core kernel on cuda) and the MoE layer. "
+                + "FP8 GEMMs (dense, grouped contiguous and masked; every tensor-core kernel on cuda), the MoE layer and, on cpu, "
+                + "training's FP32 GEMM, SwiGLU and causal softmax. "
                 + "Prints one line per check; exit 1 if any fails."})
 final class CheckCommand implements Callable<Integer> {
     @Spec
@@ -101,6 +103,9 @@ final class CheckCommand implements Callable<Integer> {
         quantisation(be);
         gemms(be);
         layer(be);
+        if (be == Backend.CPU) {
+            TrainingKernelChecks.run(seed, this::record);
+        }
         long failed = results.stream().filter(r -> !r.pass()).count();
         out.printf("moe check: %d of %d checks passed%s%n", results.size() - failed, results.size(), failed == 0 ? "" : ", " + failed
                 + " FAILED");

@@ -32,12 +32,14 @@ class CheckCliTest {
         JsonNode doc = new ObjectMapper().readTree(json.toFile());
         assertEquals("cpu", doc.get("backend").asText());
         JsonNode results = doc.get("results");
-        assertTrue(results.size() >= 29, "routing, quantisation, GEMM and layer checks: " + results.size());
+        assertTrue(results.size() >= 44, "routing, quantisation, GEMM, layer and training checks: " + results.size());
         for (JsonNode c : results) {
             assertTrue(c.get("pass").asBoolean(), c.toString());
         }
         assertTrue(r.out().contains("route N=512 G=1 M=1 K=16 ties") && r.out().contains("quantize 130x300 128x128 pow2")
-                && r.out().contains("gemm cpu grouped masked") && r.out().contains("layer N=32"), r.out());
+                && r.out().contains("gemm cpu grouped masked") && r.out().contains("layer N=32")
+                && r.out().contains("train gemm 97x130x300 At") && r.out().contains("train swiglu 300x77")
+                && r.out().contains("train causal softmax 3x37x37"), r.out());
     }
 
     @Test
