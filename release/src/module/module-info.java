@@ -1,8 +1,8 @@
 /**
  * The moe library as one module ({@code dev.moe}, the release jar): routing, balancing, topology and
- * metrics, FP8 quantisation and GEMMs, the MoE layers, auxiliary losses, EPLB, the simulator, training, file formats,
- * the CUDA and MPI front ends, what this machine offers, the native libraries' loader and failures. Not
- * exported: the FFM bindings and the plumbing between the library and its C ABI ({@code dev.moe.bindings},
+ * metrics, FP8 quantisation and GEMMs, the MoE layers, auxiliary losses, EPLB, the simulator, training,
+ * file formats, the CUDA and MPI front ends, what this machine offers, the native libraries' loader and
+ * failures. Not exported: the FFM bindings and the plumbing between the library and its C ABI ({@code dev.moe.bindings},
  * {@code dev.moe.nativecall}: they pass arguments to C unchecked), the CLI ({@code dev.moe.cli}) and the
  * shared arithmetic helpers ({@code dev.moe.math}).
  *
