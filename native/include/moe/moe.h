@@ -67,7 +67,7 @@ extern "C" {
 #define MOE_BIAS_MULTIPLY 1
 
 /* CPU kernel variants (moe_library_info.cpu_kernel, moe_cpu_set_kernel). AVX512 is the AVX2 variant with
- * AVX-512 forms of the kernels that have one (the FP32 and FP8 GEMMs); it gives the same bits as AVX2. */
+ * AVX-512 forms of the kernels that have one (the gate, the FP32 and FP8 GEMMs); it gives the same bits as AVX2. */
 #define MOE_CPU_KERNEL_AUTO 0
 #define MOE_CPU_KERNEL_PORTABLE 1
 #define MOE_CPU_KERNEL_AVX2 2

@@ -136,7 +136,10 @@ int32_t moe_gate_cpu(const moe_gate_config* config,
             if (!std::isfinite(bias[i])) return MOE_STATUS_NON_FINITE_INPUT;
     }
     moe::GateArgs args{config, logits, bias, num_tokens, out_ids, out_weights, expert_load, -1, 0};
-    const int32_t st = moe::cpu_kernel_avx2() ? moe::avx2::gate(args) : moe::portable::gate(args);
+    const int32_t kernel = moe::cpu_kernel();
+    const int32_t st = kernel == MOE_CPU_KERNEL_AVX512 ? moe::avx512::gate(args)
+                       : kernel == MOE_CPU_KERNEL_AVX2 ? moe::avx2::gate(args)
+                                                       : moe::portable::gate(args);
     if (stats != nullptr) {
         stats->first_bad_row = args.first_bad_row;
         stats->zero_sum_rows = args.zero_sum_rows;

@@ -1,4 +1,4 @@
-// Internal interface between api.cpp (dispatch, validation) and the two compiled variants of the
+// Internal interface between api.cpp (dispatch, validation) and the three compiled variants of the
 // gate kernel. Not part of the ABI.
 #pragma once
 #include "moe/moe.h"
@@ -19,5 +19,6 @@ struct GateArgs {
 
 namespace portable { int32_t gate(GateArgs& args); }
 namespace avx2 { int32_t gate(GateArgs& args); }
+namespace avx512 { int32_t gate(GateArgs& args); }
 
 }  // namespace moe

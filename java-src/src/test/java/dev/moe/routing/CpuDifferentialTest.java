@@ -28,7 +28,8 @@ import dev.moe.nativecall.NativeStatus;
 import dev.moe.nativelib.MoeTestkit;
 
 /**
- * The native CPU kernel against the Java reference, for both compiled variants (AVX2 and portable).
+ * The native CPU kernel against the Java reference, for every compiled variant the CPU runs (AVX-512, AVX2,
+ * portable).
  * Ids must match exactly; weights are bit-identical by construction (same FP32 operations in the
  * same order), so the stated tolerance is 0.
  */
@@ -72,9 +73,7 @@ class CpuDifferentialTest {
     }
 
     static Stream<Arguments> configsTimesKernels() {
-        return configs().flatMap(a -> Stream.of(moe_h.MOE_CPU_KERNEL_AVX2(), moe_h.MOE_CPU_KERNEL_PORTABLE())
-                .filter(k -> k != moe_h.MOE_CPU_KERNEL_AVX2() || CpuInfo.hasAvx2())
-                .map(k -> Arguments.of(a.get()[0], a.get()[1], k)));
+        return configs().flatMap(a -> CpuInfo.kernels().stream().map(k -> Arguments.of(a.get()[0], a.get()[1], k)));
     }
 
     @ParameterizedTest(name = "{0}, kernel {2}")
