@@ -22,6 +22,8 @@ import dev.moe.topology.Topology;
  */
 public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToken, long crossNodeSends,
                             long intraNodeForwards, long tokens) {
+    /** Ids read per chunk (64 KiB). */
+    private static final int CHUNK_IDS = 1 << 14;
 
     /**
      * Dispatch statistics of a routed batch; token t starts on GPU {@code t mod gpus} (tokens spread
@@ -56,38 +58,50 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
         long[] hist = new long[topology.nodes() + 1];
         long cross = 0;
         long forwards = 0;
-        long[] seen = new long[topology.nodes()];  // seen[node] == t + 1 if token t already reached it
+        long[] seen = new long[topology.nodes()];
         long[] seenGpu = new long[topology.gpus()];
         int perNode = topology.gpusPerNode();
-        for (long t = 0; t < tokens; t++) {
-            int homeGpu = (int) ((firstToken + t) % topology.gpus());
-            int home = topology.nodeOfGpu(homeGpu);
-            int lane = homeGpu % perNode;
-            int reached = 0;
-            for (int q = 0; q < k; q++) {
-                int e = ids.getAtIndex(ValueLayout.JAVA_INT, t * k + q);
-                if (e < 0) {
-                    continue;
-                }
-                int gpu = topology.gpuOf(e);
-                int node = topology.nodeOfGpu(gpu);
-                gpuLoad[gpu]++;
-                nodeLoad[node]++;
-                if (seenGpu[gpu] != t + 1) {
-                    seenGpu[gpu] = t + 1;
-                    if (gpu != node * perNode + lane) {
-                        forwards++;
+        int gpus = topology.gpus();
+        // Where each expert lives, as plain arrays: the loop below runs T·K times and must not divide.
+        int[] gpuOf = new int[topology.numExperts()];
+        int[] nodeOf = new int[gpuOf.length];
+        for (int e = 0; e < gpuOf.length; e++) {
+            gpuOf[e] = topology.gpuOf(e);
+            nodeOf[e] = topology.nodeOf(e);
+        }
+        int homeGpu = (int) (firstToken % gpus);
+        // The ids are read in chunks into a heap array: a counted int loop the JIT compiles tightly.
+        int chunk = (int) Math.max(1, Math.min(tokens, CHUNK_IDS / Math.max(k, 1)));
+        int[] buf = new int[chunk * k];
+        for (long t0 = 0; t0 < tokens; t0 += chunk) {
+            int count = (int) Math.min(chunk, tokens - t0);
+            MemorySegment.copy(ids, ValueLayout.JAVA_INT, t0 * k * Integer.BYTES, buf, 0, count * k);
+            for (int i = 0; i < count; i++) {
+                long stamp = t0 + i + 1;    // seen[x] == stamp: this token already reached x
+                int home = topology.nodeOfGpu(homeGpu);
+                int lane = homeGpu - home * perNode;  // a copy for node n lands on its GPU n·perNode + lane
+                int reached = 0;
+                for (int q = i * k; q < (i + 1) * k; q++) {
+                    int e = buf[q];
+                    if (e < 0) {
+                        continue;
                     }
+                    int gpu = gpuOf[e];
+                    int node = nodeOf[e];
+                    gpuLoad[gpu]++;
+                    nodeLoad[node]++;
+                    // Without branches: whether a GPU or node is new to this token is data, not a jump to predict.
+                    int newGpu = seenGpu[gpu] != stamp ? 1 : 0;
+                    seenGpu[gpu] = stamp;
+                    forwards += gpu != node * perNode + lane ? newGpu : 0;
+                    int newNode = seen[node] != stamp ? 1 : 0;
+                    seen[node] = stamp;
+                    reached += newNode;
+                    cross += node != home ? newNode : 0;
                 }
-                if (seen[node] != t + 1) {
-                    seen[node] = t + 1;
-                    reached++;
-                    if (node != home) {
-                        cross++;
-                    }
-                }
+                hist[reached]++;
+                homeGpu = homeGpu + 1 == gpus ? 0 : homeGpu + 1;
             }
-            hist[reached]++;
         }
         return new DispatchStats(gpuLoad, nodeLoad, hist, cross, forwards, tokens);
     }

@@ -86,4 +86,39 @@ class MetricsTest {
         }
         assertEquals(2000, java.util.Arrays.stream(d.nodesPerToken()).sum());
     }
+
+    @Test
+    void aBatchCountsAsTheSumOfItsShards() {
+        // 5000 tokens span several of the chunks the counting reads at a time; shards cut them elsewhere.
+        Topology topo = Topology.contiguous(4, 2, 64);
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(8);
+        int k = 6;
+        int tokens = 5000;
+        int[] ids = new int[tokens * k];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = rnd.nextInt(10) == 0 ? -1 : rnd.nextInt(64);
+        }
+        DispatchStats all = DispatchStats.of(MemorySegment.ofArray(ids), tokens, k, topo);
+        long[] gpu = new long[topo.gpus()];
+        long[] node = new long[topo.nodes()];
+        long[] hist = new long[topo.nodes() + 1];
+        long cross = 0;
+        long forwards = 0;
+        int[] cuts = {0, 1, 1234, 2731, 5000};
+        for (int s = 0; s + 1 < cuts.length; s++) {
+            int[] part = java.util.Arrays.copyOfRange(ids, cuts[s] * k, cuts[s + 1] * k);
+            DispatchStats d = DispatchStats.of(MemorySegment.ofArray(part), cuts[s + 1] - cuts[s], k, topo, cuts[s]);
+            java.util.Arrays.setAll(gpu, i -> gpu[i] + d.gpuLoad()[i]);
+            java.util.Arrays.setAll(node, i -> node[i] + d.nodeLoad()[i]);
+            java.util.Arrays.setAll(hist, i -> hist[i] + d.nodesPerToken()[i]);
+            cross += d.crossNodeSends();
+            forwards += d.intraNodeForwards();
+        }
+        assertArrayEquals(gpu, all.gpuLoad());
+        assertArrayEquals(node, all.nodeLoad());
+        assertArrayEquals(hist, all.nodesPerToken());
+        assertEquals(cross, all.crossNodeSends());
+        assertEquals(forwards, all.intraNodeForwards());
+        assertTrue(cross > 0 && forwards > 0, "the data exercises both kinds of copy");
+    }
 }
