@@ -1,5 +1,5 @@
-// The gate's deterministic exp (shared/gate_token.cuh, exp_nonpos) on 8 AVX lanes, and a cheap
-// non-finite check, shared by the AVX2 builds of the gate and of training's element-wise kernels.
+// The gate's deterministic exp and sigmoid (shared/gate_token.cuh, exp_nonpos, sigmoid) on 8 AVX lanes, and
+// a cheap non-finite check, shared by the AVX2 builds of the gate and of training's element-wise kernels.
 // Include only from code compiled with -mavx2 -mfma; internal linkage, so each kernel keeps its own copy
 // built with its own flags.
 #pragma once
@@ -41,5 +41,13 @@ static inline __m256 exp_nonpos8(__m256 x) {
 static inline __m256 nonfinite_acc(__m256 acc, __m256 z) { return _mm256_fmadd_ps(z, _mm256_setzero_ps(), acc); }
 
 static inline bool any_nan(__m256 acc) { return _mm256_movemask_ps(_mm256_cmp_ps(acc, acc, _CMP_UNORD_Q)) != 0; }
+
+// gate::sigmoid on 8 lanes: e = exp(-|z|), (z >= 0 ? 1 : e) / (1 + e).
+static inline __m256 sigmoid8(__m256 z) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 e = exp_nonpos8(_mm256_or_ps(z, _mm256_set1_ps(-0.0f)));  // -|z|, as the scalar form
+    const __m256 num = _mm256_blendv_ps(e, one, _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GE_OQ));
+    return _mm256_div_ps(num, _mm256_add_ps(one, e));
+}
 
 }  // namespace moe

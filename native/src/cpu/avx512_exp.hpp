@@ -1,8 +1,10 @@
-// The gate's deterministic exp (shared/gate_token.cuh, exp_nonpos) on 16 AVX-512 lanes and the non-finite
-// check, for the AVX-512 build of the gate. The same operations per lane as exp_nonpos8 (avx2_exp.hpp), so
-// the same bits. Include only from code compiled with -mavx512f; internal linkage.
+// The gate's deterministic exp and sigmoid (shared/gate_token.cuh) on 16 AVX-512 lanes and the non-finite
+// check, for the AVX-512 build of the gate. The same operations per lane as exp_nonpos8 and sigmoid8
+// (avx2_exp.hpp), so the same bits. Include only from code compiled with -mavx512f; internal linkage.
 #pragma once
 #include <immintrin.h>
+
+#include <cstdint>
 
 #include "../shared/gate_token.cuh"
 
@@ -37,5 +39,14 @@ static inline __m512 exp_nonpos16(__m512 x) {
 static inline __m512 nonfinite_acc16(__m512 acc, __m512 z) { return _mm512_fmadd_ps(z, _mm512_setzero_ps(), acc); }
 
 static inline bool any_nan16(__m512 acc) { return _mm512_cmp_ps_mask(acc, acc, _CMP_UNORD_Q) != 0; }
+
+// gate::sigmoid on 16 lanes, as sigmoid8.
+static inline __m512 sigmoid16(__m512 z) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 e = exp_nonpos16(
+        _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(z), _mm512_set1_epi32(INT32_MIN))));  // -|z|
+    const __m512 num = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GE_OQ), e, one);
+    return _mm512_div_ps(num, _mm512_add_ps(one, e));
+}
 
 }  // namespace moe
