@@ -62,11 +62,9 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
         long[] seenGpu = new long[topology.gpus()];
         int perNode = topology.gpusPerNode();
         int gpus = topology.gpus();
-        // Where each expert lives, as plain arrays: the loop below runs T·K times and must not divide.
-        int[] gpuOf = new int[topology.numExperts()];
-        int[] nodeOf = new int[gpuOf.length];
-        for (int e = 0; e < gpuOf.length; e++) {
-            gpuOf[e] = topology.gpuOf(e);
+        // Each expert's node as a table: the loop below runs T·K times and must not divide.
+        int[] nodeOf = new int[topology.numExperts()];
+        for (int e = 0; e < nodeOf.length; e++) {
             nodeOf[e] = topology.nodeOf(e);
         }
         int homeGpu = (int) (firstToken % gpus);
@@ -86,8 +84,8 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
                     if (e < 0) {
                         continue;
                     }
-                    int gpu = gpuOf[e];
                     int node = nodeOf[e];
+                    int gpu = topology.gpuOf(e);
                     gpuLoad[gpu]++;
                     nodeLoad[node]++;
                     // Without branches: whether a GPU or node is new to this token is data, not a jump to predict.
