@@ -38,7 +38,7 @@ extern "C" {
 /* Bumped on any incompatible change of this header. The loader refuses a library whose
  * moe_abi_version() (moe_cuda_abi_version() for libmoe_cuda) differs from the value the bindings were
  * generated with. */
-#define MOE_ABI_VERSION 7
+#define MOE_ABI_VERSION 8
 
 /* Status codes. */
 #define MOE_STATUS_OK 0
@@ -67,11 +67,16 @@ extern "C" {
 #define MOE_BIAS_MULTIPLY 1
 
 /* CPU kernel variants (moe_library_info.cpu_kernel, moe_cpu_set_kernel). AVX512 is the AVX2 variant with
- * AVX-512 forms of the kernels that have one (the gate, the FP32 and FP8 GEMMs); it gives the same bits as AVX2. */
+ * AVX-512 forms of the kernels that have one (the gate, the FP32 and FP8 GEMMs); it gives the same bits as AVX2.
+ * AVX512_BF16 is the AVX512 variant whose FP8 GEMM multiplies with BF16 dot products (AVX512_BF16 and
+ * AVX512BW; twice the products per instruction of an FP32 FMA): E4M3 values and their products are exact
+ * in BF16 and FP32, so its results are as close to the reference as the other variants', not bit-identical
+ * with them (another summation order); every other kernel gives the AVX512 bits. */
 #define MOE_CPU_KERNEL_AUTO 0
 #define MOE_CPU_KERNEL_PORTABLE 1
 #define MOE_CPU_KERNEL_AVX2 2
 #define MOE_CPU_KERNEL_AVX512 3
+#define MOE_CPU_KERNEL_AVX512_BF16 4
 
 /* FP8 quantisation tiles (moe_fp8_quantize_*) and operand scale blocks (moe_fp8_gemm_args): one scale
  * per 1 x 128 or per 128 x 128 elements, or none at all (the codes of the values themselves). */
@@ -152,9 +157,10 @@ typedef struct moe_library_info {
     const char* version;       /* the library's version, NUL-terminated, static */
     int32_t abi_version;       /* MOE_ABI_VERSION it was built with */
     int32_t cpu_has_avx2;      /* 1 if the CPU has AVX2+FMA+F16C (what the fast kernels need), else 0 */
-    int32_t cpu_kernel;        /* the kernel variant in use: MOE_CPU_KERNEL_PORTABLE, _AVX2 or _AVX512 */
+    int32_t cpu_kernel;        /* the kernel variant in use: MOE_CPU_KERNEL_PORTABLE, _AVX2, _AVX512 or _AVX512_BF16 */
     int32_t cpu_max_threads;   /* upper bound of the OpenMP threads the kernels use */
     int32_t cpu_has_avx512;    /* 1 if the CPU and OS support AVX-512F+VL besides AVX2 (the AVX512 variant), else 0 */
+    int32_t cpu_has_avx512_bf16; /* 1 if the CPU also has AVX512_BF16 and AVX512BW (the AVX512_BF16 variant), else 0 */
 } moe_library_info;
 
 /* One FP8 block-scaled GEMM (docs/specification.md §i.2-§i.3), on the CPU (moe_fp8_gemm_cpu) or a GPU (moe_fp8_gemm_cuda):
@@ -272,12 +278,12 @@ int32_t moe_library_query(moe_library_info* info);
 const char* moe_status_message(int32_t status);
 
 /* Choose the CPU kernel variant (MOE_CPU_KERNEL_*) for this process; AUTO picks the widest the CPU has
- * (AVX512, else AVX2, else PORTABLE). Asking for a variant the CPU lacks returns MOE_STATUS_UNSUPPORTED_CPU
+ * (AVX512_BF16, else AVX512, else AVX2, else PORTABLE). Asking for a variant the CPU lacks returns MOE_STATUS_UNSUPPORTED_CPU
  * and changes nothing. Every CPU kernel follows it. */
 int32_t moe_cpu_set_kernel(int32_t kernel);
 
 /* This machine's ceilings, measured now in the calling process (benchmark reports compare against them):
- * the FP32 FMA peak of all OpenMP threads in GFLOP/s (512-bit FMAs with the AVX512 kernel variant, 256-bit
+ * the FP32 FMA peak of all OpenMP threads in GFLOP/s (512-bit FMAs with the AVX512 kernel variants, 256-bit
  * otherwise: the width the kernels use), then the streaming read bandwidth over a buffer of
  * read_bytes (>= 1 MiB; make it much larger than the last-level cache) in GB/s, each measured for about
  * `seconds` (0 < seconds <= 60, else MOE_STATUS_BAD_BUFFER_SIZE). MOE_STATUS_UNSUPPORTED_CPU without AVX2+FMA. */

@@ -19,9 +19,13 @@ namespace {
 
 using moe::cpu_has_avx2;
 using moe::cpu_has_avx512;
+using moe::cpu_has_avx512_bf16;
 
 int32_t widest() {
-    return cpu_has_avx512() ? MOE_CPU_KERNEL_AVX512 : cpu_has_avx2() ? MOE_CPU_KERNEL_AVX2 : MOE_CPU_KERNEL_PORTABLE;
+    return cpu_has_avx512_bf16() ? MOE_CPU_KERNEL_AVX512_BF16
+           : cpu_has_avx512()    ? MOE_CPU_KERNEL_AVX512
+           : cpu_has_avx2()      ? MOE_CPU_KERNEL_AVX2
+                                 : MOE_CPU_KERNEL_PORTABLE;
 }
 
 std::atomic<int32_t> g_kernel{MOE_CPU_KERNEL_AUTO};
@@ -52,6 +56,7 @@ int32_t moe_library_query(moe_library_info* info) {
     info->cpu_kernel = moe::cpu_kernel();
     info->cpu_max_threads = omp_get_max_threads();
     info->cpu_has_avx512 = cpu_has_avx512() ? 1 : 0;
+    info->cpu_has_avx512_bf16 = cpu_has_avx512_bf16() ? 1 : 0;
     return MOE_STATUS_OK;
 }
 
@@ -89,6 +94,10 @@ int32_t moe_cpu_set_kernel(int32_t kernel) {
             if (!cpu_has_avx512()) return MOE_STATUS_UNSUPPORTED_CPU;
             g_kernel.store(MOE_CPU_KERNEL_AVX512);
             return MOE_STATUS_OK;
+        case MOE_CPU_KERNEL_AVX512_BF16:
+            if (!cpu_has_avx512_bf16()) return MOE_STATUS_UNSUPPORTED_CPU;
+            g_kernel.store(MOE_CPU_KERNEL_AVX512_BF16);
+            return MOE_STATUS_OK;
         default:
             return MOE_STATUS_INVALID_CONFIG;
     }
@@ -99,7 +108,7 @@ static_assert(sizeof(moe_gate_config) == 40 && offsetof(moe_gate_config, route_s
               offsetof(moe_gate_config, bias_mode) == 36, "moe_gate_config layout changed: regenerate the bindings");
 static_assert(sizeof(moe_gate_stats) == 16, "moe_gate_stats layout changed: regenerate the bindings");
 static_assert(sizeof(moe_library_info) == 32 && offsetof(moe_library_info, cpu_max_threads) == 20 &&
-                  offsetof(moe_library_info, cpu_has_avx512) == 24,
+                  offsetof(moe_library_info, cpu_has_avx512) == 24 && offsetof(moe_library_info, cpu_has_avx512_bf16) == 28,
               "moe_library_info layout changed: regenerate the bindings");
 static_assert(sizeof(moe_fp8_gemm_args) == 200 && offsetof(moe_fp8_gemm_args, m) == 32 &&
               offsetof(moe_fp8_gemm_args, offsets) == 96 && offsetof(moe_fp8_gemm_args, c_count) == 184 &&
@@ -137,7 +146,7 @@ int32_t moe_gate_cpu(const moe_gate_config* config,
     }
     moe::GateArgs args{config, logits, bias, num_tokens, out_ids, out_weights, expert_load, -1, 0};
     const int32_t kernel = moe::cpu_kernel();
-    const int32_t st = kernel == MOE_CPU_KERNEL_AVX512 ? moe::avx512::gate(args)
+    const int32_t st = kernel >= MOE_CPU_KERNEL_AVX512 ? moe::avx512::gate(args)
                        : kernel == MOE_CPU_KERNEL_AVX2 ? moe::avx2::gate(args)
                                                        : moe::portable::gate(args);
     if (stats != nullptr) {

@@ -20,7 +20,7 @@ bool reaches(int64_t count, int64_t rows, int64_t cols, int64_t ld) {
 
 void run(const moe::F32GemmArgs& g, bool parallel) {
     const int32_t kernel = moe::cpu_kernel();
-    if (kernel == MOE_CPU_KERNEL_AVX512) {
+    if (kernel >= MOE_CPU_KERNEL_AVX512) {
         moe::avx512::f32_gemm(g, parallel);
     } else if (kernel == MOE_CPU_KERNEL_AVX2) {
         moe::avx2::f32_gemm(g, parallel);

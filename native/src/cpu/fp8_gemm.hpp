@@ -1,4 +1,4 @@
-// Internal interface between fp8_gemm_api.cpp (validation, dispatch) and the two compiled variants
+// Internal interface between fp8_gemm_api.cpp (validation, dispatch) and the compiled variants
 // of the FP8 block-scaled GEMM. Not part of the ABI.
 #pragma once
 #include <cstdint>
@@ -25,5 +25,6 @@ inline int64_t fp8_blocks(int64_t x) { return (x + kFp8Block - 1) / kFp8Block; }
 namespace portable { void fp8_gemm_batch(const GemmArgs* problems, int64_t count); }
 namespace avx2 { void fp8_gemm_batch(const GemmArgs* problems, int64_t count); }
 namespace avx512 { void fp8_gemm_batch(const GemmArgs* problems, int64_t count); }
+namespace avx512bf16 { void fp8_gemm_batch(const GemmArgs* problems, int64_t count); }
 
 }  // namespace moe

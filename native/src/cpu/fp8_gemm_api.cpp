@@ -1,5 +1,5 @@
 // moe_fp8_gemm_cpu (moe.h): the checks of shared/fp8_gemm_args.cuh, the grouped layouts as one batch of
-// per-group problems, and dispatch to the AVX-512, AVX2 or portable build of fp8_gemm_kernel.inc.
+// per-group problems, and dispatch to the AVX-512 BF16, AVX-512, AVX2 or portable build of fp8_gemm_kernel.inc.
 // Compiled with
 // baseline flags.
 #include <cstdint>
@@ -19,7 +19,10 @@ namespace g = moe::fp8gemm;
 
 // One batch of independent problems: the kernel runs them all in one OpenMP region.
 void run(const GemmArgs* problems, int64_t count) {
-    if (moe::cpu_kernel() == MOE_CPU_KERNEL_AVX512) {
+    const int32_t kernel = moe::cpu_kernel();
+    if (kernel == MOE_CPU_KERNEL_AVX512_BF16) {
+        moe::avx512bf16::fp8_gemm_batch(problems, count);
+    } else if (kernel == MOE_CPU_KERNEL_AVX512) {
         moe::avx512::fp8_gemm_batch(problems, count);
     } else if (moe::cpu_kernel_avx2()) {
         moe::avx2::fp8_gemm_batch(problems, count);

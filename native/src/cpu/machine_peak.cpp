@@ -131,7 +131,7 @@ int32_t moe_cpu_machine_peaks(double seconds, int64_t read_bytes, double* fma_gf
     if (fma_gflops == nullptr || read_gbs == nullptr) return MOE_STATUS_NULL_POINTER;
     if (read_bytes < (1 << 20) || !(seconds > 0.0) || seconds > 60.0) return MOE_STATUS_BAD_BUFFER_SIZE;
     if (!moe::cpu_has_avx2()) return MOE_STATUS_UNSUPPORTED_CPU;
-    *fma_gflops = fma_peak(seconds, moe::cpu_kernel() == MOE_CPU_KERNEL_AVX512);
+    *fma_gflops = fma_peak(seconds, moe::cpu_kernel_avx512());
     return read_bandwidth(read_bytes, seconds, read_gbs) ? MOE_STATUS_OK : MOE_STATUS_OUT_OF_MEMORY;
 }
 

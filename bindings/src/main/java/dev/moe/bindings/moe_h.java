@@ -68,10 +68,10 @@ public class moe_h {
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
     public static final ValueLayout.OfLong C_LONG = (ValueLayout.OfLong) Linker.nativeLinker().canonicalLayouts().get("long");
 
-    private static final int MOE_ABI_VERSION = (int)7L;
+    private static final int MOE_ABI_VERSION = (int)8L;
     /**
      * {@snippet lang=c :
-     * #define MOE_ABI_VERSION 7
+     * #define MOE_ABI_VERSION 8
      * }
      */
     public static int MOE_ABI_VERSION() {
@@ -296,6 +296,16 @@ public class moe_h {
      */
     public static int MOE_CPU_KERNEL_AVX512() {
         return MOE_CPU_KERNEL_AVX512;
+    }
+
+    private static final int MOE_CPU_KERNEL_AVX512_BF16 = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define MOE_CPU_KERNEL_AVX512_BF16 4
+     * }
+     */
+    public static int MOE_CPU_KERNEL_AVX512_BF16() {
+        return MOE_CPU_KERNEL_AVX512_BF16;
     }
 
     private static final int MOE_FP8_BLOCK_1X128 = (int)0L;

@@ -21,6 +21,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t cpu_kernel;
  *     int32_t cpu_max_threads;
  *     int32_t cpu_has_avx512;
+ *     int32_t cpu_has_avx512_bf16;
  * }
  * }
  */
@@ -37,7 +38,7 @@ public class moe_library_info {
         moe_h.C_INT.withName("cpu_kernel"),
         moe_h.C_INT.withName("cpu_max_threads"),
         moe_h.C_INT.withName("cpu_has_avx512"),
-        MemoryLayout.paddingLayout(4)
+        moe_h.C_INT.withName("cpu_has_avx512_bf16")
     ).withName("moe_library_info");
 
     /**
@@ -309,6 +310,50 @@ public class moe_library_info {
      */
     public static void cpu_has_avx512(MemorySegment struct, int fieldValue) {
         struct.set(cpu_has_avx512$LAYOUT, cpu_has_avx512$OFFSET, fieldValue);
+    }
+
+    private static final OfInt cpu_has_avx512_bf16$LAYOUT = (OfInt)$LAYOUT.select(groupElement("cpu_has_avx512_bf16"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t cpu_has_avx512_bf16
+     * }
+     */
+    public static final OfInt cpu_has_avx512_bf16$layout() {
+        return cpu_has_avx512_bf16$LAYOUT;
+    }
+
+    private static final long cpu_has_avx512_bf16$OFFSET = 28;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t cpu_has_avx512_bf16
+     * }
+     */
+    public static final long cpu_has_avx512_bf16$offset() {
+        return cpu_has_avx512_bf16$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t cpu_has_avx512_bf16
+     * }
+     */
+    public static int cpu_has_avx512_bf16(MemorySegment struct) {
+        return struct.get(cpu_has_avx512_bf16$LAYOUT, cpu_has_avx512_bf16$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t cpu_has_avx512_bf16
+     * }
+     */
+    public static void cpu_has_avx512_bf16(MemorySegment struct, int fieldValue) {
+        struct.set(cpu_has_avx512_bf16$LAYOUT, cpu_has_avx512_bf16$OFFSET, fieldValue);
     }
 
     /**

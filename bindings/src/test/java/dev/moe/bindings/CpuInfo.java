@@ -19,9 +19,17 @@ public final class CpuInfo {
         return query(moe_library_info::cpu_has_avx512) == 1;
     }
 
+    /** {@return whether the CPU also has AVX512_BF16 and AVX512BW, what the AVX512_BF16 variant needs} */
+    public static boolean hasAvx512Bf16() {
+        return query(moe_library_info::cpu_has_avx512_bf16) == 1;
+    }
+
     /** {@return every kernel variant this CPU can run, widest first} */
     public static java.util.List<Integer> kernels() {
         java.util.List<Integer> list = new java.util.ArrayList<>();
+        if (hasAvx512Bf16()) {
+            list.add(moe_h.MOE_CPU_KERNEL_AVX512_BF16());
+        }
         if (hasAvx512()) {
             list.add(moe_h.MOE_CPU_KERNEL_AVX512());
         }
@@ -32,7 +40,7 @@ public final class CpuInfo {
         return java.util.List.copyOf(list);
     }
 
-    /** {@return the kernel variant in use: MOE_CPU_KERNEL_PORTABLE, _AVX2 or _AVX512} */
+    /** {@return the kernel variant in use: MOE_CPU_KERNEL_PORTABLE, _AVX2, _AVX512 or _AVX512_BF16} */
     public static int kernel() {
         return query(moe_library_info::cpu_kernel);
     }

@@ -32,6 +32,7 @@ class MoeHTest {
         assertEquals(32, moe_library_info.sizeof());
         assertEquals(20, moe_library_info.cpu_max_threads$offset());
         assertEquals(24, moe_library_info.cpu_has_avx512$offset());
+        assertEquals(28, moe_library_info.cpu_has_avx512_bf16$offset());
         assertEquals(200, moe_fp8_gemm_args.sizeof());
         assertEquals(32, moe_fp8_gemm_args.m$offset());
         assertEquals(96, moe_fp8_gemm_args.offsets$offset());
@@ -60,10 +61,12 @@ class MoeHTest {
             assertTrue(moe_library_info.cpu_max_threads(info) >= 1);
             int kernel = moe_library_info.cpu_kernel(info);
             assertTrue(kernel == moe_h.MOE_CPU_KERNEL_PORTABLE() || kernel == moe_h.MOE_CPU_KERNEL_AVX2()
-                    || kernel == moe_h.MOE_CPU_KERNEL_AVX512(), "kernel " + kernel);
+                    || kernel == moe_h.MOE_CPU_KERNEL_AVX512() || kernel == moe_h.MOE_CPU_KERNEL_AVX512_BF16(), "kernel " + kernel);
             // AVX-512 implies AVX2 (the AVX512 variant runs the AVX2 kernels that have no wider form).
             int avx512 = moe_library_info.cpu_has_avx512(info);
             assertTrue(avx512 == 0 || avx512 == 1 && moe_library_info.cpu_has_avx2(info) == 1, "cpu_has_avx512 " + avx512);
+            int bf16 = moe_library_info.cpu_has_avx512_bf16(info);
+            assertTrue(bf16 == 0 || bf16 == 1 && avx512 == 1, "cpu_has_avx512_bf16 " + bf16);
             assertEquals(moe_h.MOE_STATUS_NULL_POINTER(), moe_h.moe_library_query(MemorySegment.NULL));
         }
     }

@@ -50,11 +50,14 @@ public final class Backends {
     /**
      * The name of the CPU kernel variant in use, as chosen by the native library at load time.
      *
-     * @return {@code "avx512"}, {@code "avx2"} or {@code "portable"}
+     * @return {@code "avx512-bf16"}, {@code "avx512"}, {@code "avx2"} or {@code "portable"}
      */
     public static String cpuKernelName() {
         try (Arena arena = Arena.ofConfined()) {
             int kernel = moe_library_info.cpu_kernel(libraryInfo(arena));
+            if (kernel == moe_h.MOE_CPU_KERNEL_AVX512_BF16()) {
+                return "avx512-bf16";
+            }
             return kernel == moe_h.MOE_CPU_KERNEL_AVX512() ? "avx512" : kernel == moe_h.MOE_CPU_KERNEL_AVX2() ? "avx2" : "portable";
         }
     }

@@ -192,6 +192,58 @@ class Fp8GemmTest {
         }
     }
 
+    @ParameterizedTest(name = "kernel {0}")
+    @MethodSource("kernels")
+    void chunksWithAndWithoutZeroExponentCodes(int kernel) {
+        // Normal codes only, except a zero or a subnormal at a position that moves from chunk to chunk (first,
+        // last, and every register half of a 128-wide chunk): the BF16 GEMM decodes chunks without such codes
+        // on a shorter path, and either path must give each product its value. K = 1000 ends in a partial chunk.
+        SplittableRandom rnd = new SplittableRandom(41);
+        int k = 1000;
+        int[] positions = {0, 127, 1, 64, 63, 65, 31, 100};
+        for (int m : new int[] {1, 3, 9}) {
+            int n = 37;
+            byte[] ac = new byte[m * k];
+            byte[] bc = new byte[n * k];
+            for (int i = 0; i < ac.length; i++) {
+                ac[i] = normalCode(rnd);
+            }
+            for (int r = 0; r < n; r++) {
+                for (int q = 0; q < k; q++) {
+                    bc[r * k + q] = normalCode(rnd);
+                }
+                int chunk = r % 8;  // this row's chunk with one zero-exponent code (the others have none)
+                int q = chunk * 128 + positions[(r / 8) % positions.length];
+                if (q < k) {
+                    bc[r * k + q] = (byte) (r % 3 == 0 ? 0x00 : rnd.nextInt(1, 8) | (rnd.nextBoolean() ? 0x80 : 0));
+                }
+            }
+            float[] sa = new float[m * 8];
+            java.util.Arrays.fill(sa, 0.75f);
+            float[] sb = new float[8];
+            java.util.Arrays.fill(sb, 1.5f);
+            QuantizedTensor a = new QuantizedTensor(m, k, Fp8Block.ROW_1X128, false, ac, sa);
+            QuantizedTensor b = new QuantizedTensor(n, k, Fp8Block.TILE_128X128, false, bc, sb);
+            double[][] exact = exactAndBound(a, b);
+            float[] exactF = new float[exact[0].length];
+            for (int i = 0; i < exactF.length; i++) {
+                exactF[i] = (float) exact[0][i];
+            }
+            assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_cpu_set_kernel(kernel));
+            assertClose(exactF, CPU.gemm(a, b), exact[1], 2e-5, "m=" + m + " kernel " + kernel);
+        }
+        moe_h.moe_cpu_set_kernel(moe_h.MOE_CPU_KERNEL_AUTO());
+    }
+
+    static Stream<Integer> kernels() {
+        return CpuInfo.kernels().stream();
+    }
+
+    /** A code with a non-zero exponent field, never NaN: magnitude 8 .. 126, either sign. */
+    private static byte normalCode(SplittableRandom rnd) {
+        return (byte) (rnd.nextInt(8, 127) | (rnd.nextBoolean() ? 0x80 : 0));
+    }
+
     @Test
     void emptyShapes() {
         SplittableRandom rnd = new SplittableRandom(3);
