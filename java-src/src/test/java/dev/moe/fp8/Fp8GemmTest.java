@@ -76,6 +76,7 @@ class Fp8GemmTest {
         {64, 256, 512}, {6, 16, 128}, {17, 300, 384},
         {9, 20, 200}, {6, 24, 130},  // a pair of panels whose second is partial (AVX-512)
         {1, 70, 171}, {2, 70, 300}, {4, 9, 1000},  // GEMVs: full 32-code groups, then 8s, then single codes
+        {8, 70, 300},  // the widest GEMV of the BF16 build (the others: blocked)
         {32, 200, 3600}};  // decoded A beyond the L2 budget: K in steps
 
     static Stream<Arguments> shapes() {
@@ -201,7 +202,7 @@ class Fp8GemmTest {
         SplittableRandom rnd = new SplittableRandom(41);
         int k = 1000;
         int[] positions = {0, 127, 1, 64, 63, 65, 31, 100};
-        for (int m : new int[] {1, 3, 9}) {
+        for (int m : new int[] {1, 3, 8, 9}) {
             int n = 37;
             byte[] ac = new byte[m * k];
             byte[] bc = new byte[n * k];
