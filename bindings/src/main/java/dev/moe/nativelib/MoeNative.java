@@ -18,12 +18,17 @@ public final class MoeNative {
 
     /**
      * The CPU library {@code libmoe}, loaded on first use (thread-safe; later calls return the cached result).
+     * The system property {@code moe.cpu.kernel} ({@code portable}, {@code avx2}, {@code avx512},
+     * {@code avx512-bf16} or {@code auto}), when set, chooses its kernel variant at that first load.
      *
      * @return the loaded library
-     * @throws NativeLibraryException if it cannot be loaded or fails its ABI check
+     * @throws NativeLibraryException if it cannot be loaded or fails its ABI check, or {@code moe.cpu.kernel}
+     *         names no variant or one this CPU cannot run
      */
     public static LoadedLibrary cpu() {
-        return NativeLibraryLoader.load("moe");
+        LoadedLibrary lib = NativeLibraryLoader.load("moe");
+        CpuKernelChoice.check();
+        return lib;
     }
 
     /**

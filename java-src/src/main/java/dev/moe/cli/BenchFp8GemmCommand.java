@@ -101,9 +101,6 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
                 gemms.add(Fp8Gemm.vector());  // reported as "java-vector"
             }
         }
-        MachinePeaks peaks = MachinePeaks.measure(Math.min(1.0, seconds), BenchRouteCommand.READ_PROBE_BYTES);
-        double peak = peaks.fmaGflops();
-        double readGbs = peaks.readGbs();
         SplittableRandom rnd = new SplittableRandom(1);
         Fp8Quantizer q = Fp8Quantizer.create(Backend.AUTO);
         QuantizedTensor a = q.quantize(gaussian(rnd, (long) m * k), m, k, Fp8Block.ROW_1X128, false);
@@ -119,6 +116,8 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
         double flops = 2.0 * m * n * k;
         double bytes = (double) experts * n * k + (double) m * k + 4.0 * m * n;  // codes read once + C written
         List<Map<String, Object>> results = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<double[]> times = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ac = arena.allocateFrom(ValueLayout.JAVA_BYTE, a.codes());
             MemorySegment as = arena.allocateFrom(ValueLayout.JAVA_FLOAT, a.scales());
@@ -133,19 +132,28 @@ final class BenchFp8GemmCommand implements Callable<Integer> {
                 } else {
                     run = experts == 1 ? () -> g.gemm(a, ws.getFirst()) : () -> g.groupedContiguous(a, offsets, w);
                 }
-                double[] t = Timing.measure(run, seconds);
-                double median = Timing.median(t);
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("backend", g.isVector() ? "java-vector" : g.backend().cliName());
-                row.put("median_s", median);
-                row.put("min_s", t[0]);
-                row.put("runs", t.length);
-                row.put("gflops", flops / median / 1e9);
-                row.put("fraction_of_peak", flops / median / 1e9 / peak);
-                row.put("gbs", bytes / median / 1e9);
-                row.put("fraction_of_read_bandwidth", bytes / median / 1e9 / readGbs);
-                results.add(row);
+                names.add(g.isVector() ? "java-vector" : g.backend().cliName());
+                times.add(Timing.measure(run, seconds));
             }
+        }
+        // The machine's ceilings, measured after the timings: at the start the JVM's compiler threads still
+        // compete for the cores and the probes read low.
+        MachinePeaks peaks = MachinePeaks.measure(Math.min(1.0, seconds), BenchRouteCommand.READ_PROBE_BYTES);
+        double peak = peaks.fmaGflops();
+        double readGbs = peaks.readGbs();
+        for (int i = 0; i < names.size(); i++) {
+            double[] t = times.get(i);
+            double median = Timing.median(t);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("backend", names.get(i));
+            row.put("median_s", median);
+            row.put("min_s", t[0]);
+            row.put("runs", t.length);
+            row.put("gflops", flops / median / 1e9);
+            row.put("fraction_of_peak", flops / median / 1e9 / peak);
+            row.put("gbs", bytes / median / 1e9);
+            row.put("fraction_of_read_bandwidth", bytes / median / 1e9 / readGbs);
+            results.add(row);
         }
         if (cuda) {
             for (CudaGemmKernel kernel : CudaGemmKernel.values()) {

@@ -76,11 +76,9 @@ final class BenchRouteCommand implements Callable<Integer> {
         for (Backend b : chosen) {
             routers.add(Routers.create(c, b));  // fails before any timing if a named backend is unusable
         }
-        // The read floor: the time to stream the logits once at this machine's read bandwidth, measured
-        // now (needs the native library; without it the rows carry no fraction).
-        Double readGbs = Backends.status(Backend.CPU).usable() ? MachinePeaks.measure(Math.min(1.0, seconds), READ_PROBE_BYTES).readGbs() : null;
         double logitBytes = 4.0 * tokens * c.numExperts();
         List<Map<String, Object>> results = new ArrayList<>();
+        Double readGbs;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment logits = SyntheticLogits.generate(arena, tokens, c.numExperts(), 0.5f, seed);
             long tk = (long) tokens * c.topk();
@@ -104,6 +102,11 @@ final class BenchRouteCommand implements Callable<Integer> {
             if (chosen.contains(Backend.CUDA)) {
                 results.add(cudaKernelRow(c, logits));
             }
+            // The read floor: the time to stream the logits once at this machine's read bandwidth, measured
+            // after the timings (at the start the JVM's compiler threads still compete for the cores and the
+            // probe reads low); it needs the native library, without which the rows carry no fraction.
+            readGbs = Backends.status(Backend.CPU).usable()
+                    ? MachinePeaks.measure(Math.min(1.0, seconds), READ_PROBE_BYTES).readGbs() : null;
             for (Map<String, Object> row : results) {
                 if (javaMedian != null) {
                     row.put("speedup_vs_java", javaMedian / (Double) row.get("median_s"));
