@@ -178,19 +178,28 @@ class Fp8GemmTest {
             for (int i = 0; i < bc.length; i++) {
                 bc[i] = (byte) (rnd.nextInt(1, 8) | (rnd.nextBoolean() ? 0x80 : 0));
             }
-            float[] sa = new float[m * 3];
-            java.util.Arrays.fill(sa, 0.5f);
-            float[] sb = new float[3];
-            java.util.Arrays.fill(sb, 0.25f);
-            QuantizedTensor a = new QuantizedTensor(m, k, Fp8Block.ROW_1X128, false, ac, sa);
-            QuantizedTensor b = new QuantizedTensor(n, k, Fp8Block.TILE_128X128, false, bc, sb);
-            double[][] exact = exactAndBound(a, b);
-            float[] exactF = new float[exact[0].length];
-            for (int i = 0; i < exactF.length; i++) {
-                exactF[i] = (float) exact[0][i];
-            }
-            assertClose(exactF, CPU.gemm(a, b), exact[1], 2e-5, "subnormal codes, m=" + m);
+            assertCpuMatchesFp64(ac, bc, m, n, k, 0.5f, 0.25f, "subnormal codes, m=" + m);
         }
+    }
+
+    /**
+     * The cpu backend's A·Bᵀ against the FP64 product, within 2e-5·Σ|p|: A [m, k] and B [n, k] codes, every
+     * 1x128 scale of A {@code sa} and every 128x128 scale of B {@code sb}.
+     */
+    private static void assertCpuMatchesFp64(byte[] ac, byte[] bc, int m, int n, int k, float sa, float sb, String what) {
+        int kc = (k + 127) / 128;
+        float[] sav = new float[m * kc];
+        java.util.Arrays.fill(sav, sa);
+        float[] sbv = new float[(n + 127) / 128 * kc];
+        java.util.Arrays.fill(sbv, sb);
+        QuantizedTensor a = new QuantizedTensor(m, k, Fp8Block.ROW_1X128, false, ac, sav);
+        QuantizedTensor b = new QuantizedTensor(n, k, Fp8Block.TILE_128X128, false, bc, sbv);
+        double[][] exact = exactAndBound(a, b);
+        float[] exactF = new float[exact[0].length];
+        for (int i = 0; i < exactF.length; i++) {
+            exactF[i] = (float) exact[0][i];
+        }
+        assertClose(exactF, CPU.gemm(a, b), exact[1], 2e-5, what);
     }
 
     @ParameterizedTest(name = "kernel {0}")
@@ -219,19 +228,8 @@ class Fp8GemmTest {
                     bc[r * k + q] = (byte) (r % 3 == 0 ? 0x00 : rnd.nextInt(1, 8) | (rnd.nextBoolean() ? 0x80 : 0));
                 }
             }
-            float[] sa = new float[m * 8];
-            java.util.Arrays.fill(sa, 0.75f);
-            float[] sb = new float[8];
-            java.util.Arrays.fill(sb, 1.5f);
-            QuantizedTensor a = new QuantizedTensor(m, k, Fp8Block.ROW_1X128, false, ac, sa);
-            QuantizedTensor b = new QuantizedTensor(n, k, Fp8Block.TILE_128X128, false, bc, sb);
-            double[][] exact = exactAndBound(a, b);
-            float[] exactF = new float[exact[0].length];
-            for (int i = 0; i < exactF.length; i++) {
-                exactF[i] = (float) exact[0][i];
-            }
             assertEquals(moe_h.MOE_STATUS_OK(), moe_h.moe_cpu_set_kernel(kernel));
-            assertClose(exactF, CPU.gemm(a, b), exact[1], 2e-5, "m=" + m + " kernel " + kernel);
+            assertCpuMatchesFp64(ac, bc, m, n, k, 0.75f, 1.5f, "m=" + m + " kernel " + kernel);
         }
         moe_h.moe_cpu_set_kernel(moe_h.MOE_CPU_KERNEL_AUTO());
     }
