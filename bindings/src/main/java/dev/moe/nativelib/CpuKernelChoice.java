@@ -11,7 +11,7 @@ import dev.moe.bindings.moe_h;
  * property the library picks the widest variant the CPU has. For comparing variants on one machine, or
  * keeping a narrower one where it measures faster.
  */
-final class CpuKernelChoice {
+public final class CpuKernelChoice {
     static final String PROPERTY = "moe.cpu.kernel";
     private static final Map<String, Integer> NAMES = Map.of("auto", moe_h.MOE_CPU_KERNEL_AUTO(), "portable",
             moe_h.MOE_CPU_KERNEL_PORTABLE(), "avx2", moe_h.MOE_CPU_KERNEL_AVX2(), "avx512", moe_h.MOE_CPU_KERNEL_AVX512(),
@@ -19,6 +19,18 @@ final class CpuKernelChoice {
     private static final NativeLibraryException ERROR = apply(System.getProperty(PROPERTY));
 
     private CpuKernelChoice() {}
+
+    /**
+     * The name {@code -Dmoe.cpu.kernel} takes for a kernel variant.
+     *
+     * @param kernel a {@code MOE_CPU_KERNEL_*} value
+     * @return {@code "avx512-bf16"}, {@code "avx512"}, {@code "avx2"}, {@code "portable"} or {@code "auto"}
+     * @throws IllegalArgumentException if {@code kernel} is no variant
+     */
+    public static String name(int kernel) {
+        return NAMES.entrySet().stream().filter(e -> e.getValue() == kernel).map(Map.Entry::getKey).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no CPU kernel variant " + kernel));
+    }
 
     /** Throws, every time, if the property names no variant or one this CPU cannot run. */
     static void check() {

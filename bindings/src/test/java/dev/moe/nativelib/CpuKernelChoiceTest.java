@@ -3,6 +3,7 @@ package dev.moe.nativelib;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.AfterEach;
@@ -28,6 +29,7 @@ class CpuKernelChoiceTest {
                     : kernel == moe_h.MOE_CPU_KERNEL_AVX512() ? "avx512" : kernel == moe_h.MOE_CPU_KERNEL_AVX2() ? " avx2 " : "portable";
             assertNull(CpuKernelChoice.apply(name), name);
             assertEquals(kernel, CpuInfo.kernel(), name);
+            assertEquals(name.trim().toLowerCase(java.util.Locale.ROOT), CpuKernelChoice.name(kernel));
         }
         assertNull(CpuKernelChoice.apply("auto"));
         assertEquals(CpuInfo.kernels().get(0), CpuInfo.kernel(), "auto picks the widest");
@@ -36,6 +38,7 @@ class CpuKernelChoiceTest {
     @Test
     void unknownOrUnsupportedNamesAreErrors() {
         MoeNative.cpu();
+        assertThrows(IllegalArgumentException.class, () -> CpuKernelChoice.name(99));
         NativeLibraryException e = CpuKernelChoice.apply("sse4");
         assertNotNull(e);
         assertTrue(e.getMessage().contains("-Dmoe.cpu.kernel=sse4: expected auto, portable, avx2, avx512 or avx512-bf16"),

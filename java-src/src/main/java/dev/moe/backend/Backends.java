@@ -12,6 +12,7 @@ import dev.moe.bindings.moe_library_info;
 import dev.moe.cuda.CudaDevice;
 import dev.moe.cuda.CudaVersions;
 import dev.moe.nativecall.NativeStatus;
+import dev.moe.nativelib.CpuKernelChoice;
 import dev.moe.nativelib.CudaException;
 import dev.moe.nativelib.LoadedLibrary;
 import dev.moe.nativelib.MoeNative;
@@ -48,17 +49,14 @@ public final class Backends {
     }
 
     /**
-     * The name of the CPU kernel variant in use, as chosen by the native library at load time.
+     * The name of the CPU kernel variant in use, as chosen by the native library at load time (the names
+     * {@code -Dmoe.cpu.kernel} takes).
      *
      * @return {@code "avx512-bf16"}, {@code "avx512"}, {@code "avx2"} or {@code "portable"}
      */
     public static String cpuKernelName() {
         try (Arena arena = Arena.ofConfined()) {
-            int kernel = moe_library_info.cpu_kernel(libraryInfo(arena));
-            if (kernel == moe_h.MOE_CPU_KERNEL_AVX512_BF16()) {
-                return "avx512-bf16";
-            }
-            return kernel == moe_h.MOE_CPU_KERNEL_AVX512() ? "avx512" : kernel == moe_h.MOE_CPU_KERNEL_AVX2() ? "avx2" : "portable";
+            return CpuKernelChoice.name(moe_library_info.cpu_kernel(libraryInfo(arena)));
         }
     }
 
