@@ -1,5 +1,5 @@
-// The gate kernel built with AVX-512F on top of AVX2: the sigmoid score pass runs 16 lanes, the rest is the
-// AVX2 flow. api.cpp calls it only under the AVX512 kernel variant (CPU and OS checked).
+// The gate kernel built with AVX-512F on top of AVX2: the 16-lane flow (gate_flow16.inc) where it applies,
+// the AVX2 flow with a 16-lane sigmoid pass elsewhere. api.cpp calls it only under the AVX512 kernel variant (CPU and OS checked).
 #include "kernels.hpp"
 #ifndef __AVX512F__
 #error "gate_avx512.cpp must be compiled with -mavx512f -mavx2 -mfma"

@@ -55,6 +55,12 @@ class CpuDifferentialTest {
                 // M > K: the AVX2 floor's scratch list once overlapped the kept-group list (found by fuzzing).
                 Arguments.of("N=256 G=16 M=6 K=4 max (M > K)", v3.toBuilder().groups(16).topkGroups(6).topk(4)
                         .groupScore(GroupScore.MAX).build()),
+                // The AVX-512 16-lane flow at every padded group count (2, 4, 8, 16), with padding groups.
+                Arguments.of("N=32 G=2 M=1 K=2", v3.toBuilder().experts(32).groups(2).topkGroups(1).topk(2).build()),
+                Arguments.of("N=64 G=4 M=2 K=4", v3.toBuilder().experts(64).groups(4).topkGroups(2).topk(4).build()),
+                Arguments.of("N=80 G=5 M=2 K=3 (3 padding groups)", v3.toBuilder().experts(80).groups(5).topkGroups(2).topk(3).build()),
+                Arguments.of("N=192 G=12 M=4 K=8 max (4 padding groups)", v3.toBuilder().experts(192).groups(12).topkGroups(4)
+                        .groupScore(GroupScore.MAX).build()),
                 Arguments.of("deepseek-v3 multiplicative bias", v3.toBuilder().biasMode(BiasMode.MULTIPLY).build()),
                 Arguments.of("N=36 G=4 M=2 max softmax multiplicative bias (partial vectors)", v3.toBuilder().experts(36).groups(4)
                         .topkGroups(2).topk(6).groupScore(GroupScore.MAX).scoreFunction(ScoreFunction.SOFTMAX)
