@@ -53,31 +53,106 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
      * @throws IndexOutOfBoundsException if {@code ids} holds fewer than T·K ints or an id is outside the topology
      */
     public static DispatchStats of(MemorySegment ids, long tokens, int k, Topology topology, long firstToken) {
-        long[] gpuLoad = new long[topology.gpus()];
-        long[] nodeLoad = new long[topology.nodes()];
-        long[] hist = new long[topology.nodes() + 1];
-        long cross = 0;
-        long forwards = 0;
-        long[] seen = new long[topology.nodes()];
-        long[] seenGpu = new long[topology.gpus()];
-        int perNode = topology.gpusPerNode();
-        int gpus = topology.gpus();
-        // Each expert's node as a table: the loop below runs T·K times and must not divide.
-        int[] nodeOf = new int[topology.numExperts()];
-        for (int e = 0; e < nodeOf.length; e++) {
-            nodeOf[e] = topology.nodeOf(e);
-        }
-        int homeGpu = (int) (firstToken % gpus);
+        return of(ids, tokens, k, topology, firstToken, topology.gpus() <= Long.SIZE);
+    }
+
+    /**
+     * The statistics counted either with one 64-bit mask of GPUs (and one of nodes) per token, possible up to
+     * 64 GPUs, or with per-GPU and per-node stamps; both give the same result (tested against each other).
+     */
+    static DispatchStats of(MemorySegment ids, long tokens, int k, Topology topology, long firstToken, boolean masks) {
+        Counts c = new Counts(topology, firstToken);
         // The ids are read in chunks into a heap array: a counted int loop the JIT compiles tightly.
         int chunk = (int) Math.max(1, Math.min(tokens, CHUNK_IDS / Math.max(k, 1)));
         int[] buf = new int[chunk * k];
         for (long t0 = 0; t0 < tokens; t0 += chunk) {
             int count = (int) Math.min(chunk, tokens - t0);
             MemorySegment.copy(ids, ValueLayout.JAVA_INT, t0 * k * Integer.BYTES, buf, 0, count * k);
+            if (masks) {
+                c.addWithMasks(buf, count, k);
+            } else {
+                c.addWithStamps(buf, count, k, t0);
+            }
+        }
+        long[] gpuLoad = new long[topology.gpus()];
+        long[] nodeLoad = new long[topology.nodes()];
+        for (int e = 0; e < c.expertLoad.length; e++) {
+            gpuLoad[c.gpuOf[e]] += c.expertLoad[e];
+            nodeLoad[c.nodeOf[e]] += c.expertLoad[e];
+        }
+        return new DispatchStats(gpuLoad, nodeLoad, c.hist, c.cross, c.forwards, tokens);
+    }
+
+    /** The running counts of {@link #of}: per expert, the histogram of nodes reached, sends and forwards. */
+    private static final class Counts {
+        final long[] expertLoad;
+        final long[] hist;
+        long cross;
+        long forwards;
+        final int[] nodeOf;   // each expert's node and GPU as tables: the loops run T·K times and must not divide
+        final int[] gpuOf;
+        final int perNode;
+        final int gpus;
+        final long arrivalSpread;  // bit x·perNode for every node x: where node bits land under Long.expand
+        final long[] seen;         // the stamp path: seen[x] == stamp when the token already reached node / GPU x
+        final long[] seenGpu;
+        int homeGpu;               // the GPU the next token starts on
+
+        Counts(Topology topology, long firstToken) {
+            int n = topology.numExperts();
+            expertLoad = new long[n];
+            hist = new long[topology.nodes() + 1];
+            nodeOf = new int[n];
+            gpuOf = new int[n];
+            for (int e = 0; e < n; e++) {
+                nodeOf[e] = topology.nodeOf(e);
+                gpuOf[e] = topology.gpuOf(e);
+            }
+            perNode = topology.gpusPerNode();
+            gpus = topology.gpus();
+            long spread = 0;
+            for (int x = 0; x < topology.nodes() && (long) x * perNode < Long.SIZE; x++) {
+                spread |= 1L << (x * perNode);
+            }
+            arrivalSpread = spread;
+            seen = new long[topology.nodes()];
+            seenGpu = new long[gpus];
+            homeGpu = (int) (firstToken % gpus);
+        }
+
+        /**
+         * Up to 64 GPUs: the token's GPUs and nodes as bit masks. A copy lands on node x's GPU
+         * x·perNode + lane, so the arrival GPUs are the node mask spread to every perNode-th bit, shifted by the lane.
+         */
+        void addWithMasks(int[] buf, int count, int k) {
             for (int i = 0; i < count; i++) {
-                long stamp = t0 + i + 1;    // seen[x] == stamp: this token already reached x
-                int home = topology.nodeOfGpu(homeGpu);
-                int lane = homeGpu - home * perNode;  // a copy for node n lands on its GPU n·perNode + lane
+                long gpuMask = 0;
+                long nodeMask = 0;
+                for (int q = i * k; q < (i + 1) * k; q++) {
+                    int e = buf[q];
+                    if (e < 0) {
+                        continue;
+                    }
+                    expertLoad[e]++;
+                    gpuMask |= 1L << gpuOf[e];
+                    nodeMask |= 1L << nodeOf[e];
+                }
+                int home = homeGpu / perNode;
+                int lane = homeGpu - home * perNode;
+                int reached = Long.bitCount(nodeMask);
+                hist[reached]++;
+                cross += reached - (int) ((nodeMask >>> home) & 1L);
+                forwards += Long.bitCount(gpuMask & ~(Long.expand(nodeMask, arrivalSpread) << lane));
+                homeGpu = homeGpu + 1 == gpus ? 0 : homeGpu + 1;
+            }
+        }
+
+        /** Any number of GPUs: per-node and per-GPU stamps of the last token that reached them. */
+        void addWithStamps(int[] buf, int count, int k, long t0) {
+            for (int i = 0; i < count; i++) {
+                long stamp = t0 + i + 1;
+                int home = homeGpu / perNode;
+                int lane = homeGpu - home * perNode;
                 int reached = 0;
                 for (int q = i * k; q < (i + 1) * k; q++) {
                     int e = buf[q];
@@ -85,9 +160,8 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
                         continue;
                     }
                     int node = nodeOf[e];
-                    int gpu = topology.gpuOf(e);
-                    gpuLoad[gpu]++;
-                    nodeLoad[node]++;
+                    int gpu = gpuOf[e];
+                    expertLoad[e]++;
                     // Without branches: whether a GPU or node is new to this token is data, not a jump to predict.
                     int newGpu = seenGpu[gpu] != stamp ? 1 : 0;
                     seenGpu[gpu] = stamp;
@@ -101,7 +175,6 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
                 homeGpu = homeGpu + 1 == gpus ? 0 : homeGpu + 1;
             }
         }
-        return new DispatchStats(gpuLoad, nodeLoad, hist, cross, forwards, tokens);
     }
 
     /** {@return the mean number of nodes a token reaches (0 for an empty batch)} */

@@ -121,4 +121,34 @@ class MetricsTest {
         assertEquals(forwards, all.intraNodeForwards());
         assertTrue(cross > 0 && forwards > 0, "the data exercises both kinds of copy");
     }
+
+    @Test
+    void gpuMasksAndStampsCountTheSame() {
+        // Up to 64 GPUs the counts come from per-token bit masks; the stamp path is the general one.
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(21);
+        int[] explicit = new int[48];
+        for (int e = 0; e < explicit.length; e++) {
+            explicit[e] = rnd.nextInt(12);
+        }
+        Topology[] topologies = {Topology.contiguous(8, 8, 256), Topology.contiguous(4, 2, 64), Topology.contiguous(3, 5, 30),
+                Topology.contiguous(64, 1, 128), Topology.explicit(3, 4, explicit)};
+        for (Topology topo : topologies) {
+            int k = 1 + rnd.nextInt(9);
+            int tokens = 3000;
+            int[] ids = new int[tokens * k];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = rnd.nextInt(8) == 0 ? -1 : rnd.nextInt(topo.numExperts());
+            }
+            long first = rnd.nextInt(1000);
+            DispatchStats masks = DispatchStats.of(MemorySegment.ofArray(ids), tokens, k, topo, first, true);
+            DispatchStats stamps = DispatchStats.of(MemorySegment.ofArray(ids), tokens, k, topo, first, false);
+            String what = topo + ", K=" + k;
+            assertArrayEquals(stamps.gpuLoad(), masks.gpuLoad(), what);
+            assertArrayEquals(stamps.nodeLoad(), masks.nodeLoad(), what);
+            assertArrayEquals(stamps.nodesPerToken(), masks.nodesPerToken(), what);
+            assertEquals(stamps.crossNodeSends(), masks.crossNodeSends(), what);
+            assertEquals(stamps.intraNodeForwards(), masks.intraNodeForwards(), what);
+            assertTrue(masks.crossNodeSends() > 0 || topo.nodes() == 1, what);
+        }
+    }
 }
