@@ -61,6 +61,10 @@ class CpuDifferentialTest {
                 Arguments.of("N=80 G=5 M=2 K=3 (3 padding groups)", v3.toBuilder().experts(80).groups(5).topkGroups(2).topk(3).build()),
                 Arguments.of("N=192 G=12 M=4 K=8 max (4 padding groups)", v3.toBuilder().experts(192).groups(12).topkGroups(4)
                         .groupScore(GroupScore.MAX).build()),
+                // The 16-lane flow's two-pass form: softmax scores, groups that are not a multiple of 16.
+                Arguments.of("deepseek-v3 softmax", v3.toBuilder().scoreFunction(ScoreFunction.SOFTMAX).build()),
+                Arguments.of("N=24 G=3 M=2 K=4 softmax (8 tail lanes)", v3.toBuilder().experts(24).groups(3).topkGroups(2).topk(4)
+                        .scoreFunction(ScoreFunction.SOFTMAX).build()),
                 Arguments.of("deepseek-v3 multiplicative bias", v3.toBuilder().biasMode(BiasMode.MULTIPLY).build()),
                 Arguments.of("N=36 G=4 M=2 max softmax multiplicative bias (partial vectors)", v3.toBuilder().experts(36).groups(4)
                         .topkGroups(2).topk(6).groupScore(GroupScore.MAX).scoreFunction(ScoreFunction.SOFTMAX)
