@@ -89,6 +89,7 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
         final long[] hist;
         long cross;
         long forwards;
+        final Topology topology;
         final int[] nodeOf;   // each expert's node and GPU as tables: the loops run T·K times and must not divide
         final int[] gpuOf;
         final int perNode;
@@ -99,6 +100,7 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
         int homeGpu;               // the GPU the next token starts on
 
         Counts(Topology topology, long firstToken) {
+            this.topology = topology;
             int n = topology.numExperts();
             expertLoad = new long[n];
             hist = new long[topology.nodes() + 1];
@@ -137,8 +139,8 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
                     gpuMask |= 1L << gpuOf[e];
                     nodeMask |= 1L << nodeOf[e];
                 }
-                int home = homeGpu / perNode;
-                int lane = homeGpu - home * perNode;
+                int home = topology.nodeOfGpu(homeGpu);
+                int lane = homeGpu - home * perNode;  // a copy for node x lands on its GPU x·perNode + lane
                 int reached = Long.bitCount(nodeMask);
                 hist[reached]++;
                 cross += reached - (int) ((nodeMask >>> home) & 1L);
@@ -151,8 +153,8 @@ public record DispatchStats(long[] gpuLoad, long[] nodeLoad, long[] nodesPerToke
         void addWithStamps(int[] buf, int count, int k, long t0) {
             for (int i = 0; i < count; i++) {
                 long stamp = t0 + i + 1;
-                int home = homeGpu / perNode;
-                int lane = homeGpu - home * perNode;
+                int home = topology.nodeOfGpu(homeGpu);
+                int lane = homeGpu - home * perNode;  // a copy for node x lands on its GPU x·perNode + lane
                 int reached = 0;
                 for (int q = i * k; q < (i + 1) * k; q++) {
                     int e = buf[q];
