@@ -57,6 +57,26 @@ class SimulatorTest {
     }
 
     @Test
+    void simulationCsvKeepsItsBitsAcrossReleases() {
+        // Several layers, a partial last block and a step-dependent workload: each layer and step must be
+        // routed on its own logits, whatever order or threads generate them.
+        SimulationSettings lossFree = SimulationSettings.builder().layers(3).steps(12).tokensPerStep(700).workload(Workload.DRIFT)
+                .gamma(0.01f).seed(11).heldOutTokens(512).build();
+        SimulationSettings aux = SimulationSettings.builder().layers(2).steps(6).tokensPerStep(300).workload(Workload.DRIFT)
+                .balancer(BalancerKind.AUX_LOSS).alpha(1e-2f).seed(5).heldOutTokens(300).build();
+        assertEquals(0x133472f33ed23389L, fnv(new Simulator(lossFree).run(r -> { }).csv()), "loss-free CSV changed");
+        assertEquals(0x9a99f0a9858fe722L, fnv(new Simulator(aux).run(r -> { }).csv()), "aux-loss CSV changed");
+    }
+
+    private static long fnv(String s) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : s.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            h = (h ^ (b & 0xff)) * 0x100000001b3L;
+        }
+        return h;
+    }
+
+    @Test
     void sameSeedSameCsvOnEveryBackend() {
         String java = new Simulator(v3(BalancerKind.LOSS_FREE, Backend.JAVA, 25, 300, Workload.DRIFT)).run(r -> { }).csv();
         String cpu = new Simulator(v3(BalancerKind.LOSS_FREE, Backend.CPU, 25, 300, Workload.DRIFT)).run(r -> { }).csv();
