@@ -3,7 +3,6 @@ package dev.moe.sim;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 
 import dev.moe.math.Gaussian;
 
@@ -100,7 +99,7 @@ final class SyntheticRouter {
         long stepSeed = mix(seed, layer, step);
         int blocks = (int) (((long) count + BLOCK - 1) / BLOCK);
         int firstBlock = first / BLOCK;
-        IntStream.range(0, blocks).parallel().forEach(blk -> fillBlock(layer, cdf, stepSeed + firstBlock + blk, blk * BLOCK,
+        ClaimedLoop.run(blocks, blk -> fillBlock(layer, cdf, stepSeed + firstBlock + blk, blk * BLOCK,
                 (int) Math.min(count, (blk + 1L) * BLOCK), out));
     }
 
